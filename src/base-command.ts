@@ -1,0 +1,125 @@
+// The base of every verb: the global flags (each also an environment
+// variable), one error renderer, and the Runtime a verb acts through.
+
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
+import type {Runtime} from './runtime/sandbox.js'
+import {resolveSettings, type Settings} from './runtime/settings.js'
+import {Store} from './runtime/store.js'
+import {paint} from './render/style.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** The EXIT STATUS section of every verb's help and man page. */
+export const exitStatusHelp = Object.entries(exitCodeHelp)
+  .map(([code, text]) => `${code.padStart(3)}  ${text}`)
+  .join('\n')
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  // No `default` here: an unset flag falls through to the environment (oclif),
+  // then the config file, then the built-in default (runtime/settings.ts).
+  static override baseFlags = {
+    config: Flags.string({char: 'c', env: 'PODCTL_CONFIG', helpGroup: 'GLOBAL', description: 'config file [default: /etc/podctl/podctl.yaml]'}),
+    root: Flags.string({env: 'PODCTL_ROOT', helpGroup: 'GLOBAL', description: 'state directory [default: /var/lib/podctl]'}),
+    'run-root': Flags.string({env: 'PODCTL_RUN_ROOT', helpGroup: 'GLOBAL', description: 'volatile state directory: runtime state, network namespaces [default: /run/podctl]'}),
+    'cni-conf-dir': Flags.string({env: 'PODCTL_CNI_CONF_DIR', helpGroup: 'GLOBAL', description: 'CNI network configuration directory [default: /etc/cni/net.d]'}),
+    'cni-bin-dir': Flags.string({env: 'PODCTL_CNI_BIN_DIR', helpGroup: 'GLOBAL', description: 'CNI plugin directories, colon-separated [default: /opt/cni/bin:/usr/lib/cni:/usr/libexec/cni]'}),
+    timeout: Flags.string({char: 't', env: 'PODCTL_TIMEOUT', helpGroup: 'GLOBAL', description: 'give up (and roll back) after this long, e.g. 30s, 2m [default: 60s]'}),
+    debug: Flags.boolean({char: 'D', env: 'PODCTL_DEBUG', helpGroup: 'GLOBAL', description: 'print per-step timings, runtime and plugin calls, and stack traces to stderr', allowNo: false}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  /** every positional argument, for variadic verbs */
+  protected positionals: string[] = []
+  protected settings!: Settings
+  private abort = new AbortController()
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, argv, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.positionals = argv as string[]
+    this.settings = resolveSettings({
+      config: this.flags.config,
+      root: this.flags.root,
+      runRoot: this.flags['run-root'],
+      cniConfDir: this.flags['cni-conf-dir'],
+      cniBinDir: this.flags['cni-bin-dir'],
+      timeout: this.flags.timeout,
+      debug: this.flags.debug ? true : undefined,
+    })
+  }
+
+  /** The runtime a verb acts through: root checked, timeout and signals armed. */
+  protected runtime(): Runtime {
+    if (process.getuid?.() !== 0) {
+      throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
+    }
+    const timeoutMs = this.settings.timeoutMs
+    const timer = setTimeout(
+      () => this.abort.abort(new PodctlError(`timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout, hint: 'raise --timeout'})),
+      timeoutMs,
+    )
+    timer.unref()
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.abort.signal.aborted) process.exit(ExitCode.interrupted)
+      this.abort.abort(new PodctlError(`interrupted by ${signal}`, {exitCode: ExitCode.interrupted}))
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const debug = this.settings.debug
+    return {
+      settings: this.settings,
+      store: new Store(this.settings.root, this.settings.runRoot),
+      ctx: {signal: this.abort.signal, log: debug ? (m) => process.stderr.write(`${paint.dim(`debug: ${m}`)}\n`) : () => undefined},
+      warn: (m) => this.warning(m),
+    }
+  }
+
+  /** A warning to stderr; never mixed into data on stdout. */
+  protected warning(message: string): void {
+    process.stderr.write(`${paint.warn('warning:')} ${message}\n`)
+  }
+
+  /** Data to stdout. */
+  protected out(text: string): void {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  /** One error, its hint, and (with --debug) its stack, to stderr. */
+  protected printError(err: PodctlError, debug = this.settings?.debug ?? false): void {
+    process.stderr.write(`${paint.error('error:')} ${err.message}\n`)
+    if (err.hint) process.stderr.write(`${paint.dim(`hint: ${err.hint}`)}\n`)
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`)
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
+    const debug = this.settings?.debug ?? process.argv.includes('--debug') ?? process.argv.includes('-D')
+    if (err instanceof PodctlError) {
+      this.printError(err, debug)
+      process.exitCode = err.exitCode
+      return
+    }
+    if (err instanceof Errors.CLIError || (err as {oclif?: unknown}).oclif) {
+      // Flag and argument errors from oclif: usage errors, exit 2.
+      const text = err.message.split('\n')[0].replace(/^Error: /, '')
+      process.stderr.write(`${paint.error('error:')} ${text}\n${paint.dim(`hint: see: ${this.config.bin} ${this.id} --help`)}\n`)
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`)
+      process.exitCode = ExitCode.usage
+      return
+    }
+    // Anything else is a bug or an unexpected system error: say so plainly.
+    process.stderr.write(`${paint.error('error:')} ${err.message}\n`)
+    process.stderr.write(debug ? `${err.stack}\n` : `${paint.dim('hint: rerun with --debug for details')}\n`)
+    process.exitCode = ExitCode.failure
+  }
+}

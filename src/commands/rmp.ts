@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {messageOf, notFoundError, PodctlError, wrap} from '../runtime/errors.js'
+import {removePod} from '../runtime/sandbox.js'
+
+export default class Rmp extends BaseCommand<typeof Rmp> {
+  static override summary = 'Remove one or more pods'
+  static override description = `Removes each pod: the stop path first (kill the pause process, CNI DEL, remove the network namespace), then the runtime's container, the pod's files and its name reservation. The pod's log directory is left, as kubelet expects.
+
+A READY pod is refused unless -f is given. Every pod is attempted; errors are collected and reported at the end. Removing a pod that is already gone succeeds (the CRI says so), but an ID you typed that matches no pod is reported and makes the exit status 3.
+
+EXIT STATUS
+${exitStatusHelp}`
+
+  static override examples = [
+    {description: 'Remove a stopped pod', command: '<%= config.bin %> <%= command.id %> 3f2a'},
+    {description: 'Stop and remove a running pod', command: '<%= config.bin %> <%= command.id %> -f 3f2a'},
+    {description: 'Wipe every pod', command: '<%= config.bin %> <%= command.id %> -af'},
+  ]
+
+  static override strict = false
+  static override args = {
+    pod: Args.string({description: 'pod ID, unique ID prefix or pod name; repeat for several'}),
+  }
+
+  static override flags = {
+    force: Flags.boolean({char: 'f', description: 'stop the pod first if it is running'}),
+    all: Flags.boolean({char: 'a', description: 'remove all pods (IDs given are ignored)'}),
+  }
+
+  async run(): Promise<void> {
+    const rt = this.runtime()
+    const {force, all} = this.flags
+    if (!all && this.positionals.length === 0) {
+      throw new PodctlError('no pod ID given', {exitCode: 2, hint: `name at least one pod, or use -a: ${this.config.bin} rmp --help`})
+    }
+    const refs = all ? await rt.store.listIds() : this.positionals
+    if (all && refs.length === 0) {
+      process.stderr.write('No pods to remove\n')
+      return
+    }
+    const errors: PodctlError[] = []
+    for (const ref of refs) {
+      try {
+        const id = await rt.store.resolve(ref)
+        if (id === null) throw notFoundError(`pod "${ref}" not found`)
+        const {stopped} = await removePod(rt, id, {force})
+        if (stopped) this.out(`Stopped sandbox ${ref}`)
+        this.out(`Removed sandbox ${ref}`)
+      } catch (err) {
+        const e = err instanceof PodctlError ? err : new PodctlError(messageOf(err), {cause: err})
+        this.printError(wrap(`removing the pod sandbox "${ref}"`, e))
+        errors.push(e)
+      }
+    }
+    if (errors.length > 0) {
+      const code = errors.every((e) => e.exitCode === errors[0].exitCode) ? errors[0].exitCode : 1
+      throw new PodctlError(`failed to remove ${errors.length} of ${refs.length} pods`, {exitCode: code})
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// Pod filter flags, as crictl's pods and inspectp have them.
+
+import {Flags} from '@oclif/core'
+
+import {usageError} from '../runtime/errors.js'
+import type {PodFilter} from '../runtime/sandbox.js'
+import type {PodSandboxState} from '../cri/types.js'
+
+export const podFilterFlags = {
+  id: Flags.string({description: 'filter by pod ID (a unique prefix is enough)'}),
+  name: Flags.string({description: 'filter by pod name regular expression (unanchored, as crictl)'}),
+  namespace: Flags.string({description: 'filter by pod namespace regular expression (unanchored)'}),
+  state: Flags.string({char: 's', description: 'filter by pod state: ready or notready (case-insensitive)'}),
+  label: Flags.string({description: 'filter by key=value label; repeat to AND several', multiple: true}),
+  latest: Flags.boolean({char: 'l', description: 'show only the most recently created pod'}),
+  last: Flags.integer({char: 'n', description: 'show only the last N recently created pods (0: all)', min: 0}),
+}
+
+export interface PodFilterFlagValues {
+  id?: string
+  name?: string
+  namespace?: string
+  state?: string
+  label?: string[]
+  latest?: boolean
+  last?: number
+}
+
+/** The flags as a runtime filter; bad values are usage errors naming the flag. */
+export function podFilter(flags: PodFilterFlagValues): PodFilter {
+  return {
+    id: flags.id,
+    name: regex(flags.name, '--name'),
+    namespace: regex(flags.namespace, '--namespace'),
+    state: podState(flags.state),
+    labelSelector: labels(flags.label),
+    // crictl: -n overrides -l.
+    last: flags.last ? flags.last : flags.latest ? 1 : 0,
+  }
+}
+
+function regex(value: string | undefined, flag: string): RegExp | undefined {
+  if (value === undefined) return undefined
+  try {
+    return new RegExp(value)
+  } catch (err) {
+    throw usageError(`${flag}: "${value}" is not a valid regular expression: ${(err as Error).message}`)
+  }
+}
+
+function podState(value: string | undefined): PodSandboxState | undefined {
+  if (value === undefined) return undefined
+  switch (value.toLowerCase()) {
+    case 'ready':
+      return 'SANDBOX_READY'
+    case 'notready':
+      return 'SANDBOX_NOTREADY'
+    default:
+      throw usageError('--state should be ready or notready')
+  }
+}
+
+function labels(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values || values.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const v of values) {
+    const parts = v.split('=')
+    if (parts.length !== 2 || parts[0] === '') throw usageError(`incorrectly specified label: ${v}`, 'use --label key=value')
+    out[parts[0]] = parts[1]
+  }
+  return out
+}

@@ -1,0 +1,13 @@
+// Output flags shared by pods, inspectp and (later) statsp.
+
+import {Flags} from '@oclif/core'
+
+export const outputFlag = (options: {formats: string[]; default: string}) =>
+  Flags.string({
+    char: 'o',
+    description: `output format, one of: ${options.formats.join(', ')}`,
+    default: options.default,
+    options: options.formats,
+  })
+
+export const quietFlag = (description: string) => Flags.boolean({char: 'q', description})

@@ -1,0 +1,79 @@
+// Output shapes, as crictl prints them: JSON with two-space indent, YAML,
+// tabwriter-style tables, Go-style times and durations.
+
+import Table from 'cli-table3'
+import {stringify as toYaml} from 'yaml'
+
+export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
+
+export const toYamlText = (value: unknown): string => toYaml(value, {lineWidth: 0})
+
+/** Nanoseconds since the epoch (decimal string) as Go's RFC3339Nano: trailing zeros trimmed. */
+export function rfc3339Nano(nanos: string): string {
+  const ns = BigInt(nanos)
+  const seconds = ns / 1_000_000_000n
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '')
+  const base = new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, '')
+  return `${base}${frac ? `.${frac}` : ''}Z`
+}
+
+/** Go's time.Time String(), as crictl prints `Created:` lines. */
+export function goTime(nanos: string): string {
+  const ns = BigInt(nanos)
+  const d = new Date(Number(ns / 1_000_000n))
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0')
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0')
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${frac} +0000 UTC`
+}
+
+/** go-units HumanDuration, as crictl's CREATED column: "17 seconds", "About a minute". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000)
+  if (seconds < 1) return 'Less than a second'
+  if (seconds === 1) return '1 second'
+  if (seconds < 60) return `${seconds} seconds`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes === 1) return 'About a minute'
+  if (minutes < 60) return `${minutes} minutes`
+  const hours = Math.round(minutes / 60)
+  if (hours === 1) return 'About an hour'
+  if (hours < 48) return `${hours} hours`
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
+  return `${Math.floor(hours / 24 / 365)} years`
+}
+
+export function ago(nanos: string, now = Date.now()): string {
+  return `${humanDuration(now - Number(BigInt(nanos) / 1_000_000n))} ago`
+}
+
+// eslint-disable-next-line no-control-regex
+const ansi = /\u001b\[[0-9;]*m/g
+const visibleLength = (s: string) => s.replace(ansi, '').length
+
+/**
+ * crictl's table: Go text/tabwriter with minwidth 20, padding 3, spaces;
+ * left-aligned, the last column unpadded. Drawn with cli-table3 (borderless)
+ * so that coloured cells keep their alignment.
+ */
+export function tabwriter(header: string[], rows: string[][]): string {
+  const all = [header, ...rows]
+  const widths = header.map((_h, col) =>
+    col === header.length - 1 ? Math.max(...all.map((r) => visibleLength(r[col] ?? ''))) : Math.max(20, ...all.map((r) => visibleLength(r[col] ?? '') + 3)),
+  )
+  const none = {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ''}
+  const table = new Table({
+    chars: none,
+    colWidths: widths,
+    wordWrap: false,
+    truncate: '',
+    style: {'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true},
+  })
+  table.push(...all)
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+}

@@ -1,0 +1,87 @@
+// The one error type of podctl's runtime. Every failure a user can act on is a
+// PodctlError: a lowercase message with the IDs quoted, an exit code from the
+// table below, an optional hint (what to do), and the cause it wraps.
+// Rendering (colour, stack traces behind --debug) is the commands' business.
+
+export const ExitCode = {
+  /** success */
+  ok: 0,
+  /** the operation failed on the system (runtime, CNI, files) */
+  failure: 1,
+  /** bad input: flags, arguments, pod config */
+  usage: 2,
+  /** the pod named by the user does not exist */
+  notFound: 3,
+  /** a prerequisite is missing: not root, runc, catatonit, CNI plugins */
+  prerequisite: 4,
+  /** --timeout elapsed; the operation was rolled back */
+  timeout: 5,
+  /** interrupted by SIGINT/SIGTERM; the operation was rolled back */
+  interrupted: 130,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** For --help and the man pages: the EXIT STATUS section. */
+export const exitCodeHelp: Record<number, string> = {
+  [ExitCode.ok]: 'success',
+  [ExitCode.failure]: 'the operation failed (runtime, network or state error)',
+  [ExitCode.usage]: 'bad input: unknown flag, missing argument, invalid pod config',
+  [ExitCode.notFound]: 'a pod ID or name given on the command line matches no pod',
+  [ExitCode.prerequisite]: 'a prerequisite is missing (not root, no runc, catatonit or CNI plugins)',
+  [ExitCode.timeout]: '--timeout elapsed; the operation was rolled back',
+  [ExitCode.interrupted]: 'interrupted by a signal; the operation was rolled back',
+}
+
+export interface PodctlErrorOptions {
+  exitCode?: ExitCodeValue
+  hint?: string
+  cause?: unknown
+}
+
+export class PodctlError extends Error {
+  readonly exitCode: ExitCodeValue
+  readonly hint?: string
+
+  constructor(message: string, options: PodctlErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'PodctlError'
+    this.exitCode = options.exitCode ?? ExitCode.failure
+    this.hint = options.hint
+  }
+}
+
+export const usageError = (message: string, hint?: string): PodctlError =>
+  new PodctlError(message, {exitCode: ExitCode.usage, hint})
+
+export const notFoundError = (message: string, hint?: string): PodctlError =>
+  new PodctlError(message, {exitCode: ExitCode.notFound, hint})
+
+export const prerequisiteError = (message: string, hint?: string): PodctlError =>
+  new PodctlError(message, {exitCode: ExitCode.prerequisite, hint})
+
+/** The message of any thrown value, for wrapping. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}
+
+/**
+ * Wrap an error with the context of the layer that saw it fail, keeping the
+ * exit code and hint of a PodctlError underneath:
+ * `failed to set up network for pod "3f2a…": <cause>`.
+ */
+export function wrap(context: string, err: unknown): PodctlError {
+  if (err instanceof PodctlError) {
+    return new PodctlError(`${context}: ${err.message}`, {exitCode: err.exitCode, hint: err.hint, cause: err})
+  }
+  return new PodctlError(`${context}: ${messageOf(err)}`, {cause: err})
+}
+
+/** The errno code of a Node system error, if any. */
+export function errnoOf(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as {code: unknown}).code === 'string') {
+    return (err as {code: string}).code
+  }
+  return undefined
+}

@@ -1,0 +1,130 @@
+// The OCI runtime driver: runc or crun, by their CLI. This is the only module
+// that knows the runtimes' flags and how their errors read.
+
+import {access, constants, readFile} from 'node:fs/promises'
+import {delimiter, join} from 'node:path'
+
+import {PodctlError, prerequisiteError, usageError} from './errors.js'
+import {type OpContext, run} from './exec.js'
+import type {RuntimeHandler} from './settings.js'
+
+export interface ContainerState {
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped' | string
+  pid: number
+}
+
+export class OciRuntime {
+  constructor(
+    readonly handler: string,
+    readonly binary: string,
+    /** the runtime's --root, under podctl's run root */
+    readonly stateRoot: string,
+  ) {}
+
+  private args(logFile: string | undefined, ...rest: string[]): string[] {
+    const global = ['--root', this.stateRoot]
+    if (logFile) global.push('--log', logFile, '--log-format', 'json')
+    return [...global, ...rest]
+  }
+
+  /**
+   * `create`: the runtime's child inherits stdio, so nothing is piped (a pipe
+   * would stay open for the pod's life); errors are read from --log instead.
+   */
+  async create(ctx: OpContext, id: string, bundle: string, logFile: string, pidFile: string): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(logFile, 'create', '--bundle', bundle, '--pid-file', pidFile, id), {detached: true})
+    if (result.exitCode !== 0) throw this.failure('create', id, await lastLogError(logFile))
+  }
+
+  async start(ctx: OpContext, id: string): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'start', id))
+    if (result.exitCode !== 0) throw this.failure('start', id, result.stderr)
+  }
+
+  /** null when the runtime does not know the container (never created, deleted, or lost with the run root). */
+  async state(ctx: OpContext, id: string): Promise<ContainerState | null> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'state', id))
+    if (result.exitCode !== 0) {
+      if (notExist(result.stderr)) return null
+      throw this.failure('state', id, result.stderr)
+    }
+    return JSON.parse(result.stdout) as ContainerState
+  }
+
+  /** Kill every process of the container; one already gone is not an error. */
+  async kill(ctx: OpContext, id: string, signal = 'KILL'): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'kill', '--all', id, signal))
+    if (result.exitCode !== 0 && !notExist(result.stderr) && !notRunning(result.stderr)) throw this.failure('kill', id, result.stderr)
+  }
+
+  /** Delete (killing what is left); a container already gone is not an error. */
+  async delete(ctx: OpContext, id: string): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'delete', '--force', id))
+    if (result.exitCode !== 0 && !notExist(result.stderr)) throw this.failure('delete', id, result.stderr)
+  }
+
+  private failure(op: string, id: string, detail: string): PodctlError {
+    const text = detail.trim() || 'no error output'
+    return new PodctlError(`${this.handler} ${op} of pod "${id}" failed: ${text}`, {hint: explain(text)})
+  }
+}
+
+function notExist(stderr: string): boolean {
+  return /does not exist|not found|no such file/i.test(stderr)
+}
+
+function notRunning(stderr: string): boolean {
+  return /not running|process already finished|container not running/i.test(stderr)
+}
+
+/** Known misleading runtime errors, said plainly. */
+function explain(text: string): string | undefined {
+  if (/hybrid mode not supported/.test(text)) {
+    return 'crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount); use --runtime runc, or boot with a unified cgroup hierarchy'
+  }
+  if (/can't get final child's PID from pipe/.test(text)) {
+    return 'runc hides the real cause here; a common one is a negative oom_score_adj without CAP_SYS_RESOURCE; rerun with --debug and read runc.log in the pod directory'
+  }
+  return undefined
+}
+
+/** The last error runc/crun wrote to its JSON log. */
+async function lastLogError(logFile: string): Promise<string> {
+  let text = ''
+  try {
+    text = await readFile(logFile, 'utf8')
+  } catch {
+    return ''
+  }
+  const lines = text.trim().split('\n').reverse()
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as {level?: string; msg?: string}
+      if (entry.level === 'error' && entry.msg) return entry.msg
+    } catch {
+      if (line.trim()) return line.trim()
+    }
+  }
+  return ''
+}
+
+/**
+ * The binary of a runtime handler: its configured path, absolute or looked up
+ * on PATH. An unknown handler or a missing binary is a clear error.
+ */
+export async function resolveRuntime(handlers: Record<string, RuntimeHandler>, handler: string): Promise<string> {
+  const h = handlers[handler]
+  if (!h) {
+    throw usageError(`no runtime for "${handler}" is configured`, `known handlers: ${Object.keys(handlers).join(', ')}; add one under "runtimes" in the config file`)
+  }
+  const candidates = h.path.includes('/') ? [h.path] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).map((d) => join(d, h.path))
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // try the next one
+    }
+  }
+  throw prerequisiteError(`OCI runtime "${h.path}" for handler "${handler}" not found`, `install it (Debian/Ubuntu: apt-get install ${handler === 'crun' ? 'crun' : 'runc'}) or set its path under "runtimes" in the config file`)
+}

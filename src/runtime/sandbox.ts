@@ -1,0 +1,569 @@
+// The pod lifecycle: run, stop, remove, status, list. runPod is a list of
+// numbered steps; each side effect is announced in the record before it is
+// made and paired with its undo right after, and the undos are the same
+// cleanup functions that stopp and rmp use, each tolerating "already gone".
+
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {hostname as osHostname} from 'node:os'
+
+import {enumName} from '../cri/schema.js'
+import {NamespaceMode, type PodSandbox, type PodSandboxConfig, type PodSandboxState, type PodSandboxStatus, ProfileType} from '../cri/types.js'
+import {defaultCgroupParent, detectCgroupMode, podCgroupsPath} from './cgroups.js'
+import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
+import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
+import type {OpContext} from './exec.js'
+import {cniLockName, type Lock, withLock} from './lock.js'
+import {createNetns, isMountPoint, removeNetns} from './netns.js'
+import {buildPauseSpec, podHostname} from './oci-spec.js'
+import {OciRuntime, resolveRuntime} from './oci-runtime.js'
+import {ensurePauseRootfs, pauseArgs} from './pause.js'
+import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
+import {defaultSeccompProfile} from './seccomp.js'
+import {hostHosts, hostResolvConf, podHosts, resolvConfFromDns} from './sandbox-files.js'
+import type {Settings} from './settings.js'
+import {criState, needsStop} from './state.js'
+import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store} from './store.js'
+
+/** Everything a lifecycle call needs; built once per command. */
+export interface Runtime {
+  settings: Settings
+  store: Store
+  ctx: OpContext
+  /** a warning for the user (stderr) */
+  warn: (message: string) => void
+}
+
+/** Where a test (PODCTL_FAULT_AT_STEP=N) may kill runp, to prove crash safety. */
+const faultStep = Number(process.env.PODCTL_FAULT_AT_STEP ?? 0)
+
+function lockWait(rt: Runtime, what: string) {
+  return {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what}
+}
+
+const isHostNetwork = (config: PodSandboxConfig) => config.linux?.security_context?.namespace_options?.network === NamespaceMode.NODE
+
+function nowNanos(): string {
+  const ms = BigInt(Date.now())
+  return (ms * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString()
+}
+
+class UndoStack {
+  private readonly undos: {name: string; fn: () => Promise<void>}[] = []
+
+  push(name: string, fn: () => Promise<void>): void {
+    this.undos.push({name, fn})
+  }
+
+  /** Run in reverse; stop at the first failure (what is left stays for rmp). */
+  async unwind(log: (m: string) => void): Promise<Error | undefined> {
+    while (this.undos.length > 0) {
+      const undo = this.undos.pop()!
+      try {
+        await undo.fn()
+        log(`undo ${undo.name}: done`)
+      } catch (err) {
+        log(`undo ${undo.name}: failed: ${messageOf(err)}`)
+        return wrap(`failed to undo ${undo.name}`, err)
+      }
+    }
+    return undefined
+  }
+}
+
+/** A fresh context for cleanup: the caller's may be the one that was cancelled. */
+function cleanupContext(rt: Runtime): Runtime {
+  return {...rt, ctx: {...rt.ctx, signal: AbortSignal.timeout(Math.max(rt.settings.timeoutMs, 30_000))}}
+}
+
+// ---------------------------------------------------------------------------
+// runp
+// ---------------------------------------------------------------------------
+
+export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
+  const {store, settings, ctx} = rt
+  const timer = stepTimer(ctx)
+  const hostNetwork = isHostNetwork(config)
+
+  // Step 1: prerequisites, before anything is made.
+  const handler = runtimeHandler || settings.defaultRuntime
+  const runtimePath = await resolveRuntime(settings.runtimes, handler)
+  const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler))
+  await store.init()
+  const rootfs = await ensurePauseRootfs(store.pauseDir())
+  const network = hostNetwork ? undefined : await loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir())
+  if (network?.created) rt.warn(`no CNI config in ${settings.cniConfDir}: wrote podctl's default network to ${network.file}`)
+  const plugins = network ? await resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
+  const caps = await ownCapabilities()
+  const cgroupMode = await detectCgroupMode()
+  const seccompProfile = await loadLocalhostSeccomp(config)
+  checkOomScoreAdj(config, caps.effective)
+  timer('prerequisites')
+
+  // Step 2: the ID, its lock, and the name reservation.
+  const id = newPodSandboxId()
+  const name = podSandboxName(config)
+  const podLock = await store.lockPod(id, lockWait(rt, `pod "${id}"`))
+  const undo = new UndoStack()
+  const record: PodRecord = {
+    version: recordVersion,
+    id,
+    name,
+    createdAt: nowNanos(),
+    phase: 'creating',
+    config,
+    runtimeHandler,
+    runtimePath,
+  }
+  try {
+    await store.reserveName(name, id, lockWait(rt, 'the name index'))
+    undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
+    timer('reserve name')
+    fault(2)
+
+    // Step 3: the record, written before any side effect so a crash leaves something that names it.
+    await store.createPodDir(id)
+    undo.push('pod directory', () => store.removePodDir(id))
+    await store.writeRecord(record)
+    timer('record')
+    fault(3)
+
+    // Step 4: the network namespace.
+    if (!hostNetwork) {
+      record.netnsPath = store.netnsPath(id)
+      await store.writeRecord(record)
+      await createNetns(ctx, record.netnsPath)
+      undo.push('network namespace', () => removeNetnsStep(cleanupContext(rt), record))
+      timer('netns')
+      fault(4)
+    }
+
+    // Step 5: CNI ADD. The teardown is registered before ADD: a failed ADD may have allocated.
+    if (network && plugins) {
+      record.network = {conflist: network.conflist, confFile: network.file, added: true}
+      await store.writeRecord(record)
+      undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
+      const result = await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
+        addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, attachment(record)),
+      ).catch((err) => {
+        throw wrap(`failed to set up network for pod "${id}"`, err)
+      })
+      const ips = podIPs(result, 'eth0')
+      if (!ips.ip) throw new PodctlError(`failed to set up network for pod "${id}": CNI network "${network.conflist.name}" gave eth0 no IP address`)
+      record.network = {...record.network, result, ...ips}
+      await store.writeRecord(record)
+      timer('cni add')
+      fault(5)
+    }
+
+    // Step 6: hostname, hosts, resolv.conf, the log directory.
+    const hostname = hostNetwork ? osHostname() : podHostname(config)
+    const ips = record.network?.ip ? [record.network.ip, ...(record.network.additionalIps ?? [])] : []
+    await Promise.all([
+      writeFile(store.sandboxFile(id, 'hostname'), `${hostname}\n`, {mode: 0o644}),
+      writeFile(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, ips), {mode: 0o644}),
+      writeFile(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), {mode: 0o644}),
+    ])
+    // kubelet expects the log directory to exist and to outlive the pod.
+    if (config.log_directory) await mkdir(config.log_directory, {recursive: true, mode: 0o755})
+    timer('sandbox files')
+
+    // Step 7: the OCI spec of the pause container.
+    const spec = buildPauseSpec({
+      podSandboxId: id,
+      config,
+      rootfs,
+      netnsPath: record.netnsPath,
+      files: {hostname: store.sandboxFile(id, 'hostname'), hosts: store.sandboxFile(id, 'hosts'), resolvConf: store.sandboxFile(id, 'resolv.conf')},
+      cgroupsPath: podCgroupsPath(config.linux?.cgroup_parent, id),
+      cgroupV2: cgroupMode === 'v2',
+      boundingCapabilities: caps.bounding,
+      args: pauseArgs,
+      seccompProfile,
+      defaultSeccompProfile: defaultSeccompProfile(),
+    })
+    await writeFile(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', {mode: 0o600})
+    timer('oci spec')
+    fault(7)
+
+    // Step 8: runc create.
+    record.containerCreated = true
+    await store.writeRecord(record)
+    undo.push('pause container', () => deleteContainerStep(cleanupContext(rt), record))
+    const pidFile = `${store.specPath(id)}.pid`
+    await runtime.create(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
+    record.pid = Number((await readFile(pidFile, 'utf8')).trim())
+    record.pidStartTime = (await readProcStat(record.pid))?.startTime
+    await store.writeRecord(record)
+    timer('runtime create')
+    fault(8)
+
+    // Step 9: runc start; the pod is READY.
+    await runtime.start(ctx, id)
+    timer('runtime start')
+    record.phase = 'ready'
+    await store.writeRecord(record)
+    timer('record ready')
+    return id
+  } catch (err) {
+    const failure = err instanceof PodctlError ? err : wrap(`failed to run pod "${id}"`, err)
+    const cleanupErr = await undo.unwind(ctx.log)
+    if (cleanupErr) {
+      // Keep the record and the name: rmp finishes the job (containerd's UNKNOWN).
+      record.phase = 'unknown'
+      record.cleanupError = cleanupErr.message
+      await store.writeRecord(record).catch(() => undefined)
+      throw new PodctlError(`${failure.message}; cleanup failed too, the pod is kept as NotReady: ${cleanupErr.message}`, {
+        exitCode: failure.exitCode,
+        hint: `remove it with: podctl rmp -f ${id.slice(0, 13)}`,
+        cause: failure,
+      })
+    }
+    throw failure
+  } finally {
+    await podLock.release()
+  }
+}
+
+function fault(step: number): void {
+  if (faultStep === step) process.kill(process.pid, 'SIGKILL')
+}
+
+function stepTimer(ctx: OpContext): (step: string) => void {
+  let last = performance.now()
+  return (step) => {
+    const now = performance.now()
+    ctx.log(`step ${step}: ${(now - last).toFixed(1)} ms`)
+    last = now
+  }
+}
+
+async function loadLocalhostSeccomp(config: PodSandboxConfig): Promise<Record<string, unknown> | undefined> {
+  const profile = config.linux?.security_context?.seccomp
+  if (!profile || profile.profile_type !== ProfileType.Localhost) return undefined
+  const path = profile.localhost_ref ?? ''
+  const field = 'linux.security_context.seccomp.localhost_ref'
+  if (!path.startsWith('/')) throw usageError(`${field}: "${path}" must be an absolute path to a seccomp profile`)
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+  } catch (err) {
+    throw usageError(`${field}: cannot load seccomp profile "${path}": ${messageOf(err)}`)
+  }
+}
+
+/** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
+function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
+  const adj = config.linux?.resources?.oom_score_adj ?? config.linux?.overhead?.oom_score_adj
+  if (adj !== undefined && adj < 0 && !effective.includes('CAP_SYS_RESOURCE')) {
+    throw usageError(
+      `linux.resources.oom_score_adj: ${adj} needs CAP_SYS_RESOURCE, which this process lacks`,
+      'use an oom_score_adj of 0 or more, or run podctl with CAP_SYS_RESOURCE',
+    )
+  }
+}
+
+function attachment(record: PodRecord, netnsGone = false) {
+  const md = record.config.metadata
+  const portMappings = (record.config.port_mappings ?? [])
+    .filter((pm) => (pm.host_port ?? 0) > 0)
+    .map((pm) => ({
+      hostPort: pm.host_port,
+      containerPort: pm.container_port,
+      protocol: enumName('Protocol', pm.protocol ?? 0).toLowerCase(),
+      hostIP: pm.host_ip ?? '',
+    }))
+  const dns = record.config.dns_config
+  return {
+    containerId: record.id,
+    netns: netnsGone ? '' : (record.netnsPath ?? ''),
+    ifName: 'eth0',
+    args: {
+      IgnoreUnknown: '1',
+      K8S_POD_NAMESPACE: md.namespace,
+      K8S_POD_NAME: md.name,
+      K8S_POD_INFRA_CONTAINER_ID: record.id,
+      K8S_POD_UID: md.uid,
+    },
+    capabilityArgs: {
+      portMappings: portMappings.length > 0 ? portMappings : undefined,
+      dns: dns ? {servers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? []} : undefined,
+      cgroupPath: podCgroupsPath(record.config.linux?.cgroup_parent, record.id),
+      'io.kubernetes.cri.pod-annotations': record.config.annotations ?? {},
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The cleanup steps: shared by rollback, stopp, rmp and recovery after a crash.
+// Each tolerates "already gone" and records its progress.
+// ---------------------------------------------------------------------------
+
+function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
+  const handler = record.runtimeHandler || rt.settings.defaultRuntime
+  return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler))
+}
+
+async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {
+  if (!record.containerCreated) return
+  await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
+  // SIGKILL is prompt; wait for the process itself rather than a fixed sleep.
+  for (let i = 0; i < 2000 && (await sameProcessAlive(record.pid, record.pidStartTime)); i++) {
+    await new Promise((r) => setTimeout(r, 1))
+  }
+}
+
+async function teardownNetwork(rt: Runtime, record: PodRecord): Promise<void> {
+  const net = record.network
+  if (!net?.added) return
+  const netnsGone = !record.netnsPath || !(await isMountPoint(record.netnsPath))
+  const conflist = net.conflist as NetworkConfigList
+  const plugins = await resolvePlugins(conflist, rt.settings.cniBinDirs)
+  await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
+    delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, attachment(record, netnsGone), net.result),
+  ).catch((err) => {
+    throw wrap(`failed to tear down network of pod "${record.id}"`, err)
+  })
+  record.network = {...net, added: false, result: undefined, ip: undefined, additionalIps: undefined}
+  await rt.store.writeRecord(record)
+}
+
+async function removeNetnsStep(rt: Runtime, record: PodRecord): Promise<void> {
+  if (!record.netnsPath) return
+  await removeNetns(rt.ctx, record.netnsPath)
+}
+
+async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void> {
+  if (!record.containerCreated) return
+  await runtimeOf(rt, record).delete(rt.ctx, record.id)
+}
+
+/** The stop path: kill pause → CNI DEL with the cached result → remove the netns. */
+async function stopRecord(rt: Runtime, record: PodRecord): Promise<void> {
+  try {
+    await killPauseStep(rt, record)
+    await teardownNetwork(rt, record)
+    await removeNetnsStep(rt, record)
+  } catch (err) {
+    record.cleanupError = messageOf(err)
+    await rt.store.writeRecord(record).catch(() => undefined)
+    throw wrap(`stopping the pod sandbox "${record.id}"`, err)
+  }
+  record.phase = 'stopped'
+  record.cleanupError = undefined
+  await rt.store.writeRecord(record)
+}
+
+// ---------------------------------------------------------------------------
+// stopp, rmp
+// ---------------------------------------------------------------------------
+
+/** CRI: StopPodSandbox is idempotent; an unknown pod is already stopped. */
+export async function stopPod(rt: Runtime, ref: string): Promise<string | null> {
+  const id = await rt.store.resolve(ref)
+  // CRI: StopPodSandbox must not return an error if all resources have already been reclaimed.
+  if (id === null) return null
+  await withPodLock(rt, id, async () => {
+    const record = await rt.store.readRecord(id)
+    if (!record) return
+    const live = {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)}
+    if (!needsStop(record.phase, live) && !record.network?.added && !(record.netnsPath && (await isMountPoint(record.netnsPath)))) return
+    await stopRecord(rt, record)
+  })
+  return id
+}
+
+export interface RemoveOptions {
+  /** stop a READY pod first (crictl rmp -f) */
+  force: boolean
+}
+
+/**
+ * Remove a pod: always the stop path first (a NotReady pod may still hold a
+ * netns and an IP), then the runtime container, the name, the files.
+ * Returns the ID removed, or null when there was no such pod.
+ */
+export async function removePod(rt: Runtime, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
+  let stopped = false
+  await withPodLock(rt, id, async () => {
+    let record: PodRecord | null
+    try {
+      record = await rt.store.readRecord(id)
+    } catch (err) {
+      // A corrupt record: without -f it is reported; with -f its pod is removed from what can still be found.
+      if (!options.force) throw err
+      rt.warn(`${messageOf(err)}; removing what can be found of pod "${id}"`)
+      await removeUnreadable(rt, id)
+      return
+    }
+    // CRI: RemovePodSandbox is idempotent: a pod removed meanwhile is fine.
+    if (!record) return
+    const state = criState(record.phase, {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)})
+    if (state === 'SANDBOX_READY' && !options.force) {
+      throw new PodctlError(`pod sandbox "${id}" is running, please stop it first`, {hint: 'stop it with podctl stopp, or use rmp -f'})
+    }
+    if (record.phase !== 'stopped' || state === 'SANDBOX_READY' || record.network?.added) {
+      await stopRecord(rt, record)
+      stopped = state === 'SANDBOX_READY'
+    }
+    await deleteContainerStep(rt, record)
+    await rt.store.releaseName(record.name, id, lockWait(rt, 'the name index'))
+    await rt.store.removePodDir(id)
+  })
+  return {stopped}
+}
+
+/** A pod whose record cannot be read: remove what podctl can find by its ID alone. */
+async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
+  const handler = rt.settings.defaultRuntime
+  try {
+    const runtime = new OciRuntime(handler, await resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler))
+    await runtime.delete(rt.ctx, id)
+  } catch (err) {
+    rt.warn(`could not delete the pause container of pod "${id}": ${messageOf(err)}`)
+  }
+  await removeNetns(rt.ctx, rt.store.netnsPath(id))
+  await rt.store.removePodDir(id)
+}
+
+async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>): Promise<T> {
+  const held: Lock = await rt.store.lockPod(id, lockWait(rt, `pod "${id}"`))
+  try {
+    return await fn()
+  } finally {
+    await held.release()
+  }
+}
+
+// ---------------------------------------------------------------------------
+// status, list
+// ---------------------------------------------------------------------------
+
+export interface PodView {
+  record: PodRecord
+  state: PodSandboxState
+}
+
+async function view(record: PodRecord): Promise<PodView> {
+  const pauseAlive = record.phase === 'ready' && (await sameProcessAlive(record.pid, record.pidStartTime))
+  return {record, state: criState(record.phase, {pauseAlive})}
+}
+
+function nsModeName(mode: number | undefined): string {
+  return enumName('NamespaceMode', mode ?? NamespaceMode.POD)
+}
+
+export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
+  const {record} = v
+  const ns = record.config.linux?.security_context?.namespace_options ?? {}
+  // containerd: no IP for a host-network pod or once the network is torn down.
+  const ip = record.network?.added ? (record.network.ip ?? '') : ''
+  return {
+    id: record.id,
+    metadata: {...record.config.metadata},
+    state: v.state,
+    createdAt: record.createdAt,
+    network: {additionalIps: (record.network?.added ? (record.network.additionalIps ?? []) : []).map((a) => ({ip: a})), ip},
+    linux: {
+      namespaces: {
+        options: {ipc: nsModeName(ns.ipc), network: nsModeName(ns.network), pid: nsModeName(ns.pid), targetId: ns.target_id ?? '', usernsOptions: null},
+      },
+    },
+    labels: record.config.labels ?? {},
+    annotations: record.config.annotations ?? {},
+    runtimeHandler: record.runtimeHandler,
+  }
+}
+
+export function toPodSandbox(v: PodView): PodSandbox {
+  const {record} = v
+  return {
+    id: record.id,
+    metadata: {...record.config.metadata},
+    state: v.state,
+    createdAt: record.createdAt,
+    labels: record.config.labels ?? {},
+    annotations: record.config.annotations ?? {},
+    runtimeHandler: record.runtimeHandler,
+  }
+}
+
+export interface PodStatusResult {
+  status: PodSandboxStatus
+  info?: Record<string, unknown>
+}
+
+/** PodSandboxStatus of one pod (the ID already resolved); verbose adds info. */
+export async function podStatus(rt: Runtime, id: string, verbose: boolean): Promise<PodStatusResult> {
+  const record = await rt.store.readRecord(id)
+  if (!record) throw new PodctlError(`pod "${id}" not found`, {exitCode: ExitCode.notFound})
+  const v = await view(record)
+  const status = toPodSandboxStatus(v)
+  if (!verbose) return {status}
+  const runtime = runtimeOf(rt, record)
+  // runc state is the authority where one pod is looked at.
+  const containerState = record.containerCreated ? await runtime.state(rt.ctx, id).catch(() => null) : null
+  const spec = await readFile(rt.store.specPath(id), 'utf8')
+    .then((t) => JSON.parse(t) as unknown)
+    .catch(() => null)
+  const netnsOpen = record.netnsPath ? await isMountPoint(record.netnsPath) : false
+  const info: Record<string, unknown> = {
+    pid: v.state === 'SANDBOX_READY' ? (record.pid ?? 0) : 0,
+    processStatus: containerState?.status ?? 'deleted',
+    phase: record.phase,
+    netNamespaceClosed: !netnsOpen,
+    netNamespacePath: record.netnsPath ?? '',
+    image: 'catatonit (pause)',
+    runtimeHandler: record.runtimeHandler,
+    runtimeType: runtime.handler,
+    runtimeBinary: record.runtimePath,
+    cgroupsPath: podCgroupsPath(record.config.linux?.cgroup_parent, id),
+    cgroupParent: record.config.linux?.cgroup_parent || defaultCgroupParent,
+    config: record.config,
+    runtimeSpec: spec,
+    cniConfFile: record.network?.confFile ?? '',
+    cniResult: record.network?.result ?? null,
+  }
+  if (record.cleanupError) info.cleanupError = record.cleanupError
+  return {status, info}
+}
+
+export interface PodFilter {
+  /** exact ID after prefix resolution */
+  id?: string
+  state?: PodSandboxState
+  /** every key must match exactly */
+  labelSelector?: Record<string, string>
+  name?: RegExp | string
+  namespace?: RegExp | string
+  /** keep only the newest N (0: all) */
+  last?: number
+}
+
+/** Pods newest first, filtered; never spawns a process per pod. */
+export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<PodView[]> {
+  const {records, broken} = await rt.store.listRecords()
+  for (const b of broken) rt.warn(b.error.message)
+  let id = filter.id
+  if (id !== undefined) {
+    const resolved = await rt.store.resolve(id, records).catch(() => null)
+    if (resolved === null) return []
+    id = resolved
+  }
+  const matches = (value: string, want: RegExp | string | undefined) =>
+    want === undefined || (typeof want === 'string' ? value === want : want.test(value))
+  const candidates = records.filter(
+    (r) =>
+      (id === undefined || r.id === id) &&
+      matches(r.config.metadata.name, filter.name) &&
+      matches(r.config.metadata.namespace, filter.namespace) &&
+      Object.entries(filter.labelSelector ?? {}).every(([k, v]) => r.config.labels?.[k] === v),
+  )
+  let views = await Promise.all(candidates.map(view))
+  if (filter.state) views = views.filter((v) => v.state === filter.state)
+  views.sort((a, b) => compareNanos(b.record.createdAt, a.record.createdAt))
+  return filter.last ? views.slice(0, filter.last) : views
+}
+
+function compareNanos(a: string, b: string): number {
+  const d = BigInt(a) - BigInt(b)
+  return d > 0n ? 1 : d < 0n ? -1 : 0
+}

@@ -1,0 +1,214 @@
+// podctl's global settings: every default overridable by flag, environment
+// variable and the config file, in that order of precedence. The commands
+// hand over what the user set (flag or env, via oclif); this module fills in
+// the rest from the file, then from the built-in defaults below.
+
+import {readFileSync} from 'node:fs'
+import {parse as parseYaml} from 'yaml'
+
+import {errnoOf, messageOf, usageError} from './errors.js'
+
+export interface RuntimeHandler {
+  /** the OCI runtime binary: an absolute path, or a name searched on PATH */
+  path: string
+}
+
+export interface DefaultNetwork {
+  /** CNI network name, also the name of the conflist file podctl writes */
+  name: string
+  bridge: string
+  subnet: string
+}
+
+export interface Settings {
+  /** persistent state: pod records, the name index, the pause rootfs */
+  root: string
+  /** volatile state: runtime state, network namespaces */
+  runRoot: string
+  cniConfDir: string
+  cniBinDirs: string[]
+  /** the handler used when runp gets no --runtime */
+  defaultRuntime: string
+  runtimes: Record<string, RuntimeHandler>
+  defaultNetwork: DefaultNetwork
+  timeoutMs: number
+  debug: boolean
+  /** where the settings file was read from, if one was */
+  configFile?: string
+}
+
+export const defaultConfigFile = '/etc/podctl/podctl.yaml'
+
+export const builtinDefaults: Omit<Settings, 'configFile'> = {
+  root: '/var/lib/podctl',
+  runRoot: '/run/podctl',
+  cniConfDir: '/etc/cni/net.d',
+  cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni', '/usr/libexec/cni'],
+  defaultRuntime: 'runc',
+  runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
+  defaultNetwork: {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
+  timeoutMs: 60_000,
+  debug: false,
+}
+
+/** What the user set on the command line or in the environment. */
+export interface SettingsOverrides {
+  config?: string
+  root?: string
+  runRoot?: string
+  cniConfDir?: string
+  cniBinDir?: string
+  timeout?: string
+  debug?: boolean
+}
+
+/** Keys of the config file, kebab-case as crictl's /etc/crictl.yaml. */
+const fileKeys = [
+  'root',
+  'run-root',
+  'cni-conf-dir',
+  'cni-bin-dir',
+  'default-runtime',
+  'runtimes',
+  'default-network',
+  'timeout',
+  'debug',
+] as const
+
+export function resolveSettings(overrides: SettingsOverrides): Settings {
+  const explicit = overrides.config !== undefined
+  const configFile = overrides.config ?? defaultConfigFile
+  const file = readSettingsFile(configFile, explicit)
+  const d = builtinDefaults
+  const timeout = overrides.timeout ?? file.timeout
+  return {
+    root: absolute(overrides.root ?? file.root ?? d.root, '--root'),
+    runRoot: absolute(overrides.runRoot ?? file.runRoot ?? d.runRoot, '--run-root'),
+    cniConfDir: absolute(overrides.cniConfDir ?? file.cniConfDir ?? d.cniConfDir, '--cni-conf-dir'),
+    cniBinDirs: (overrides.cniBinDir ?? file.cniBinDir)?.split(':').filter(Boolean).map((p) => absolute(p, '--cni-bin-dir')) ?? d.cniBinDirs,
+    defaultRuntime: file.defaultRuntime ?? d.defaultRuntime,
+    runtimes: {...d.runtimes, ...file.runtimes},
+    defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
+    timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), '--timeout'),
+    debug: overrides.debug ?? file.debug ?? d.debug,
+    configFile: file.loaded ? configFile : undefined,
+  }
+}
+
+interface FileSettings {
+  loaded: boolean
+  root?: string
+  runRoot?: string
+  cniConfDir?: string
+  cniBinDir?: string
+  defaultRuntime?: string
+  runtimes?: Record<string, RuntimeHandler>
+  defaultNetwork?: Partial<DefaultNetwork>
+  timeout?: string | number
+  debug?: boolean
+}
+
+function readSettingsFile(file: string, explicit: boolean): FileSettings {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    // The default file is optional; one the user named is not.
+    if (!explicit && errnoOf(err) === 'ENOENT') return {loaded: false}
+    throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text, {uniqueKeys: true})
+  } catch (err) {
+    throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)
+  }
+  if (doc === null || doc === undefined) return {loaded: true}
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw usageError(`config file "${file}": must be a map of settings`)
+  const raw = doc as Record<string, unknown>
+  const at = (key: string) => `config file "${file}": ${key}`
+  for (const key of Object.keys(raw)) {
+    if (!(fileKeys as readonly string[]).includes(key)) {
+      throw usageError(`${at(key)}: unknown setting`, `valid settings: ${fileKeys.join(', ')}`)
+    }
+  }
+  const str = (key: string): string | undefined => {
+    const v = raw[key]
+    if (v === undefined || v === null) return undefined
+    if (typeof v !== 'string' || v === '') throw usageError(`${at(key)}: must be a non-empty string`)
+    return v
+  }
+  const out: FileSettings = {
+    loaded: true,
+    root: str('root'),
+    runRoot: str('run-root'),
+    cniConfDir: str('cni-conf-dir'),
+    cniBinDir: str('cni-bin-dir'),
+    defaultRuntime: str('default-runtime'),
+  }
+  if (raw.timeout !== undefined) {
+    if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
+    out.timeout = raw.timeout
+  }
+  if (raw.debug !== undefined) {
+    if (typeof raw.debug !== 'boolean') throw usageError(`${at('debug')}: must be true or false`)
+    out.debug = raw.debug
+  }
+  if (raw.runtimes !== undefined) out.runtimes = parseRuntimes(raw.runtimes, at('runtimes'))
+  if (raw['default-network'] !== undefined) out.defaultNetwork = parseDefaultNetwork(raw['default-network'], at('default-network'))
+  return out
+}
+
+function parseRuntimes(value: unknown, where: string): Record<string, RuntimeHandler> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a map of handler name to {path}`)
+  const out: Record<string, RuntimeHandler> = {}
+  for (const [name, v] of Object.entries(value)) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw usageError(`${where}.${name}: not a valid handler name`)
+    const path = (v as {path?: unknown} | null)?.path
+    if (typeof v !== 'object' || v === null || typeof path !== 'string' || path === '') {
+      throw usageError(`${where}.${name}: must be a map with "path" set to the runtime binary`)
+    }
+    for (const key of Object.keys(v)) {
+      if (key !== 'path') throw usageError(`${where}.${name}.${key}: unknown setting`, 'valid settings: path')
+    }
+    out[name] = {path}
+  }
+  return out
+}
+
+function parseDefaultNetwork(value: unknown, where: string): Partial<DefaultNetwork> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a map with name, bridge, subnet`)
+  const out: Partial<DefaultNetwork> = {}
+  for (const [key, v] of Object.entries(value)) {
+    if (key !== 'name' && key !== 'bridge' && key !== 'subnet') throw usageError(`${where}.${key}: unknown setting`, 'valid settings: name, bridge, subnet')
+    if (typeof v !== 'string' || v === '') throw usageError(`${where}.${key}: must be a non-empty string`)
+    out[key] = v
+  }
+  if (out.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(out.bridge)) {
+    throw usageError(`${where}.bridge: "${out.bridge}" is not a valid interface name (at most 15 letters, digits, '.', '-', '_')`)
+  }
+  if (out.subnet !== undefined && !/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(out.subnet)) {
+    throw usageError(`${where}.subnet: "${out.subnet}" is not a CIDR such as 10.85.0.0/16`)
+  }
+  return out
+}
+
+function absolute(path: string, what: string): string {
+  if (!path.startsWith('/')) throw usageError(`${what}: "${path}" must be an absolute path`)
+  return path.replace(/\/+$/, '') || '/'
+}
+
+const durationUnits: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+
+/** "30s", "1m30s", "500ms", or a bare number of seconds (crictl's file form). */
+export function parseDuration(text: string, what: string): number {
+  const t = text.trim()
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000)
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) {
+    throw usageError(`${what}: "${text}" is not a duration`, 'use a duration such as 30s, 2m or 500ms')
+  }
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * durationUnits[p[2]], 0)
+  if (ms <= 0) throw usageError(`${what}: must be greater than zero`)
+  return Math.round(ms)
+}

@@ -1,0 +1,348 @@
+// The state directory. This is the only module that knows paths under the
+// state root and the run root:
+//
+//   <root>/                      0700
+//     pods/<id>/sandbox.json     the pod record (atomic writes)
+//     pods/<id>/config.json      the OCI bundle spec of the pause container
+//     pods/<id>/{hostname,hosts,resolv.conf,runc.log}
+//     names/<sha256 of name>     the name reservation: {"name", "id"}
+//     pause/rootfs/              the pause rootfs, built once
+//     cni/networks/              host-local IPAM of the built-in network
+//   <run-root>/                  0700, volatile (tmpfs)
+//     runtime/<handler>/         the OCI runtime's --root
+//     netns/<id>                 the pod's pinned network namespace
+//
+// User input never becomes a path: pod IDs reach the file system only after
+// they were matched against the directory listing, and names are hashed.
+
+import {createHash, randomBytes} from 'node:crypto'
+import {constants} from 'node:fs'
+import {mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {PodSandboxConfig} from '../cri/types.js'
+import {errnoOf, messageOf, notFoundError, PodctlError, usageError} from './errors.js'
+import {lock, lockName, type LockWait, tryLock, withLock} from './lock.js'
+import type {PodPhase} from './state.js'
+
+export const recordVersion = 1
+
+/** What podctl remembers of a pod: enough to finish or undo any step. */
+export interface PodRecord {
+  version: number
+  id: string
+  /** the reserved name, name_namespace_uid_attempt */
+  name: string
+  /** nanoseconds since the epoch, as a decimal string */
+  createdAt: string
+  phase: PodPhase
+  config: PodSandboxConfig
+  runtimeHandler: string
+  runtimePath: string
+  /** the network namespace path, once podctl is about to create it */
+  netnsPath?: string
+  network?: {
+    /** the conflist used for ADD, kept so DEL runs the same plugins */
+    conflist: Record<string, unknown>
+    confFile: string
+    /** set once ADD was attempted: a failed ADD may still have allocated */
+    added: boolean
+    result?: Record<string, unknown>
+    ip?: string
+    additionalIps?: string[]
+  }
+  /** set once `runc create` was attempted */
+  containerCreated?: boolean
+  pid?: number
+  /** /proc/<pid>/stat field 22: with the pid, names the process uniquely */
+  pidStartTime?: string
+  /** the last cleanup error, when a rollback or stop could not finish */
+  cleanupError?: string
+}
+
+const idPattern = /^[0-9a-f]{64}$/
+
+export function newPodSandboxId(): string {
+  return randomBytes(32).toString('hex')
+}
+
+/** The reserved name of a pod, as containerd's makeSandboxName. */
+export function podSandboxName(config: PodSandboxConfig): string {
+  const md = config.metadata
+  return [md.name, md.namespace, md.uid, String(md.attempt ?? 0)].join('_')
+}
+
+export class Store {
+  readonly root: string
+  readonly runRoot: string
+
+  constructor(root: string, runRoot: string) {
+    this.root = root
+    this.runRoot = runRoot
+  }
+
+  // ---- paths (the only place that knows them) ----
+
+  podDir(id: string): string {
+    return join(this.root, 'pods', checkId(id))
+  }
+
+  recordPath(id: string): string {
+    return join(this.podDir(id), 'sandbox.json')
+  }
+
+  bundleDir(id: string): string {
+    return this.podDir(id)
+  }
+
+  specPath(id: string): string {
+    return join(this.bundleDir(id), 'config.json')
+  }
+
+  sandboxFile(id: string, file: 'hostname' | 'hosts' | 'resolv.conf' | 'runc.log'): string {
+    return join(this.podDir(id), file)
+  }
+
+  netnsPath(id: string): string {
+    return join(this.runRoot, 'netns', checkId(id))
+  }
+
+  runtimeRoot(handler: string): string {
+    return join(this.runRoot, 'runtime', handler)
+  }
+
+  pauseDir(): string {
+    return join(this.root, 'pause')
+  }
+
+  /** host-local IPAM state of podctl's built-in network: per root, so test roots never collide. */
+  ipamDir(): string {
+    return join(this.root, 'cni', 'networks')
+  }
+
+  private namePath(name: string): string {
+    return join(this.root, 'names', createHash('sha256').update(name).digest('hex'))
+  }
+
+  // ---- set-up ----
+
+  /** Create the roots with owner-only permissions; refuse a root that is a symlink. */
+  async init(): Promise<void> {
+    for (const dir of [this.root, this.runRoot]) {
+      await mkdir(dir, {recursive: true, mode: 0o700})
+      const st = await stat(dir)
+      if (!st.isDirectory()) throw usageError(`state directory "${dir}" is not a directory`)
+    }
+    await Promise.all([
+      mkdir(join(this.root, 'pods'), {mode: 0o700}).catch(ignoreExists),
+      mkdir(join(this.root, 'names'), {mode: 0o700}).catch(ignoreExists),
+    ])
+  }
+
+  // ---- locks ----
+
+  lockPod(id: string, wait: LockWait) {
+    return lock(lockName(this.root, 'pod', id), wait)
+  }
+
+  /** Whether some process holds the pod's lock right now. */
+  async podLocked(id: string): Promise<boolean> {
+    const held = await tryLock(lockName(this.root, 'pod', id))
+    if (!held) return true
+    await held.release()
+    return false
+  }
+
+  // ---- records ----
+
+  async createPodDir(id: string): Promise<void> {
+    await mkdir(this.podDir(id), {mode: 0o700})
+  }
+
+  async writeRecord(record: PodRecord): Promise<void> {
+    await writeFileAtomic(this.recordPath(record.id), JSON.stringify(record, null, 1) + '\n')
+  }
+
+  /** Read one record; a missing one is null, a corrupt one an error naming the file. */
+  async readRecord(id: string): Promise<PodRecord | null> {
+    const path = this.recordPath(id)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return null
+      throw new PodctlError(`cannot read pod record "${path}": ${messageOf(err)}`)
+    }
+    let record: PodRecord
+    try {
+      record = JSON.parse(text) as PodRecord
+    } catch (err) {
+      throw new PodctlError(`pod record "${path}" is corrupt: ${messageOf(err)}`, {
+        hint: `remove the pod with: podctl rmp -f ${id}`,
+      })
+    }
+    if (record?.id !== id || !record.config?.metadata) {
+      throw new PodctlError(`pod record "${path}" is corrupt: it does not describe pod "${id}"`, {
+        hint: `remove the pod with: podctl rmp -f ${id}`,
+      })
+    }
+    return record
+  }
+
+  /** Every pod ID with a directory, whether or not its record is readable. */
+  async listIds(): Promise<string[]> {
+    try {
+      return (await readdir(join(this.root, 'pods'))).filter((n) => idPattern.test(n))
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return []
+      throw err
+    }
+  }
+
+  /** All records; unreadable ones come back as errors beside the others. */
+  async listRecords(): Promise<{records: PodRecord[]; broken: {id: string; error: PodctlError}[]}> {
+    const ids = await this.listIds()
+    const results = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          return {id, record: await this.readRecord(id)}
+        } catch (err) {
+          return {id, error: err instanceof PodctlError ? err : new PodctlError(messageOf(err))}
+        }
+      }),
+    )
+    const records: PodRecord[] = []
+    const broken: {id: string; error: PodctlError}[] = []
+    for (const r of results) {
+      if (r.record) records.push(r.record)
+      else if (r.error) broken.push({id: r.id, error: r.error})
+    }
+    return {records, broken}
+  }
+
+  async removePodDir(id: string): Promise<void> {
+    await rm(this.podDir(id), {recursive: true, force: true})
+  }
+
+  // ---- the name index ----
+
+  /**
+   * Reserve `name` for pod `id`, atomically: of several processes reserving
+   * the same name, exactly one wins. A reservation whose pod has no record and
+   * no live owner (a runp killed in between) is taken over.
+   */
+  async reserveName(name: string, id: string, wait: LockWait): Promise<void> {
+    const path = this.namePath(name)
+    await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
+      const holder = await this.nameHolder(name)
+      if (holder && holder !== id) {
+        const alive = (await this.podLocked(holder)) || (await this.podDirExists(holder))
+        if (alive) {
+          throw usageError(`failed to reserve pod name "${name}": name is reserved by pod "${holder}"`, `remove it first: podctl rmp -f ${holder.slice(0, 13)}`)
+        }
+        await unlink(path).catch(ignoreMissing)
+      }
+      if (holder === id) return
+      await writeFileExclusive(path, JSON.stringify({name, id}) + '\n')
+    })
+  }
+
+  /** Release the name if (and only if) it is reserved for this pod. */
+  async releaseName(name: string, id: string, wait: LockWait): Promise<void> {
+    await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
+      if ((await this.nameHolder(name)) === id) await unlink(this.namePath(name)).catch(ignoreMissing)
+    })
+  }
+
+  async nameHolder(name: string): Promise<string | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.namePath(name), 'utf8')) as {id?: string}
+      return typeof entry.id === 'string' ? entry.id : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  private async podDirExists(id: string): Promise<boolean> {
+    try {
+      return (await stat(this.podDir(id))).isDirectory()
+    } catch {
+      return false
+    }
+  }
+
+  // ---- ID resolution ----
+
+  /**
+   * Resolve what the user typed to one pod ID: a full ID, a unique ID prefix,
+   * or a pod name (metadata.name) that only one pod has. Null when nothing
+   * matches; an ambiguous prefix or name is an error that lists the matches.
+   */
+  async resolve(ref: string, records?: PodRecord[]): Promise<string | null> {
+    if (ref === '') throw usageError('pod ID cannot be empty')
+    const ids = await this.listIds()
+    if (/^[0-9a-f]+$/.test(ref) && ref.length <= 64) {
+      const matches = ids.filter((id) => id.startsWith(ref))
+      if (matches.length === 1) return matches[0]
+      if (matches.length > 1) {
+        throw usageError(`pod ID prefix "${ref}" is ambiguous: it matches ${matches.length} pods: ${matches.map((m) => m.slice(0, 13)).join(', ')}`, 'type more characters of the ID')
+      }
+    }
+    const all = records ?? (await this.listRecords()).records
+    const byName = all.filter((r) => r.config.metadata.name === ref)
+    if (byName.length === 1) return byName[0].id
+    if (byName.length > 1) {
+      throw usageError(`pod name "${ref}" is ambiguous: ${byName.length} pods have it: ${byName.map((r) => r.id.slice(0, 13)).join(', ')}`, 'use the pod ID instead')
+    }
+    return null
+  }
+
+  /** resolve(), but a miss is a not-found error. */
+  async resolveExisting(ref: string): Promise<string> {
+    const id = await this.resolve(ref)
+    if (id === null) throw notFoundError(`pod "${ref}" not found`, 'list pods with: podctl pods')
+    return id
+  }
+}
+
+function checkId(id: string): string {
+  // A guard, not validation: callers pass IDs from the listing or newPodSandboxId.
+  if (!idPattern.test(id)) throw new PodctlError(`internal error: "${id}" is not a pod sandbox ID`)
+  return id
+}
+
+function ignoreExists(err: unknown): void {
+  if (errnoOf(err) !== 'EEXIST') throw err
+}
+
+function ignoreMissing(err: unknown): void {
+  if (errnoOf(err) !== 'ENOENT') throw err
+}
+
+/** temp file, fsync, rename: a reader sees the old record or the new one, never a torn one. */
+export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined)
+    throw err
+  }
+}
+
+async function writeFileExclusive(path: string, data: string): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
