@@ -1,0 +1,208 @@
+// The e2e harness: every test file gets its own state root, run root, CNI
+// conf dir, network name, bridge and subnet, runs the real built binary as
+// root the way a shell script would, and checks afterwards that nothing it
+// made is left on the machine.
+
+import assert from 'node:assert/strict'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const bin = join(repoRoot, 'bin', 'run.js')
+
+/** Why the e2e tests cannot run here, or undefined when they can. */
+export function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'e2e tests need root (they create network namespaces and run runc)'
+  const tools: [string, string][] = [
+    ['runc', 'runc'],
+    ['catatonit', 'catatonit'],
+    ['unshare', 'util-linux'],
+    ['ip', 'iproute2'],
+    ['iptables', 'iptables'],
+    ['ping', 'iputils-ping'],
+    ['nsenter', 'util-linux'],
+  ]
+  for (const [tool, pkg] of tools) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install ${pkg})`
+  }
+  if (!['/opt/cni/bin/bridge', '/usr/lib/cni/bridge', '/usr/libexec/cni/bridge'].some((p) => existsSync(p))) {
+    return 'CNI plugins are not installed (apt-get install containernetworking-plugins)'
+  }
+  return undefined
+}
+
+/**
+ * Options for node:test's describe(): skipped with a printed reason when a
+ * prerequisite is missing; under CI=true a missing prerequisite fails instead.
+ */
+export function e2eOptions(): {skip?: string} {
+  const missing = missingPrerequisite()
+  if (!missing) return {}
+  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
+  process.stdout.write(`# skipping e2e tests: ${missing}\n`)
+  return {skip: missing}
+}
+
+export interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export class TestEnv {
+  readonly dir: string
+  readonly root: string
+  readonly runRoot: string
+  readonly confDir: string
+  readonly configFile: string
+  readonly network: string
+  readonly bridge: string
+  readonly subnetPrefix: string
+  /** every pod ID this env saw, for the leak check */
+  readonly seen = new Set<string>()
+
+  /** `slot` (1-250) gives each test file its own subnet 10.231.<slot>.0/24. */
+  constructor(readonly slot: number, extraConfig = '') {
+    const tag = randomBytes(3).toString('hex')
+    this.dir = `/tmp/podctl-e2e-${slot}-${tag}`
+    this.root = join(this.dir, 'root')
+    this.runRoot = `/run/podctl-e2e-${slot}-${tag}`
+    this.confDir = join(this.dir, 'net.d')
+    this.configFile = join(this.dir, 'podctl.yaml')
+    this.network = `pe2e-${slot}-${tag}`
+    this.bridge = `pe${slot}${tag}`.slice(0, 15)
+    this.subnetPrefix = `10.231.${slot}`
+    mkdirSync(this.dir, {recursive: true})
+    writeFileSync(
+      this.configFile,
+      `default-network:\n  name: ${this.network}\n  bridge: ${this.bridge}\n  subnet: ${this.subnetPrefix}.0/24\n${extraConfig}`,
+    )
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...(process.env as Record<string, string>),
+      PODCTL_ROOT: this.root,
+      PODCTL_RUN_ROOT: this.runRoot,
+      PODCTL_CNI_CONF_DIR: this.confDir,
+      PODCTL_CONFIG: this.configFile,
+      NO_COLOR: '1',
+      ...extra,
+    }
+  }
+
+  /** Run the built binary; never throws on a non-zero exit. */
+  podctl(args: string[], options: {env?: Record<string, string>; input?: string} = {}): Result {
+    const r = spawnSync(process.execPath, [bin, ...args], {env: this.env(options.env), input: options.input, encoding: 'utf8', timeout: 120_000})
+    const result = {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
+    for (const m of `${result.stdout}${result.stderr}`.matchAll(/\b[0-9a-f]{64}\b/g)) this.seen.add(m[0])
+    return result
+  }
+
+  /** Run and assert success; returns stdout. */
+  ok(args: string[], options: {env?: Record<string, string>} = {}): string {
+    const r = this.podctl(args, options)
+    assert.equal(r.code, 0, `podctl ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
+    return r.stdout
+  }
+
+  /** Start podctl without waiting (for signals and races). */
+  spawn(args: string[], env: Record<string, string> = {}) {
+    return spawn(process.execPath, [bin, ...args], {env: this.env(env), stdio: ['ignore', 'pipe', 'pipe']})
+  }
+
+  /** Write a pod config (object → JSON, string as is) and return its path. */
+  podConfig(config: object | string, name = `pod-${randomBytes(3).toString('hex')}.json`): string {
+    const path = join(this.dir, name)
+    writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config))
+    return path
+  }
+
+  /** runp a pod with the given metadata name (and extra config), return its ID. */
+  runPod(name: string, extra: Record<string, unknown> = {}, namespace = 'default'): string {
+    const id = this.ok(['runp', this.podConfig({metadata: {name, namespace}, ...extra})]).trim()
+    assert.match(id, /^[0-9a-f]{64}$/)
+    return id
+  }
+
+  inspect(id: string): {status: Record<string, any>; info: Record<string, any>} {
+    return JSON.parse(this.ok(['inspectp', id]))
+  }
+
+  /** host-local allocations in this env's IPAM dir: one file per allocated IP. */
+  ipamAllocations(): string[] {
+    const dir = join(this.root, 'cni', 'networks', this.network)
+    if (!existsSync(dir)) return []
+    return readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f) || f.includes(':'))
+  }
+
+  /** Everything a pod of this env may leave, listed; empty means clean. */
+  leaks(): string[] {
+    const found: string[] = []
+    const netnsDir = join(this.runRoot, 'netns')
+    if (existsSync(netnsDir) && readdirSync(netnsDir).length > 0) found.push(`netns files: ${readdirSync(netnsDir).join(' ')}`)
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(this.runRoot) || l.includes(this.dir))
+    if (mounts.length > 0) found.push(`mounts: ${mounts.join('; ')}`)
+    const veths = spawnSync('ip', ['-o', 'link', 'show', 'master', this.bridge], {encoding: 'utf8'}).stdout.trim()
+    if (veths) found.push(`veths on ${this.bridge}: ${veths}`)
+    const ipam = this.ipamAllocations()
+    if (ipam.length > 0) found.push(`IPAM allocations: ${ipam.join(' ')}`)
+    const runcRoot = join(this.runRoot, 'runtime', 'runc')
+    if (existsSync(runcRoot)) {
+      const containers = execFileSync('runc', ['--root', runcRoot, 'list', '-q'], {encoding: 'utf8'}).trim()
+      if (containers) found.push(`runc containers: ${containers}`)
+    }
+    for (const id of this.seen) {
+      for (const controller of ['memory', 'pids', 'cpu', 'unified', '']) {
+        const path = join('/sys/fs/cgroup', controller, 'podctl', id)
+        if (existsSync(path)) found.push(`cgroup ${path}`)
+      }
+      // Zombies are not the pod's: they hold nothing but a PID until init reaps them
+      // (this machine's PID 1 reaps lazily, every few seconds).
+      const live = spawnSync('sh', ['-c', `grep -l ${id} /proc/[0-9]*/cgroup 2>/dev/null`], {encoding: 'utf8'})
+        .stdout.split('\n')
+        .filter(Boolean)
+        .filter((path) => {
+          const stat = readFileSync(path.replace(/cgroup$/, 'stat'), 'utf8')
+          return !/\) [ZX] /.test(stat)
+        })
+      if (live.length > 0) found.push(`processes in pod ${id.slice(0, 13)} cgroups: ${live.join(' ')}`)
+    }
+    const nat = spawnSync('iptables', ['-t', 'nat', '-S'], {encoding: 'utf8'}).stdout
+    const rules = nat.split('\n').filter((l) => l.includes(`${this.subnetPrefix}.`) && !l.startsWith('-N'))
+    if (rules.length > 0) found.push(`iptables nat rules: ${rules.join('; ')}`)
+    const podsDir = join(this.root, 'pods')
+    if (existsSync(podsDir) && readdirSync(podsDir).length > 0) found.push(`pod records: ${readdirSync(podsDir).join(' ')}`)
+    const namesDir = join(this.root, 'names')
+    if (existsSync(namesDir) && readdirSync(namesDir).length > 0) found.push(`name reservations: ${readdirSync(namesDir).length}`)
+    return found
+  }
+
+  assertNoLeaks(): void {
+    assert.deepEqual(this.leaks(), [], 'resources left behind')
+  }
+
+  /** Remove every pod, assert nothing is left, then remove the env's own bridge and dirs. */
+  teardown(): void {
+    const r = this.podctl(['rmp', '-af'])
+    const leaks = this.leaks()
+    // The bridge is the env's own (named after it); podctl keeps bridges, as CNI's bridge plugin does.
+    spawnSync('ip', ['link', 'del', this.bridge])
+    rmSync(this.dir, {recursive: true, force: true})
+    rmSync(this.runRoot, {recursive: true, force: true})
+    assert.equal(r.code, 0, `rmp -af failed: ${r.stderr}`)
+    assert.deepEqual(leaks, [], 'resources left behind after rmp -af')
+  }
+}
+
+/** The host's namespace inode of a kind, to compare with a pod's. */
+export function nsInode(pid: number | 'self', kind: string): string {
+  return execFileSync('readlink', [`/proc/${pid}/ns/${kind}`], {encoding: 'utf8'}).trim()
+}
+
+export function ping(ip: string): boolean {
+  return spawnSync('ping', ['-c', '1', '-W', '2', ip]).status === 0
+}
