@@ -451,6 +451,12 @@ function nsModeName(mode: number | undefined): string {
   return enumName('NamespaceMode', mode ?? NamespaceMode.POD)
 }
 
+/** Metadata in proto field order, as protojson prints it. */
+function metadataOf(record: PodRecord) {
+  const {name, uid, namespace, attempt} = record.config.metadata
+  return {name, uid, namespace, attempt}
+}
+
 export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
   const {record} = v
   const ns = record.config.linux?.security_context?.namespace_options ?? {}
@@ -458,7 +464,7 @@ export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
   const ip = record.network?.added ? (record.network.ip ?? '') : ''
   return {
     id: record.id,
-    metadata: {...record.config.metadata},
+    metadata: metadataOf(record),
     state: v.state,
     createdAt: record.createdAt,
     network: {additionalIps: (record.network?.added ? (record.network.additionalIps ?? []) : []).map((a) => ({ip: a})), ip},
@@ -477,7 +483,7 @@ export function toPodSandbox(v: PodView): PodSandbox {
   const {record} = v
   return {
     id: record.id,
-    metadata: {...record.config.metadata},
+    metadata: metadataOf(record),
     state: v.state,
     createdAt: record.createdAt,
     labels: record.config.labels ?? {},

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what podctl needs on a Debian/Ubuntu host, only what is missing.
+# Run as root. Used by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "podctl setup: run as root (it installs packages with apt-get)" >&2
+  exit 4
+fi
+
+# package -> a file it provides
+declare -A provides=(
+  [runc]=/usr/sbin/runc
+  [crun]=/usr/bin/crun
+  [catatonit]=/usr/bin/catatonit
+  [containernetworking-plugins]=/usr/lib/cni/bridge
+  [iproute2]=/usr/sbin/ip
+  [iptables]=/usr/sbin/iptables
+  [iputils-ping]=/usr/bin/ping
+  [util-linux]=/usr/bin/unshare
+  [man-db]=/usr/bin/man
+  [groff-base]=/usr/bin/groff
+)
+missing=()
+for pkg in "${!provides[@]}"; do
+  [ -e "${provides[$pkg]}" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "podctl setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "podctl setup: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 4
+fi
+
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
