@@ -91,6 +91,20 @@ export async function loadNetwork(confDir: string, net: DefaultNetwork, ipamData
   return {conflist, file, created: true}
 }
 
+/** The conflist named `name` in the conf dir, if there is one. */
+export async function findConflist(confDir: string, name: string): Promise<NetworkConfigList | undefined> {
+  const files = (await readdir(confDir).catch(() => [] as string[])).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
+  for (const f of files) {
+    try {
+      const conflist = parseConflist(await readFile(join(confDir, f), 'utf8'), join(confDir, f))
+      if (conflist.name === name) return conflist
+    } catch {
+      // not a valid network config: not the one we look for
+    }
+  }
+  return undefined
+}
+
 /** Parse a .conflist, or a single-plugin .conf wrapped into a list (as libcni does). */
 export function parseConflist(text: string, file: string): NetworkConfigList {
   let doc: unknown

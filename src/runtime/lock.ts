@@ -10,7 +10,7 @@ import {createHash} from 'node:crypto'
 import {createServer, type Server} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {errnoOf, PodctlError} from './errors.js'
+import {errnoOf, PodctlError, wrap} from './errors.js'
 
 export interface Lock {
   readonly name: string
@@ -51,7 +51,7 @@ export async function lock(name: string, wait: LockWait): Promise<Lock> {
   for (;;) {
     const held = await tryLock(name)
     if (held) return held
-    if (wait.signal?.aborted) throw wait.signal.reason
+    if (wait.signal?.aborted) throw wrap(`waiting for the lock on ${wait.what}`, wait.signal.reason)
     if (Date.now() >= deadline) {
       throw new PodctlError(`timed out after ${wait.timeoutMs} ms waiting for the lock on ${wait.what}`, {
         hint: 'another podctl command is working on it; retry, or raise --timeout',

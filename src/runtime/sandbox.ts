@@ -3,7 +3,7 @@
 // made and paired with its undo right after, and the undos are the same
 // cleanup functions that stopp and rmp use, each tolerating "already gone".
 
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
@@ -22,7 +22,8 @@ import {defaultSeccompProfile} from './seccomp.js'
 import {hostHosts, hostResolvConf, podHosts, resolvConfFromDns} from './sandbox-files.js'
 import type {Settings} from './settings.js'
 import {criState, needsStop} from './state.js'
-import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store} from './store.js'
+import {findOrphans, removeOrphan} from './gc.js'
+import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
 
 /** Everything a lifecycle call needs; built once per command. */
 export interface Runtime {
@@ -33,8 +34,13 @@ export interface Runtime {
   warn: (message: string) => void
 }
 
-/** Where a test (PODCTL_FAULT_AT_STEP=N) may kill runp, to prove crash safety. */
-const faultStep = Number(process.env.PODCTL_FAULT_AT_STEP ?? 0)
+/**
+ * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=N kills
+ * this process with SIGKILL at that point of runp (a step number), stopp
+ * ("stop-1" after the kill, "stop-2" after CNI DEL) or rmp ("rm-1" after the
+ * stop path, "rm-2" after the name is released).
+ */
+const faultStep = process.env.PODCTL_FAULT_AT_STEP ?? ''
 
 function lockWait(rt: Runtime, what: string) {
   return {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what}
@@ -72,7 +78,8 @@ class UndoStack {
 
 /** A fresh context for cleanup: the caller's may be the one that was cancelled. */
 function cleanupContext(rt: Runtime): Runtime {
-  return {...rt, ctx: {...rt.ctx, signal: AbortSignal.timeout(Math.max(rt.settings.timeoutMs, 30_000))}}
+  const timeoutMs = Math.max(rt.settings.timeoutMs, 30_000)
+  return {...rt, settings: {...rt.settings, timeoutMs}, ctx: {...rt.ctx, signal: AbortSignal.timeout(timeoutMs)}}
 }
 
 // ---------------------------------------------------------------------------
@@ -99,7 +106,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   checkOomScoreAdj(config, caps.effective)
   timer('prerequisites')
 
-  // Step 2: the ID, its lock, and the name reservation.
+  // Step 2: the ID and its lock, held until runp ends.
   const id = newPodSandboxId()
   const name = podSandboxName(config)
   const podLock = await store.lockPod(id, lockWait(rt, `pod "${id}"`))
@@ -115,59 +122,62 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     runtimePath,
   }
   try {
-    await store.reserveName(name, id, lockWait(rt, 'the name index'))
-    undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
-    timer('reserve name')
-    fault(2)
-
-    // Step 3: the record, written before any side effect so a crash leaves something that names it.
+    // Step 3: the record, written before any side effect (the name included), so
+    // that a crash at any later instant leaves a record naming what may exist.
     await store.createPodDir(id)
     undo.push('pod directory', () => store.removePodDir(id))
     await store.writeRecord(record)
     timer('record')
     fault(3)
 
-    // Step 4: the network namespace.
+    // Step 4: the name reservation: of several runp with the same metadata, one wins.
+    await store.reserveName(name, id, lockWait(rt, 'the name index'))
+    undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
+    timer('reserve name')
+    fault(4)
+
+    // Step 5: the network namespace.
     if (!hostNetwork) {
       record.netnsPath = store.netnsPath(id)
       await store.writeRecord(record)
       await createNetns(ctx, record.netnsPath)
       undo.push('network namespace', () => removeNetnsStep(cleanupContext(rt), record))
       timer('netns')
-      fault(4)
+      fault(5)
     }
 
-    // Step 5: CNI ADD. The teardown is registered before ADD: a failed ADD may have allocated.
+    // Step 6: CNI ADD. The teardown is registered before ADD: a failed ADD may have allocated.
     if (network && plugins) {
-      record.network = {conflist: network.conflist, confFile: network.file, added: true}
-      await store.writeRecord(record)
-      undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
-      const result = await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
-        addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, attachment(record)),
-      ).catch((err) => {
+      const result = await withLock(cniLockName, lockWait(rt, 'CNI'), async () => {
+        record.network = {conflist: network.conflist, confFile: network.file, added: true}
+        await store.writeRecord(record)
+        undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
+        return addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, attachment(record))
+      }).catch((err) => {
         throw wrap(`failed to set up network for pod "${id}"`, err)
       })
       const ips = podIPs(result, 'eth0')
       if (!ips.ip) throw new PodctlError(`failed to set up network for pod "${id}": CNI network "${network.conflist.name}" gave eth0 no IP address`)
-      record.network = {...record.network, result, ...ips}
+      record.network = {conflist: network.conflist, confFile: network.file, added: true, result, ...ips}
       await store.writeRecord(record)
       timer('cni add')
-      fault(5)
+      fault(6)
     }
 
-    // Step 6: hostname, hosts, resolv.conf, the log directory.
+    // Step 7: hostname, hosts, resolv.conf, the log directory.
     const hostname = hostNetwork ? osHostname() : podHostname(config)
     const ips = record.network?.ip ? [record.network.ip, ...(record.network.additionalIps ?? [])] : []
     await Promise.all([
-      writeFile(store.sandboxFile(id, 'hostname'), `${hostname}\n`, {mode: 0o644}),
-      writeFile(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, ips), {mode: 0o644}),
-      writeFile(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), {mode: 0o644}),
+      writeFileAtomic(store.sandboxFile(id, 'hostname'), `${hostname}\n`, 0o644, false),
+      writeFileAtomic(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, ips), 0o644, false),
+      writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false),
     ])
     // kubelet expects the log directory to exist and to outlive the pod.
     if (config.log_directory) await mkdir(config.log_directory, {recursive: true, mode: 0o755})
     timer('sandbox files')
+    fault(7)
 
-    // Step 7: the OCI spec of the pause container.
+    // Step 8: the OCI spec of the pause container.
     const spec = buildPauseSpec({
       podSandboxId: id,
       config,
@@ -181,11 +191,11 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       seccompProfile,
       defaultSeccompProfile: defaultSeccompProfile(),
     })
-    await writeFile(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', {mode: 0o600})
+    await writeFileAtomic(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
     timer('oci spec')
-    fault(7)
+    fault(8)
 
-    // Step 8: runc create.
+    // Step 9: runc create.
     record.containerCreated = true
     await store.writeRecord(record)
     undo.push('pause container', () => deleteContainerStep(cleanupContext(rt), record))
@@ -195,11 +205,12 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     record.pidStartTime = (await readProcStat(record.pid))?.startTime
     await store.writeRecord(record)
     timer('runtime create')
-    fault(8)
+    fault(9)
 
-    // Step 9: runc start; the pod is READY.
+    // Step 10: runc start; the pod is READY.
     await runtime.start(ctx, id)
     timer('runtime start')
+    fault(10)
     record.phase = 'ready'
     await store.writeRecord(record)
     timer('record ready')
@@ -224,8 +235,8 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   }
 }
 
-function fault(step: number): void {
-  if (faultStep === step) process.kill(process.pid, 'SIGKILL')
+function fault(step: number | string): void {
+  if (faultStep === String(step)) process.kill(process.pid, 'SIGKILL')
 }
 
 function stepTimer(ctx: OpContext): (step: string) => void {
@@ -305,6 +316,15 @@ function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
 async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {
   if (!record.containerCreated) return
   await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
+  // The runtime's state may be lost (a cleared run root) while the pause lives
+  // on: the PID and its start time identify it, so kill it directly then.
+  if (record.pid && (await sameProcessAlive(record.pid, record.pidStartTime))) {
+    try {
+      process.kill(record.pid, 'SIGKILL')
+    } catch {
+      // exited meanwhile
+    }
+  }
   // SIGKILL is prompt; wait for the process itself rather than a fixed sleep.
   for (let i = 0; i < 2000 && (await sameProcessAlive(record.pid, record.pidStartTime)); i++) {
     await new Promise((r) => setTimeout(r, 1))
@@ -340,7 +360,9 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
 async function stopRecord(rt: Runtime, record: PodRecord): Promise<void> {
   try {
     await killPauseStep(rt, record)
+    fault('stop-1')
     await teardownNetwork(rt, record)
+    fault('stop-2')
     await removeNetnsStep(rt, record)
   } catch (err) {
     record.cleanupError = messageOf(err)
@@ -404,24 +426,24 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       await stopRecord(rt, record)
       stopped = state === 'SANDBOX_READY'
     }
+    fault('rm-1')
     await deleteContainerStep(rt, record)
     await rt.store.releaseName(record.name, id, lockWait(rt, 'the name index'))
+    fault('rm-2')
     await rt.store.removePodDir(id)
   })
   return {stopped}
 }
 
-/** A pod whose record cannot be read: remove what podctl can find by its ID alone. */
+/**
+ * A pod whose record cannot be read: its directory goes, then whatever else
+ * carries its ID is removed as gc removes orphans (runtime container, IPs via
+ * CNI DEL, netns, cgroups, name reservation).
+ */
 async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
-  const handler = rt.settings.defaultRuntime
-  try {
-    const runtime = new OciRuntime(handler, await resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler))
-    await runtime.delete(rt.ctx, id)
-  } catch (err) {
-    rt.warn(`could not delete the pause container of pod "${id}": ${messageOf(err)}`)
-  }
-  await removeNetns(rt.ctx, rt.store.netnsPath(id))
   await rt.store.removePodDir(id)
+  const orphans = (await findOrphans(rt, {includeLocked: [id]})).filter((o) => o.id === id)
+  for (const o of orphans) await removeOrphan(rt, o)
 }
 
 async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>): Promise<T> {
@@ -546,8 +568,10 @@ export interface PodFilter {
 
 /** Pods newest first, filtered; never spawns a process per pod. */
 export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<PodView[]> {
-  const {records, broken} = await rt.store.listRecords()
-  for (const b of broken) rt.warn(b.error.message)
+  const {records: readable, broken} = await rt.store.listRecords()
+  // A corrupt record is one pod shown NotReady with a warning, never the end of the listing.
+  for (const b of broken) rt.warn(`${b.error.message}; listing it as NotReady`)
+  const records = [...readable, ...broken.map((b) => unreadableRecord(b.id, b.createdAt))]
   let id = filter.id
   if (id !== undefined) {
     const resolved = await rt.store.resolve(id, records).catch(() => null)
@@ -567,6 +591,20 @@ export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<Pod
   if (filter.state) views = views.filter((v) => v.state === filter.state)
   views.sort((a, b) => compareNanos(b.record.createdAt, a.record.createdAt))
   return filter.last ? views.slice(0, filter.last) : views
+}
+
+/** What a pod with an unreadable record is listed as: its ID, no metadata, NotReady. */
+function unreadableRecord(id: string, createdAt: string): PodRecord {
+  return {
+    version: recordVersion,
+    id,
+    name: '',
+    createdAt,
+    phase: 'unknown',
+    config: {metadata: {name: '', uid: '', namespace: '', attempt: 0}},
+    runtimeHandler: '',
+    runtimePath: '',
+  }
 }
 
 function compareNanos(a: string, b: string): number {

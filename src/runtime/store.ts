@@ -17,7 +17,7 @@
 
 import {createHash, randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
+import {chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {PodSandboxConfig} from '../cri/types.js'
@@ -60,7 +60,15 @@ export interface PodRecord {
   cleanupError?: string
 }
 
-const idPattern = /^[0-9a-f]{64}$/
+export const idPattern = /^[0-9a-f]{64}$/
+
+/** A pod directory whose record cannot be read. */
+export interface BrokenRecord {
+  id: string
+  /** the directory's mtime, in nanoseconds */
+  createdAt: string
+  error: PodctlError
+}
 
 export function newPodSandboxId(): string {
   return randomBytes(32).toString('hex')
@@ -132,6 +140,9 @@ export class Store {
       await mkdir(dir, {recursive: true, mode: 0o700})
       const st = await stat(dir)
       if (!st.isDirectory()) throw usageError(`state directory "${dir}" is not a directory`)
+      if (st.uid !== 0) throw usageError(`state directory "${dir}" is not owned by root`, 'chown it to root, or choose another --root/--run-root')
+      // Owner-only: pod records hold configs, and the run root holds namespaces.
+      if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700)
     }
     await Promise.all([
       mkdir(join(this.root, 'pods'), {mode: 0o700}).catch(ignoreExists),
@@ -189,10 +200,14 @@ export class Store {
     return record
   }
 
-  /** Every pod ID with a directory, whether or not its record is readable. */
+  /**
+   * Every pod ID with a directory, whether or not its record is readable.
+   * Only real directories count: a symlink planted in the state dir is never followed.
+   */
   async listIds(): Promise<string[]> {
     try {
-      return (await readdir(join(this.root, 'pods'))).filter((n) => idPattern.test(n))
+      const entries = await readdir(join(this.root, 'pods'), {withFileTypes: true})
+      return entries.filter((e) => e.isDirectory() && idPattern.test(e.name)).map((e) => e.name)
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return []
       throw err
@@ -200,22 +215,24 @@ export class Store {
   }
 
   /** All records; unreadable ones come back as errors beside the others. */
-  async listRecords(): Promise<{records: PodRecord[]; broken: {id: string; error: PodctlError}[]}> {
+  async listRecords(): Promise<{records: PodRecord[]; broken: BrokenRecord[]}> {
     const ids = await this.listIds()
     const results = await Promise.all(
       ids.map(async (id) => {
         try {
           return {id, record: await this.readRecord(id)}
         } catch (err) {
-          return {id, error: err instanceof PodctlError ? err : new PodctlError(messageOf(err))}
+          const mtime = await stat(this.podDir(id)).then((st) => st.mtimeMs, () => Date.now())
+          const createdAt = (BigInt(Math.floor(mtime)) * 1_000_000n).toString()
+          return {id, createdAt, error: err instanceof PodctlError ? err : new PodctlError(messageOf(err))}
         }
       }),
     )
     const records: PodRecord[] = []
-    const broken: {id: string; error: PodctlError}[] = []
+    const broken: BrokenRecord[] = []
     for (const r of results) {
       if (r.record) records.push(r.record)
-      else if (r.error) broken.push({id: r.id, error: r.error})
+      else if (r.error) broken.push({id: r.id, createdAt: r.createdAt, error: r.error})
     }
     return {records, broken}
   }
@@ -254,16 +271,41 @@ export class Store {
     })
   }
 
+  /** Release every reservation held by a pod whose record (and so name) is lost. */
+  async releaseNamesOf(id: string, wait: LockWait): Promise<void> {
+    for (const {path, holder} of await this.nameReservations()) {
+      if (holder === id) await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, () => unlink(path).catch(ignoreMissing))
+    }
+  }
+
+  /** Every reservation with its holder, for gc. */
+  async nameReservations(): Promise<{path: string; holder?: string}[]> {
+    const dir = join(this.root, 'names')
+    const files = await readdir(dir).catch(() => [] as string[])
+    return Promise.all(
+      files
+        .filter((f) => /^[0-9a-f]{64}$/.test(f))
+        .map(async (f) => {
+          const path = join(dir, f)
+          const holder = await readFile(path, {encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW})
+            .then((t) => (JSON.parse(t) as {id?: string}).id)
+            .catch(() => undefined)
+          return {path, holder}
+        }),
+    )
+  }
+
   async nameHolder(name: string): Promise<string | undefined> {
     try {
-      const entry = JSON.parse(await readFile(this.namePath(name), 'utf8')) as {id?: string}
+      const text = await readFile(this.namePath(name), {encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW})
+      const entry = JSON.parse(text) as {id?: string}
       return typeof entry.id === 'string' ? entry.id : undefined
     } catch {
       return undefined
     }
   }
 
-  private async podDirExists(id: string): Promise<boolean> {
+  async podDirExists(id: string): Promise<boolean> {
     try {
       return (await stat(this.podDir(id))).isDirectory()
     } catch {
@@ -320,12 +362,14 @@ function ignoreMissing(err: unknown): void {
 }
 
 /** temp file, fsync, rename: a reader sees the old record or the new one, never a torn one. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, mode = 0o600, sync = true): Promise<void> {
+  // O_EXCL|O_NOFOLLOW on the temp file, and rename replaces (never follows) a
+  // symlink at the destination: nothing planted in the state dir is written through.
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
   try {
     await handle.writeFile(data)
-    await handle.sync()
+    if (sync) await handle.sync()
   } finally {
     await handle.close()
   }

@@ -1,0 +1,47 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {messageOf, PodctlError, wrap} from '../runtime/errors.js'
+import {findOrphans, removeOrphan} from '../runtime/gc.js'
+
+export default class Gc extends BaseCommand<typeof Gc> {
+  static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, cgroups'
+  static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations in podctl's IPAM directory (released with CNI DEL, which also drops their iptables rules), pod cgroups under podctl's cgroup parent, and stale name reservations.
+
+Only podctl's own directories are looked at, and only entries named by a pod ID; a pod whose runp is still running is left alone. Pods that still have a record, even a NotReady one, are rmp's business, not gc's.
+
+EXIT STATUS
+${exitStatusHelp}`
+
+  static override examples = [
+    {description: 'See what would be removed', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Remove it', command: '<%= config.bin %> <%= command.id %>'},
+  ]
+
+  static override flags = {
+    'dry-run': Flags.boolean({description: 'list what would be removed, remove nothing'}),
+  }
+
+  async run(): Promise<void> {
+    const rt = this.runtime()
+    const orphans = await findOrphans(rt)
+    const dryRun = this.flags['dry-run']
+    let failed = 0
+    for (const o of orphans) {
+      const line = `${o.kind} ${o.path}`
+      if (dryRun) {
+        this.out(`Would remove ${line}`)
+        continue
+      }
+      try {
+        await removeOrphan(rt, o)
+        this.out(`Removed ${line}`)
+      } catch (err) {
+        failed++
+        this.printError(wrap(`removing ${line}`, err instanceof PodctlError ? err : new PodctlError(messageOf(err))))
+      }
+    }
+    if (orphans.length === 0) process.stderr.write('Nothing to remove\n')
+    if (failed > 0) throw new PodctlError(`failed to remove ${failed} of ${orphans.length} orphaned resources`)
+  }
+}

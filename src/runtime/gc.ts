@@ -1,0 +1,146 @@
+// Garbage collection: what no pod record owns. A crash, a reboot or a hand
+// removal of the state dir can leave resources behind that rmp cannot reach
+// because their record is gone. gc finds them in podctl's own places only —
+// its run root's netns and runtime dirs, its IPAM dir, its cgroup parent and
+// its name index — and only under names that are pod IDs. A pod whose runp
+// is still running holds its lock, and is skipped.
+
+import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {defaultCgroupParent} from './cgroups.js'
+import {delNetwork, findConflist, resolvePlugins} from './cni.js'
+import {messageOf} from './errors.js'
+import {cniLockName, withLock} from './lock.js'
+import {isMountPoint, removeNetns} from './netns.js'
+import {OciRuntime, resolveRuntime} from './oci-runtime.js'
+import type {Runtime} from './sandbox.js'
+import {idPattern} from './store.js'
+
+export type OrphanKind = 'netns' | 'runtime-container' | 'ipam-allocation' | 'cgroup' | 'name-reservation'
+
+export interface Orphan {
+  kind: OrphanKind
+  /** the pod ID it belonged to */
+  id: string
+  path: string
+  /** the runtime handler, or the CNI network, it belongs to */
+  owner?: string
+}
+
+/** Removal order: the runtime container (and its pause) first, the IP while the netns still exists. */
+const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'netns', 'cgroup', 'name-reservation']
+
+export async function findOrphans(rt: Runtime, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
+  const {store} = rt
+  const known = new Set(await store.listIds())
+  const orphans: Orphan[] = []
+  const unknown = (id: string) => idPattern.test(id) && !known.has(id)
+
+  const netnsDir = join(store.runRoot, 'netns')
+  for (const name of await list(netnsDir)) {
+    if (unknown(name)) orphans.push({kind: 'netns', id: name, path: join(netnsDir, name)})
+  }
+
+  const runtimeDir = join(store.runRoot, 'runtime')
+  for (const handler of await list(runtimeDir)) {
+    for (const id of await list(join(runtimeDir, handler))) {
+      if (unknown(id)) orphans.push({kind: 'runtime-container', id, path: join(runtimeDir, handler, id), owner: handler})
+    }
+  }
+
+  const ipamDir = store.ipamDir()
+  for (const network of await list(ipamDir)) {
+    for (const file of await list(join(ipamDir, network))) {
+      if (!/^[0-9a-f.:]+$/.test(file) || !/[.:]/.test(file)) continue
+      // host-local: the file is named by the IP and holds "<container ID>\n<ifname>".
+      const id = (await readFile(join(ipamDir, network, file), 'utf8').catch(() => '')).split(/\r?\n/)[0].trim()
+      if (unknown(id)) orphans.push({kind: 'ipam-allocation', id, path: join(ipamDir, network, file), owner: network})
+    }
+  }
+
+  for (const dir of await cgroupParents()) {
+    for (const id of await list(dir)) {
+      if (unknown(id)) orphans.push({kind: 'cgroup', id, path: join(dir, id)})
+    }
+  }
+
+  for (const {path, holder} of await store.nameReservations()) {
+    if (holder === undefined || unknown(holder)) orphans.push({kind: 'name-reservation', id: holder ?? '', path})
+  }
+
+  // A runp in progress holds its pod lock before it makes anything: not an orphan.
+  const inProgress = new Set<string>()
+  for (const id of new Set(orphans.map((o) => o.id))) {
+    if (id && !options.includeLocked?.includes(id) && (await store.podLocked(id))) inProgress.add(id)
+  }
+  return orphans.filter((o) => !inProgress.has(o.id)).sort((a, b) => removalOrder.indexOf(a.kind) - removalOrder.indexOf(b.kind))
+}
+
+/** Remove one orphan; tolerates it being gone already. */
+export async function removeOrphan(rt: Runtime, orphan: Orphan): Promise<void> {
+  switch (orphan.kind) {
+    case 'netns':
+      return removeNetns(rt.ctx, orphan.path)
+    case 'runtime-container': {
+      const handler = orphan.owner ?? rt.settings.defaultRuntime
+      const runtime = new OciRuntime(handler, await resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler))
+      return runtime.delete(rt.ctx, orphan.id)
+    }
+    case 'ipam-allocation':
+      return releaseAllocation(rt, orphan)
+    case 'cgroup':
+      // Fails (EBUSY) while a process is still inside: reported, not forced.
+      return rmdir(orphan.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+    case 'name-reservation':
+      return unlink(orphan.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+  }
+}
+
+/**
+ * An IP whose pod record is gone: CNI DEL with the network's conflist (which
+ * also drops the plugins' iptables rules for that container), with an empty
+ * netns as the CNI spec allows; the allocation file itself only if DEL could
+ * not run.
+ */
+async function releaseAllocation(rt: Runtime, orphan: Orphan): Promise<void> {
+  const network = orphan.owner ?? ''
+  const conflist = await findConflist(rt.settings.cniConfDir, network)
+  // With the netns still there, the plugins can also remove what they made inside and for it.
+  const netnsPath = rt.store.netnsPath(orphan.id)
+  const netns = (await isMountPoint(netnsPath)) ? netnsPath : ''
+  if (conflist) {
+    try {
+      const plugins = await resolvePlugins(conflist, rt.settings.cniBinDirs)
+      await withLock(cniLockName, {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what: 'CNI'}, () =>
+        delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, {containerId: orphan.id, netns, ifName: 'eth0', args: {IgnoreUnknown: '1'}, capabilityArgs: {}}),
+      )
+    } catch (err) {
+      rt.warn(`CNI DEL for ${orphan.id.slice(0, 13)} on network "${network}" failed (${messageOf(err)}); removing the allocation file`)
+    }
+  }
+  await unlink(orphan.path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
+}
+
+/** podctl's cgroup parent in every hierarchy: each v1 controller, the unified one, or v2's root. */
+async function cgroupParents(): Promise<string[]> {
+  const base = '/sys/fs/cgroup'
+  const parent = defaultCgroupParent.replace(/^\//, '')
+  const dirs = [join(base, parent)]
+  const entries = await readdir(base, {withFileTypes: true}).catch(() => [])
+  for (const e of entries) if (e.isDirectory()) dirs.push(join(base, e.name, parent))
+  const existing: string[] = []
+  for (const d of dirs) if ((await list(d)).length > 0) existing.push(d)
+  return existing
+}
+
+async function list(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => [] as string[])
+}
+
