@@ -2,7 +2,7 @@
 // cgroupfs driver (podctl runs no systemd units; systemd-style slice names
 // given as a parent are mapped to the paths systemd itself would use).
 
-import {statfs} from 'node:fs/promises'
+import {readdir, rmdir, statfs} from 'node:fs/promises'
 import {join} from 'node:path'
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2'
@@ -54,4 +54,20 @@ export function podCgroupsPath(cgroupParent: string | undefined, podSandboxId: s
   const last = base[base.length - 1] ?? ''
   const dir = last.endsWith('.slice') && base.length === 1 ? expandSlice(last) : '/' + base.join('/')
   return join(dir, podSandboxId)
+}
+
+/**
+ * Remove a pod's cgroup in every hierarchy, for when the runtime cannot (its
+ * state was lost with the run root). Missing is fine; one still holding a
+ * live process is an error (EBUSY).
+ */
+export async function removePodCgroup(cgroupsPath: string, mountPoint = '/sys/fs/cgroup'): Promise<void> {
+  const dirs = [join(mountPoint, cgroupsPath)]
+  const entries = await readdir(mountPoint, {withFileTypes: true}).catch(() => [])
+  for (const e of entries) if (e.isDirectory()) dirs.push(join(mountPoint, e.name, cgroupsPath))
+  for (const dir of dirs) {
+    await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw new Error(`cannot remove cgroup ${dir}: ${err.message}`)
+    })
+  }
 }

@@ -8,7 +8,7 @@ import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandbox, type PodSandboxConfig, type PodSandboxState, type PodSandboxStatus, ProfileType} from '../cri/types.js'
-import {defaultCgroupParent, detectCgroupMode, podCgroupsPath} from './cgroups.js'
+import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
 import type {OpContext} from './exec.js'
@@ -354,6 +354,8 @@ async function removeNetnsStep(rt: Runtime, record: PodRecord): Promise<void> {
 async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void> {
   if (!record.containerCreated) return
   await runtimeOf(rt, record).delete(rt.ctx, record.id)
+  // The runtime removes the pod cgroup, unless it forgot the container (a cleared run root).
+  await removePodCgroup(podCgroupsPath(record.config.linux?.cgroup_parent, record.id))
 }
 
 /** The stop path: kill pause → CNI DEL with the cached result → remove the netns. */
