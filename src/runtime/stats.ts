@@ -1,0 +1,454 @@
+// Pod sandbox stats, computed in-process: the CRI's ListPodSandboxStats
+// without a daemon. Figures come from the pod's cgroup (v1 controllers, or the
+// v2 unified hierarchy) and from the pause process's /proc/<pid>/net/dev,
+// which shows the interfaces of the pod's network namespace: nothing is
+// spawned per pod. The parsers are pure and take the files' text; the reader
+// takes the mount points as arguments, so fixture trees stand in for the
+// kernel in tests.
+
+import {readdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import type {PodSandboxMetadata} from '../cri/types.js'
+import {type CgroupMode, detectCgroupMode, podCgroupsPath} from './cgroups.js'
+import {errnoOf, PodctlError, wrap} from './errors.js'
+import {parseProcStat} from './proc.js'
+import {listPods, type PodFilter, type PodView, type Runtime, toPodSandbox} from './sandbox.js'
+
+// ---------------------------------------------------------------------------
+// The CRI messages, as protojson prints them: lowerCamelCase, 64-bit integers
+// as decimal strings, an unset message as null.
+// ---------------------------------------------------------------------------
+
+export interface UInt64Value {
+  value: string
+}
+
+export interface CpuUsage {
+  /** nanoseconds since the epoch */
+  timestamp: string
+  usageCoreNanoSeconds: UInt64Value
+  /** null until two samples were taken */
+  usageNanoCores: UInt64Value | null
+}
+
+export interface MemoryUsage {
+  timestamp: string
+  workingSetBytes: UInt64Value
+  /** null when the pod has no memory limit */
+  availableBytes: UInt64Value | null
+  usageBytes: UInt64Value
+  rssBytes: UInt64Value
+  pageFaults: UInt64Value
+  majorPageFaults: UInt64Value
+}
+
+export interface NetworkInterfaceUsage {
+  name: string
+  rxBytes: UInt64Value
+  rxErrors: UInt64Value
+  txBytes: UInt64Value
+  txErrors: UInt64Value
+}
+
+export interface NetworkUsage {
+  timestamp: string
+  defaultInterface: NetworkInterfaceUsage | null
+  interfaces: NetworkInterfaceUsage[]
+}
+
+export interface ProcessUsage {
+  timestamp: string
+  processCount: UInt64Value
+}
+
+export interface LinuxPodSandboxStats {
+  cpu: CpuUsage | null
+  memory: MemoryUsage | null
+  /** null for a pod on the host network, as containerd */
+  network: NetworkUsage | null
+  process: ProcessUsage | null
+  /** podctl runs no containers yet */
+  containers: never[]
+}
+
+export interface PodSandboxAttributes {
+  id: string
+  metadata: PodSandboxMetadata
+  labels: Record<string, string>
+  annotations: Record<string, string>
+}
+
+export interface PodSandboxStats {
+  attributes: PodSandboxAttributes
+  linux: LinuxPodSandboxStats
+}
+
+const u64 = (n: bigint): UInt64Value => ({value: (n < 0n ? 0n : n).toString()})
+
+/** The CRI's default interface: the one CNI was asked to create. */
+export const defaultInterfaceName = 'eth0'
+
+// ---------------------------------------------------------------------------
+// Pure parsers of the kernel's files (Documentation/admin-guide/cgroup-v2.rst,
+// cgroup-v1/memory.rst, cgroup-v1/cpuacct.rst, filesystems/proc.rst).
+// ---------------------------------------------------------------------------
+
+/** A single-value file: cpuacct.usage, memory.current, memory.usage_in_bytes. */
+export function parseCounter(text: string): bigint {
+  const trimmed = text.trim()
+  if (!/^\d+$/.test(trimmed)) throw new PodctlError(`unexpected counter "${trimmed.slice(0, 40)}"`)
+  return BigInt(trimmed)
+}
+
+/** Flat-keyed "name value" lines (memory.stat, cpu.stat): every numeric entry. */
+export function parseFlatKeyed(text: string): Map<string, bigint> {
+  const out = new Map<string, bigint>()
+  for (const line of text.split('\n')) {
+    const [key, value, extra] = line.trim().split(/\s+/)
+    if (key && value && extra === undefined && /^\d+$/.test(value)) out.set(key, BigInt(value))
+  }
+  return out
+}
+
+/** v1 writes "no limit" as the largest page-aligned counter; containerd treats anything from 2^62 up as unlimited. */
+const unlimitedV1 = 1n << 62n
+
+/** memory.limit_in_bytes (v1) or memory.max (v2, "max" for none): the limit, or null. */
+export function parseMemoryLimit(text: string): bigint | null {
+  if (text.trim() === 'max') return null
+  const limit = parseCounter(text)
+  return limit >= unlimitedV1 ? null : limit
+}
+
+/** The number of processes listed in a cgroup.procs file. */
+export function countProcesses(cgroupProcs: string): number {
+  return cgroupProcs.split('\n').filter((line) => /^\d+$/.test(line.trim())).length
+}
+
+export interface InterfaceCounters {
+  name: string
+  rxBytes: bigint
+  rxErrors: bigint
+  txBytes: bigint
+  txErrors: bigint
+}
+
+/**
+ * /proc/<pid>/net/dev: two header lines, then "name: 8 receive counters, 8
+ * transmit counters". A wide counter leaves no space after the colon.
+ */
+export function parseNetDev(text: string): InterfaceCounters[] {
+  const out: InterfaceCounters[] = []
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon < 0 || line.includes('|')) continue
+    const fields = line.slice(colon + 1).trim().split(/\s+/)
+    if (fields.length < 16 || !fields.every((f) => /^\d+$/.test(f))) continue
+    const n = fields.map((f) => BigInt(f))
+    out.push({name: line.slice(0, colon).trim(), rxBytes: n[0], rxErrors: n[2], txBytes: n[8], txErrors: n[10]})
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------
+// From files to CRI messages (pure).
+// ---------------------------------------------------------------------------
+
+export function cpuUsageV1(cpuacctUsage: string, timestamp: bigint): CpuUsage {
+  return {timestamp: timestamp.toString(), usageCoreNanoSeconds: u64(parseCounter(cpuacctUsage)), usageNanoCores: null}
+}
+
+export function cpuUsageV2(cpuStat: string, timestamp: bigint): CpuUsage {
+  const usec = parseFlatKeyed(cpuStat).get('usage_usec')
+  if (usec === undefined) throw new PodctlError('cpu.stat has no usage_usec')
+  return {timestamp: timestamp.toString(), usageCoreNanoSeconds: u64(usec * 1000n), usageNanoCores: null}
+}
+
+/** What both cgroup versions say about memory, in the same words. */
+export interface MemoryFigures {
+  usage: bigint
+  inactiveFile: bigint
+  rss: bigint
+  pageFaults: bigint
+  majorPageFaults: bigint
+  limit: bigint | null
+}
+
+/** v1: the hierarchical total_* entries, as containerd reads them. */
+export function memoryFiguresV1(files: {usageInBytes: string; stat: string; limitInBytes: string}): MemoryFigures {
+  const stat = parseFlatKeyed(files.stat)
+  return {
+    usage: parseCounter(files.usageInBytes),
+    inactiveFile: stat.get('total_inactive_file') ?? 0n,
+    rss: stat.get('total_rss') ?? 0n,
+    pageFaults: stat.get('total_pgfault') ?? 0n,
+    majorPageFaults: stat.get('total_pgmajfault') ?? 0n,
+    limit: parseMemoryLimit(files.limitInBytes),
+  }
+}
+
+/** v2: rss is anon memory, as cAdvisor and containerd report it. */
+export function memoryFiguresV2(files: {current: string; stat: string; max: string}): MemoryFigures {
+  const stat = parseFlatKeyed(files.stat)
+  return {
+    usage: parseCounter(files.current),
+    inactiveFile: stat.get('inactive_file') ?? 0n,
+    rss: stat.get('anon') ?? 0n,
+    pageFaults: stat.get('pgfault') ?? 0n,
+    majorPageFaults: stat.get('pgmajfault') ?? 0n,
+    limit: parseMemoryLimit(files.max),
+  }
+}
+
+/** The working set is what the kernel could not reclaim easily: usage less inactive page cache (floored at 0). */
+export function memoryUsage(f: MemoryFigures, timestamp: bigint): MemoryUsage {
+  const workingSet = f.usage > f.inactiveFile ? f.usage - f.inactiveFile : 0n
+  return {
+    timestamp: timestamp.toString(),
+    workingSetBytes: u64(workingSet),
+    availableBytes: f.limit === null ? null : u64(f.limit - workingSet),
+    usageBytes: u64(f.usage),
+    rssBytes: u64(f.rss),
+    pageFaults: u64(f.pageFaults),
+    majorPageFaults: u64(f.majorPageFaults),
+  }
+}
+
+export function networkUsage(interfaces: InterfaceCounters[], timestamp: bigint): NetworkUsage {
+  const usage = interfaces.map(
+    (i): NetworkInterfaceUsage => ({name: i.name, rxBytes: u64(i.rxBytes), rxErrors: u64(i.rxErrors), txBytes: u64(i.txBytes), txErrors: u64(i.txErrors)}),
+  )
+  return {timestamp: timestamp.toString(), defaultInterface: usage.find((i) => i.name === defaultInterfaceName) ?? null, interfaces: usage}
+}
+
+/**
+ * usage_nano_cores: the CPU time used between two samples over the time
+ * between them. Null when there is no earlier sample, the clock did not move,
+ * or the counter went backwards (a cgroup recreated under the same ID).
+ */
+export function usageNanoCores(previous: CpuUsage | null | undefined, current: CpuUsage): UInt64Value | null {
+  if (!previous) return null
+  const dt = BigInt(current.timestamp) - BigInt(previous.timestamp)
+  const du = BigInt(current.usageCoreNanoSeconds.value) - BigInt(previous.usageCoreNanoSeconds.value)
+  if (dt <= 0n || du < 0n) return null
+  return u64((du * 1_000_000_000n) / dt)
+}
+
+/** v1 controller directory names ("cpu,cpuacct" co-mounts too), a controller's own directory first. */
+export function v1ControllerDirs(entries: string[]): Map<string, string> {
+  const dirs = new Map<string, string>()
+  const byWidth = [...entries].sort((a, b) => a.split(',').length - b.split(',').length)
+  for (const entry of byWidth) {
+    for (const controller of entry.split(',')) if (controller && !dirs.has(controller)) dirs.set(controller, entry)
+  }
+  return dirs
+}
+
+// ---------------------------------------------------------------------------
+// The reader.
+// ---------------------------------------------------------------------------
+
+export interface StatsSource {
+  /** where the cgroup hierarchies are mounted: /sys/fs/cgroup, or a fixture tree */
+  cgroupMount: string
+  /** v2, or v1; on a hybrid host the v1 controllers hold the figures */
+  mode: CgroupMode
+  /** /proc, or a fixture tree */
+  procRoot?: string
+  /** nanoseconds since the epoch, for the timestamps */
+  now?: () => bigint
+}
+
+// One wall-clock reading, then the monotonic clock: timestamps a nanosecond
+// apart stay in order and never jump with NTP between two samples.
+const wallAtStart = BigInt(Date.now()) * 1_000_000n
+const monotonicAtStart = process.hrtime.bigint()
+export const nowNanos = (): bigint => wallAtStart + (process.hrtime.bigint() - monotonicAtStart)
+
+/** This host's cgroup mount and the version that holds the pod figures. */
+export async function hostStatsSource(): Promise<StatsSource> {
+  const cgroupMount = '/sys/fs/cgroup'
+  return {cgroupMount, mode: (await detectCgroupMode(cgroupMount)) === 'v2' ? 'v2' : 'v1'}
+}
+
+const goneErrors = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'ESRCH'])
+
+/** A file's text, or null when it, its cgroup or its process is gone. */
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    if (goneErrors.has(errnoOf(err) ?? '')) return null
+    throw wrap(`cannot read "${path}"`, err)
+  }
+}
+
+/** The pod cgroup's directory for each kind of figure. */
+interface PodCgroupDirs {
+  cpu?: string
+  memory?: string
+  procs?: string
+}
+
+const v1DirsCache = new Map<string, Promise<Map<string, string>>>()
+
+async function podCgroupDirs(source: StatsSource, cgroupsPath: string): Promise<PodCgroupDirs> {
+  if (source.mode === 'v2') {
+    const dir = join(source.cgroupMount, cgroupsPath)
+    return {cpu: dir, memory: dir, procs: dir}
+  }
+  let dirs = v1DirsCache.get(source.cgroupMount)
+  if (!dirs) {
+    dirs = readdir(source.cgroupMount).then(v1ControllerDirs, () => new Map<string, string>())
+    v1DirsCache.set(source.cgroupMount, dirs)
+  }
+  const controllers = await dirs
+  const at = (controller: string) => {
+    const entry = controllers.get(controller)
+    return entry === undefined ? undefined : join(source.cgroupMount, entry, cgroupsPath)
+  }
+  return {cpu: at('cpuacct'), memory: at('memory'), procs: at('pids') ?? at('memory') ?? at('cpuacct')}
+}
+
+async function readCpu(source: StatsSource, dir: string | undefined, now: () => bigint): Promise<CpuUsage | null> {
+  if (!dir) return null
+  const timestamp = now()
+  if (source.mode === 'v2') {
+    const text = await readIfPresent(join(dir, 'cpu.stat'))
+    return text === null ? null : cpuUsageV2(text, timestamp)
+  }
+  const text = await readIfPresent(join(dir, 'cpuacct.usage'))
+  return text === null ? null : cpuUsageV1(text, timestamp)
+}
+
+async function readMemory(source: StatsSource, dir: string | undefined, now: () => bigint): Promise<MemoryUsage | null> {
+  if (!dir) return null
+  const timestamp = now()
+  const read = (file: string) => readIfPresent(join(dir, file))
+  // The usage first: the rest describes it.
+  if (source.mode === 'v2') {
+    const current = await read('memory.current')
+    if (current === null) return null // the memory controller is not enabled for this subtree
+    const [stat, max] = await Promise.all([read('memory.stat'), read('memory.max')])
+    if (stat === null || max === null) return null
+    return memoryUsage(memoryFiguresV2({current, stat, max}), timestamp)
+  }
+  const usageInBytes = await read('memory.usage_in_bytes')
+  if (usageInBytes === null) return null
+  const [stat, limitInBytes] = await Promise.all([read('memory.stat'), read('memory.limit_in_bytes')])
+  if (stat === null || limitInBytes === null) return null
+  return memoryUsage(memoryFiguresV1({usageInBytes, stat, limitInBytes}), timestamp)
+}
+
+/** Processes in the pod cgroup and every cgroup below it. */
+async function processCount(dir: string): Promise<number | null> {
+  const procs = await readIfPresent(join(dir, 'cgroup.procs'))
+  if (procs === null) return null
+  const children = await readdir(dir, {withFileTypes: true}).catch(() => [])
+  const below = await Promise.all(children.filter((c) => c.isDirectory()).map((c) => processCount(join(dir, c.name))))
+  return below.reduce<number>((sum, n) => sum + (n ?? 0), countProcesses(procs))
+}
+
+async function readProcess(dir: string | undefined, now: () => bigint): Promise<ProcessUsage | null> {
+  if (!dir) return null
+  const timestamp = now()
+  const count = await processCount(dir)
+  return count === null ? null : {timestamp: timestamp.toString(), processCount: u64(BigInt(count))}
+}
+
+async function readNetwork(procRoot: string, pid: number, now: () => bigint): Promise<NetworkUsage | null> {
+  const timestamp = now()
+  const text = await readIfPresent(join(procRoot, String(pid), 'net', 'dev'))
+  return text === null ? null : networkUsage(parseNetDev(text), timestamp)
+}
+
+/** The pause process is still the one recorded: same PID, same start time, not a zombie. */
+async function pauseStillAlive(procRoot: string, pid: number | undefined, startTime: string | undefined): Promise<boolean> {
+  if (!pid || !startTime) return false
+  const text = await readIfPresent(join(procRoot, String(pid), 'stat'))
+  const stat = text === null ? null : parseProcStat(text)
+  return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X'
+}
+
+/**
+ * The stats of one pod, or null when it is NotReady or stopped while it was
+ * read (a pod that vanishes mid-sample is not an error). Each section carries
+ * the time its files were read.
+ */
+export async function readPodSandboxStats(view: PodView, source: StatsSource): Promise<PodSandboxStats | null> {
+  if (view.state !== 'SANDBOX_READY') return null
+  const {record} = view
+  const now = source.now ?? nowNanos
+  const procRoot = source.procRoot ?? '/proc'
+  const cgroupsPath = podCgroupsPath(record.config.linux?.cgroup_parent, record.id)
+  const dirs = await podCgroupDirs(source, cgroupsPath)
+  const cpu = await readCpu(source, dirs.cpu, now)
+  const memory = await readMemory(source, dirs.memory, now)
+  const processes = await readProcess(dirs.procs, now)
+  // The pod's network namespace, seen through its pause process; a host-network pod has none of its own.
+  const network = record.netnsPath && record.pid ? await readNetwork(procRoot, record.pid, now) : null
+  // Checked last: figures read from a pod that stopped meanwhile (or a PID reused) describe nothing.
+  if (!(await pauseStillAlive(procRoot, record.pid, record.pidStartTime))) return null
+  if (!cpu && !memory && !processes) {
+    throw new PodctlError(`cannot read the stats of pod "${record.id}": its pause process runs, but there is no cgroup "${cgroupsPath}" under ${source.cgroupMount}`)
+  }
+  const {id, metadata, labels, annotations} = toPodSandbox(view)
+  return {attributes: {id, metadata, labels, annotations}, linux: {cpu, memory, network, process: processes, containers: []}}
+}
+
+// ---------------------------------------------------------------------------
+// Listing and sampling.
+// ---------------------------------------------------------------------------
+
+export interface PodStatsEntry {
+  view: PodView
+  /** null when the pod is NotReady, or stopped while it was read */
+  stats: PodSandboxStats | null
+}
+
+/** Every pod the filter selects, sorted by ID as crictl sorts them, with its stats. */
+export async function listPodSandboxStats(rt: Runtime, filter: PodFilter, source: StatsSource): Promise<PodStatsEntry[]> {
+  const views = (await listPods(rt, filter)).sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
+  return Promise.all(views.map(async (view) => ({view, stats: await readPodSandboxStats(view, source)})))
+}
+
+/** The current sample with usage_nano_cores from the previous one, pod by pod. */
+export function withCpuRates(previous: PodStatsEntry[], current: PodStatsEntry[]): PodStatsEntry[] {
+  const before = new Map(previous.map((e) => [e.view.record.id, e.stats?.linux.cpu]))
+  return current.map((entry) => {
+    const cpu = entry.stats?.linux.cpu
+    if (!entry.stats || !cpu) return entry
+    const rated = {...cpu, usageNanoCores: usageNanoCores(before.get(entry.view.record.id), cpu)}
+    return {...entry, stats: {...entry.stats, linux: {...entry.stats.linux, cpu: rated}}}
+  })
+}
+
+export interface SamplingOptions {
+  /** time between two samples, the window of usage_nano_cores */
+  seconds: number
+  /** the first result waits for a second sample, so it carries usage_nano_cores */
+  rateFirst: boolean
+  source?: StatsSource
+}
+
+/**
+ * Samples every `seconds`, without end: the first at once (or, with
+ * rateFirst, after one interval), each later one with usage_nano_cores over
+ * the interval before it. Stops with the runtime's abort reason (a signal).
+ */
+export async function* samplePodSandboxStats(rt: Runtime, filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]> {
+  const source = options.source ?? (await hostStatsSource())
+  const signal = rt.ctx.signal
+  let previous = await listPodSandboxStats(rt, filter, source)
+  if (!options.rateFirst) yield previous
+  for (;;) {
+    await sleep(options.seconds * 1000, undefined, {signal}).catch((err: unknown) => {
+      throw signal.aborted ? signal.reason : err
+    })
+    const current = withCpuRates(previous, await listPodSandboxStats(rt, filter, source))
+    yield current
+    previous = current
+  }
+}
