@@ -6,7 +6,7 @@ import {findOrphans, removeOrphan} from '../runtime/gc.js'
 
 export default class Gc extends BaseCommand<typeof Gc> {
   static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, cgroups'
-  static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations in podctl's IPAM directory (released with CNI DEL, which also drops their iptables rules), pod cgroups under podctl's cgroup parent, and stale name reservations.
+  static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations in podctl's IPAM directory (released with CNI DEL, which also drops their iptables rules), stale name reservations, and the pod cgroups of those pods (the cgroup parent is shared by every state root, so a cgroup with no other trace in this root is left alone).
 
 Only podctl's own directories are looked at, and only entries named by a pod ID; a pod whose runp is still running is left alone. Pods that still have a record, even a NotReady one, are rmp's business, not gc's.
 
@@ -28,7 +28,7 @@ ${exitStatusHelp}`
     const dryRun = this.flags['dry-run']
     let failed = 0
     for (const o of orphans) {
-      const line = `${o.kind} ${o.path}`
+      const line = o.id ? `${o.kind} ${o.path} (pod ${o.id})` : `${o.kind} ${o.path}`
       if (dryRun) {
         this.out(`Would remove ${line}`)
         continue

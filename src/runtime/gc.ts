@@ -1,9 +1,10 @@
 // Garbage collection: what no pod record owns. A crash, a reboot or a hand
 // removal of the state dir can leave resources behind that rmp cannot reach
-// because their record is gone. gc finds them in podctl's own places only —
-// its run root's netns and runtime dirs, its IPAM dir, its cgroup parent and
-// its name index — and only under names that are pod IDs. A pod whose runp
-// is still running holds its lock, and is skipped.
+// because their record is gone. gc finds them in this state root's own places
+// only — its run root's netns and runtime dirs, its IPAM dir and its name
+// index — and only under names that are pod IDs; pod cgroups (under a parent
+// every root shares) only for IDs with such a trace. A pod whose runp is
+// still running holds its lock, and is skipped.
 
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -59,14 +60,17 @@ export async function findOrphans(rt: Runtime, options: {includeLocked?: string[
     }
   }
 
-  for (const dir of await cgroupParents()) {
-    for (const id of await list(dir)) {
-      if (unknown(id)) orphans.push({kind: 'cgroup', id, path: join(dir, id)})
-    }
-  }
-
   for (const {path, holder} of await store.nameReservations()) {
     if (holder === undefined || unknown(holder)) orphans.push({kind: 'name-reservation', id: holder ?? '', path})
+  }
+
+  // The cgroup parent is shared by every state root on the machine, so a pod
+  // cgroup is only taken for this root's when another of its traces is here.
+  const ours = new Set(orphans.map((o) => o.id))
+  for (const dir of await cgroupParents()) {
+    for (const id of await list(dir)) {
+      if (ours.has(id)) orphans.push({kind: 'cgroup', id, path: join(dir, id)})
+    }
   }
 
   // A runp in progress holds its pod lock before it makes anything: not an orphan.

@@ -189,6 +189,8 @@ export class TestEnv {
   teardown(): void {
     const r = this.podctl(['rmp', '-af'])
     const leaks = this.leaks()
+    // Whatever a failed test left without a record, so the next run of this slot starts clean.
+    this.podctl(['gc'])
     // The bridge is the env's own (named after it); podctl keeps bridges, as CNI's bridge plugin does.
     spawnSync('ip', ['link', 'del', this.bridge])
     rmSync(this.dir, {recursive: true, force: true})
