@@ -1,0 +1,68 @@
+// How pod stats look on stdout: {"stats": [...]} for JSON and YAML, as
+// crictl prints ListPodSandboxStatsResponse, and crictl's statsp table with
+// the network and process columns added.
+
+import type {PodSandboxStats, PodStatsEntry} from '../runtime/stats.js'
+import {tabwriter} from './format.js'
+import {truncatedIdLength} from './pods.js'
+
+/** The figures only: CRI ListPodSandboxStats covers ready pods alone. */
+export function statsDocument(entries: PodStatsEntry[]): {stats: PodSandboxStats[]} {
+  return {stats: entries.flatMap((e) => (e.stats ? [e.stats] : []))}
+}
+
+const decimalUnits = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB']
+
+/** go-units HumanSize, as crictl's MEM column: four significant digits, decimal units ("13.43MB"). */
+export function humanSize(bytes: number): string {
+  let size = bytes
+  let unit = 0
+  while (size >= 1000 && unit < decimalUnits.length - 1) {
+    size /= 1000
+    unit++
+  }
+  // Go's %.4g: no exponent below 10^4, trailing zeros dropped.
+  return `${Number(size.toPrecision(4))}${decimalUnits[unit]}`
+}
+
+const none = '-'
+
+/** CPU %: usage_nano_cores as a percentage of one core, crictl's %.2f. */
+function cpuPercent(stats: PodSandboxStats): string {
+  const cores = stats.linux.cpu?.usageNanoCores
+  return cores ? (Number(cores.value) / 1e7).toFixed(2) : none
+}
+
+/** Received / sent bytes of the pod's interfaces, loopback left out, as docker stats' NET I/O. */
+function netRxTx(stats: PodSandboxStats): string {
+  const network = stats.linux.network
+  if (!network) return none
+  let rx = 0
+  let tx = 0
+  for (const i of network.interfaces) {
+    if (i.name === 'lo') continue
+    rx += Number(i.rxBytes.value)
+    tx += Number(i.txBytes.value)
+  }
+  return `${humanSize(rx)} / ${humanSize(tx)}`
+}
+
+export const statsColumns = ['POD', 'POD ID', 'CPU %', 'MEM', 'NET RX/TX', 'PIDS']
+
+/** One row per pod; a pod without figures (NotReady) shows "-" in each. */
+export function statsTable(entries: PodStatsEntry[]): string {
+  const rows = entries.map(({view, stats}) => {
+    const pod = [view.record.config.metadata.name, view.record.id.slice(0, truncatedIdLength)]
+    if (!stats) return [...pod, none, none, none, none]
+    const memory = stats.linux.memory
+    const processes = stats.linux.process
+    return [
+      ...pod,
+      cpuPercent(stats),
+      memory ? humanSize(Number(memory.workingSetBytes.value)) : none,
+      netRxTx(stats),
+      processes ? processes.processCount.value : none,
+    ]
+  })
+  return tabwriter(statsColumns, rows)
+}
