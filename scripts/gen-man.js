@@ -1,0 +1,572 @@
+#!/usr/bin/env node
+// Man pages from the command definitions, so that they cannot drift from
+// --help: everything about a verb (summary, description, flags, arguments,
+// examples, exit status) comes from oclif.manifest.json, which `npm run build`
+// writes from src/commands/*.ts and src/base-command.ts. The overview page
+// adds what only the sources know: the state directory layout (the header
+// comment of src/runtime/store.ts), the config-file keys and built-in defaults
+// (src/runtime/settings.ts) and the default network's file name
+// (src/runtime/cni.ts). A source that no longer has the expected shape is an
+// error, not a silently stale page.
+//
+//   node scripts/gen-man.js           write man/podctl.1 and man/podctl-<verb>.1
+//   node scripts/gen-man.js --check   write nothing; exit 1 naming every page
+//                                     that differs from what is in man/ (CI)
+//
+// Plain Node, no dependencies: it runs before or without a full install.
+
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+
+const repo = new URL('../', import.meta.url)
+const manDir = new URL('man/', repo)
+const rel = (url) => fileURLToPath(url).slice(fileURLToPath(repo).length)
+
+class GenError extends Error {}
+const fail = (message) => {
+  throw new GenError(message)
+}
+
+// ---------------------------------------------------------------- inputs
+
+function readText(path) {
+  const url = new URL(path, repo)
+  try {
+    return readFileSync(url, 'utf8')
+  } catch (err) {
+    return fail(`cannot read ${path}: ${err.message}`)
+  }
+}
+
+function loadInputs() {
+  const pkg = JSON.parse(readText('package.json'))
+  if (!existsSync(new URL('oclif.manifest.json', repo))) {
+    fail('oclif.manifest.json not found: run `npm run build` first (it writes the manifest)')
+  }
+  const manifest = JSON.parse(readText('oclif.manifest.json'))
+  if (manifest.version !== pkg.version) {
+    fail(`oclif.manifest.json is for version ${manifest.version}, package.json says ${pkg.version}: run \`npm run build\``)
+  }
+  warnIfStale()
+  const bin = pkg.oclif?.bin ?? Object.keys(pkg.bin ?? {})[0] ?? pkg.name
+  const topicSeparator = pkg.oclif?.topicSeparator ?? ':'
+  const commands = Object.values(manifest.commands ?? {})
+    .filter((c) => !c.hidden)
+    .sort((a, b) => a.id.localeCompare(b.id))
+  if (commands.length === 0) fail('oclif.manifest.json lists no commands')
+  return {pkg, bin, topicSeparator, commands, sources: readSources()}
+}
+
+/** A manifest older than the sources it is built from gives stale pages: say so (mtimes can lie, so only a warning). */
+function warnIfStale() {
+  const built = statSync(new URL('oclif.manifest.json', repo)).mtimeMs
+  const dirs = ['src/commands/', 'src/flags/']
+  const files = ['src/base-command.ts', 'src/runtime/errors.ts', ...dirs.flatMap((d) => (existsSync(new URL(d, repo)) ? readdirSync(new URL(d, repo)).filter((n) => n.endsWith('.ts')).map((n) => d + n) : []))]
+  const newer = files.filter((f) => existsSync(new URL(f, repo)) && statSync(new URL(f, repo)).mtimeMs > built)
+  if (newer.length) process.stderr.write(`gen-man: warning: oclif.manifest.json is older than ${newer.join(', ')}: run \`npm run build\` first\n`)
+}
+
+/** What the overview needs from the runtime's sources, parsed (not imported: no build needed). */
+function readSources() {
+  const store = readText('src/runtime/store.ts')
+  const settings = readText('src/runtime/settings.ts')
+  const cni = readText('src/runtime/cni.ts')
+
+  // The header comment of store.ts: the layout block (indented) and the prose after it.
+  const header = []
+  for (const line of store.split('\n')) {
+    if (!line.startsWith('//')) break
+    header.push(line.replace(/^\/\/ ?/, ''))
+  }
+  const paragraphs = splitParagraphs(header.join('\n'))
+  const layoutAt = paragraphs.findIndex((p) => p.split('\n').every((l) => /^\s{2,}\S/.test(l)))
+  if (layoutAt < 0) fail('src/runtime/store.ts: no indented directory layout in its header comment')
+  const layout = dedent(paragraphs[layoutAt])
+  const layoutNotes = paragraphs.slice(layoutAt + 1)
+
+  const fileKeysSrc = settings.match(/const fileKeys = \[([\s\S]*?)\]/)
+  if (!fileKeysSrc) fail('src/runtime/settings.ts: `fileKeys` not found')
+  const fileKeys = [...fileKeysSrc[1].matchAll(/'([^']+)'/g)].map((m) => m[1])
+  if (fileKeys.length === 0) fail('src/runtime/settings.ts: `fileKeys` is empty')
+
+  const str = (re, what) => settings.match(re)?.[1] ?? fail(`src/runtime/settings.ts: ${what} not found`)
+  const defaults = {
+    configFile: str(/defaultConfigFile = '([^']+)'/, 'defaultConfigFile'),
+    root: str(/\broot: '([^']+)'/, 'builtinDefaults.root'),
+    runRoot: str(/\brunRoot: '([^']+)'/, 'builtinDefaults.runRoot'),
+    cniConfDir: str(/\bcniConfDir: '([^']+)'/, 'builtinDefaults.cniConfDir'),
+    defaultRuntime: str(/\bdefaultRuntime: '([^']+)'/, 'builtinDefaults.defaultRuntime'),
+  }
+  const net = settings.match(/defaultNetwork: \{name: '([^']+)', bridge: '([^']+)', subnet: '([^']+)'\}/)
+  if (!net) fail('src/runtime/settings.ts: builtinDefaults.defaultNetwork not found')
+  defaults.network = {name: net[1], bridge: net[2], subnet: net[3]}
+
+  // `87-${net.name}-bridge.conflist` -> a function of the network name
+  const conflist = cni.match(/defaultConflistFile = \(net: DefaultNetwork\) => `([^`]*)`/)
+  if (!conflist || !conflist[1].includes('${net.name}')) fail('src/runtime/cni.ts: defaultConflistFile not found')
+  const conflistFile = (name) => conflist[1].replaceAll('${net.name}', name)
+
+  return {layout, layoutNotes, fileKeys, defaults, conflistFile}
+}
+
+// ---------------------------------------------------------------- roff
+
+/** Non-ASCII as \[uXXXX]; a backslash as \e. */
+function escapeChars(text) {
+  return text.replace(/\\/g, '\\e').replace(/[^\x00-\x7f]/gu, (c) => `\\[u${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`)
+}
+
+/** A line must not start with a control character, nor (in filled text) a space. */
+function guardLine(line) {
+  return /^[.']/.test(line) ? `\\&${line}` : line
+}
+
+/**
+ * Running text. A hyphen stays a hyphen in words ("did-you-mean"); in anything
+ * that looks typed (options, paths, file names, key=value) it is \- so that it
+ * renders, copies and greps as an ASCII minus.
+ */
+function roffText(text) {
+  return text
+    .split('\n')
+    .map((line) =>
+      guardLine(
+        escapeChars(line.trim()).replace(/\S+/g, (tok) => {
+          if (!tok.includes('-')) return tok
+          const typed = /^[(["'`]*-/.test(tok) || /[/=$.:_<>]/.test(tok.replace(/[.,;:)\]"'`]+$/, ''))
+          return typed ? tok.replace(/-/g, '\\-') : tok
+        }),
+      ),
+    )
+    .join('\n')
+}
+
+/** Literal text: every hyphen a minus, spacing kept (for .EX / .nf blocks). */
+function roffCode(text) {
+  return text
+    .split('\n')
+    .map((line) => guardLine(escapeChars(line).replace(/-/g, '\\-')))
+    .join('\n')
+}
+
+/** A quoted macro argument (.TH, .SH). */
+function roffArg(text) {
+  return `"${escapeChars(text).replace(/-/g, '\\-').replace(/"/g, '""')}"`
+}
+
+const bold = (s) => `\\fB${roffCode(s)}\\fR`
+const ital = (s) => `\\fI${roffCode(s)}\\fR`
+
+function splitParagraphs(text) {
+  return text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.replace(/^\n+|\n+$/g, ''))
+    .filter((p) => p.trim() !== '')
+}
+
+function dedent(text) {
+  const lines = text.split('\n')
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)[0].length))
+  return lines.map((l) => l.slice(indent)).join('\n')
+}
+
+/** Prose paragraphs; an all-indented paragraph is a preformatted block. */
+function roffParagraphs(text) {
+  const out = []
+  for (const p of splitParagraphs(text)) {
+    if (p.split('\n').every((l) => /^\s/.test(l))) out.push('.PP', '.RS 4', '.EX', roffCode(dedent(p)), '.EE', '.RE')
+    else out.push('.PP', roffText(p))
+  }
+  return out
+}
+
+// ---------------------------------------------------------------- pieces
+
+/** Split "EXIT STATUS\n  0  success\n..." off a description. */
+function splitExitStatus(description) {
+  const m = description.match(/(^|\n)EXIT STATUS[ \t]*\n/)
+  if (!m) return {body: description, codes: []}
+  const before = description.slice(0, m.index)
+  const rest = description.slice(m.index + m[0].length).split('\n')
+  const codes = []
+  let i = 0
+  for (; i < rest.length; i++) {
+    const c = rest[i].match(/^\s*(\d+)\s+(\S.*)$/)
+    if (!c) break
+    codes.push({code: Number(c[1]), text: c[2]})
+  }
+  if (codes.length === 0) fail('an "EXIT STATUS" block with no "<code>  <text>" lines')
+  return {body: [before, rest.slice(i).join('\n')].join('\n\n').trim(), codes}
+}
+
+const exitKey = (codes) => codes.map((c) => `${c.code} ${c.text}`).join('\n')
+
+function exitStatusSection(codes) {
+  const out = ['.SH "EXIT STATUS"', '.PD 0']
+  for (const c of codes) out.push('.TP', `.B ${c.code}`, roffText(c.text))
+  return [...out, '.PD']
+}
+
+function flagTag(f) {
+  const long = f.type === 'boolean' && f.allowNo ? `--[no-]${f.name}` : `--${f.name}`
+  let tag = f.char ? `${bold(`-${f.char}`)}, ${bold(long)}` : bold(long)
+  if (f.type === 'option') {
+    tag += f.options?.length ? `=${f.options.map(ital).join('|')}` : `=${ital('value')}`
+    if (f.multiple) tag += '...\\&'
+  }
+  return tag
+}
+
+function flagBody(f) {
+  const out = [roffText(f.description ?? f.summary ?? '')]
+  const notes = []
+  const hasDefault = f.default !== undefined && f.default !== '' && f.default !== false && !Array.isArray(f.default)
+  if (hasDefault && !/\[default:/.test(f.description ?? '')) notes.push(`Default: ${bold(String(f.default))}.`)
+  if (f.options?.length && !f.description?.includes(f.options.join(', '))) notes.push(`One of: ${f.options.map(bold).join(', ')}.`)
+  if (f.multiple) notes.push('May be given more than once.')
+  if (f.env) notes.push(`Environment variable: ${bold(f.env)}.`)
+  if (f.exclusive?.length) notes.push(`Cannot be used with ${f.exclusive.map((x) => bold(`--${x}`)).join(', ')}.`)
+  if (f.dependsOn?.length) notes.push(`Requires ${f.dependsOn.map((x) => bold(`--${x}`)).join(', ')}.`)
+  if (notes.length) out.push('.br', notes.join('\n'))
+  return out
+}
+
+function flagList(flags) {
+  const out = []
+  for (const f of flags) out.push('.TP', flagTag(f), ...flagBody(f))
+  return out
+}
+
+const visibleFlags = (cmd) => Object.values(cmd.flags ?? {}).filter((f) => !f.hidden)
+const isGlobal = (f) => f.helpGroup === 'GLOBAL'
+
+function argName(a, cmd, last) {
+  let s = ital(a.name.toUpperCase())
+  if (last && cmd.strict === false) s += '...\\&'
+  return a.required ? s : `[${s}]`
+}
+
+function substitute(text, ctx) {
+  const out = text.replace(/<%=\s*([\w.]+)\s*%>/g, (whole, key) => {
+    if (key === 'config.bin') return ctx.bin
+    if (key === 'command.id') return ctx.id
+    return fail(`${ctx.id}: example uses unknown template variable ${whole}`)
+  })
+  if (out.includes('<%')) fail(`${ctx.id}: example has a template the generator does not understand: ${text}`)
+  return out
+}
+
+function th(name, pkg, title) {
+  return [
+    `.\\" Generated by scripts/gen-man.js from oclif.manifest.json (src/commands/*.ts,`,
+    `.\\" src/base-command.ts) and src/runtime/*.ts. Do not edit: run \`npm run man\`.`,
+    `.TH ${roffArg(name.toUpperCase())} 1 "" ${roffArg(`${pkg.name} ${pkg.version}`)} ${roffArg(title)}`,
+    '.nh',
+    '.ad l',
+  ]
+}
+
+function filesSection(d) {
+  return [
+    '.SH FILES',
+    '.TP',
+    ital(d.configFile),
+    `The config file (see ${bold('podctl')}(1), CONFIG FILE); optional. Another one is named with ${bold('--config')}.`,
+    '.TP',
+    ital(`${d.root}/`),
+    `The state directory: pod records, the name index, the pause rootfs, the IPAM of the built-in network. Moved with ${bold('--root')}.`,
+    '.TP',
+    ital(`${d.runRoot}/`),
+    `The volatile state directory: the OCI runtime's state and the pods' network namespaces. Moved with ${bold('--run-root')}.`,
+    '.TP',
+    ital(`${d.cniConfDir}/`),
+    `CNI network configurations; the first in lexical order is used. Moved with ${bold('--cni-conf-dir')}.`,
+  ]
+}
+
+function environmentSection(flags) {
+  const out = ['.SH ENVIRONMENT']
+  const withEnv = flags.filter((f) => f.env)
+  if (withEnv.length === 0) return [...out, 'None of its own.']
+  out.push(`Each variable sets the default of a flag; the flag, when given, wins.`)
+  for (const f of withEnv) {
+    out.push('.TP', bold(f.env), `${bold(`--${f.name}`)}: ${roffText(f.description ?? '')}`)
+  }
+  return out
+}
+
+function seeAlso(ctx, exceptId) {
+  const refs = [
+    ...(exceptId ? [`${ctx.bin}(1)`] : []),
+    ...ctx.commands.filter((c) => c.id !== exceptId).map((c) => `${pageName(ctx, c)}(1)`),
+    'crictl(1)',
+    'runc(8)',
+  ]
+  return ['.SH "SEE ALSO"', refs.map((r) => {
+    const [, name, sec] = r.match(/^(.*)\((\d)\)$/)
+    return `.BR ${roffCode(name)} (${sec})`
+  }).join(',\n')]
+}
+
+const pageName = (ctx, cmd) => `${ctx.bin}-${cmd.id.replace(/[: ]/g, '-')}`
+const commandLine = (ctx, cmd) => `${ctx.bin} ${cmd.id.replaceAll(':', ctx.topicSeparator)}`
+
+// ---------------------------------------------------------------- pages
+
+function verbPage(ctx, cmd) {
+  const {body, codes} = splitExitStatus(cmd.description ?? '')
+  const flags = visibleFlags(cmd)
+  const own = flags.filter((f) => !isGlobal(f))
+  const global = flags.filter(isGlobal)
+  const args = Object.values(cmd.args ?? {}).filter((a) => !a.hidden)
+  const line = commandLine(ctx, cmd)
+  const out = [...th(pageName(ctx, cmd), ctx.pkg, `${ctx.bin} manual`)]
+
+  out.push('.SH NAME', `${roffCode(pageName(ctx, cmd))} \\- ${roffText(cmd.summary ?? '')}`)
+
+  out.push('.SH SYNOPSIS', `${bold(line)}`)
+  for (const f of own) {
+    const name = f.char ? `-${f.char}` : `--${f.name}`
+    const sep = f.char ? '\\ ' : '=' // an unbreakable space: "-s value" stays on one line
+    const value = f.type === 'option' ? `${sep}${f.options?.length ? f.options.map(ital).join('|') : ital('value')}${f.multiple ? '...\\&' : ''}` : ''
+    out.push(`[${bold(name)}${value}]`)
+  }
+  if (global.length) out.push(`[\\fIGLOBAL\\ OPTIONS\\fR]`)
+  args.forEach((a, i) => out.push(argName(a, cmd, i === args.length - 1)))
+
+  out.push('.SH DESCRIPTION', ...roffParagraphs(body || cmd.summary || ''))
+
+  out.push('.SH OPTIONS')
+  const groups = new Map()
+  for (const f of own) groups.set(f.helpGroup ?? '', [...(groups.get(f.helpGroup ?? '') ?? []), f])
+  if (own.length === 0) out.push(`None of its own; the global options below apply.`)
+  for (const [group, fs] of groups) {
+    if (group) out.push(`.SS ${roffArg(group)}`)
+    out.push(...flagList(fs))
+  }
+  if (global.length) {
+    out.push('.SH "GLOBAL OPTIONS"', `Every ${bold(ctx.bin)} command takes these.`, ...flagList(global))
+  }
+
+  if (args.length) {
+    out.push('.SH ARGUMENTS')
+    args.forEach((a, i) => {
+      const last = i === args.length - 1
+      const notes = [a.required ? 'Required.' : 'Optional.']
+      if (last && cmd.strict === false) notes.push('May be given more than once.')
+      if (a.options?.length) notes.push(`One of: ${a.options.map(bold).join(', ')}.`)
+      if (a.default !== undefined) notes.push(`Default: ${bold(String(a.default))}.`)
+      out.push('.TP', ital(a.name.toUpperCase()), roffText(a.description ?? ''), '.br', notes.join(' '))
+    })
+  }
+
+  const examples = cmd.examples ?? []
+  if (examples.length) {
+    out.push('.SH EXAMPLES')
+    for (const ex of examples) {
+      const {description, command} = typeof ex === 'string' ? {description: '', command: ex} : ex
+      if (description) out.push('.PP', roffText(substitute(description, {bin: ctx.bin, id: line.slice(ctx.bin.length + 1)})))
+      const cmdText = substitute(command, {bin: ctx.bin, id: line.slice(ctx.bin.length + 1)})
+      out.push('.PP', '.RS 4', '.EX', roffCode(`$ ${cmdText}`), '.EE', '.RE')
+    }
+  }
+
+  if (codes.length) out.push(...exitStatusSection(codes))
+  out.push(...environmentSection(flags))
+  out.push(...filesSection(ctx.sources.defaults))
+  out.push(...seeAlso(ctx, cmd.id))
+  return out.join('\n') + '\n'
+}
+
+/** Config-file keys that are not global flags: described here. */
+const configKeyHelp = (d) => ({
+  'default-runtime': `The runtime handler ${bold('runp')} uses when it gets no ${bold('--runtime')}. Default: ${bold(d.defaultRuntime)}.`,
+  runtimes: `Runtime handlers, a map of handler name to ${bold('{path}')}: the OCI runtime binary, an absolute path or a name looked up on ${bold('PATH')}. Merged over the built-in handlers ${bold('runc')} and ${bold('crun')}.`,
+  'default-network': `The built-in network, a map with any of ${bold('name')}, ${bold('bridge')}, ${bold('subnet')} (see DEFAULT NETWORK). Default: ${bold(`{name: ${d.network.name}, bridge: ${d.network.bridge}, subnet: ${d.network.subnet}}`)}.`,
+})
+
+/** What a config-file key adds to its flag. */
+const configKeyExtra = {
+  timeout: 'A bare number is a number of seconds, as in crictl.yaml.',
+  debug: `${bold('true')} or ${bold('false')}.`,
+}
+
+function overviewPage(ctx) {
+  const {pkg, bin, commands, sources} = ctx
+  const d = sources.defaults
+  const globalFlags = []
+  for (const c of commands) for (const f of visibleFlags(c)) if (isGlobal(f) && !globalFlags.some((g) => g.name === f.name)) globalFlags.push(f)
+
+  const exitTables = new Map()
+  for (const c of commands) {
+    const {codes} = splitExitStatus(c.description ?? '')
+    if (codes.length) exitTables.set(exitKey(codes), codes)
+  }
+  if (exitTables.size > 1) process.stderr.write('gen-man: warning: the verbs disagree on EXIT STATUS; podctl.1 shows the first\n')
+
+  const out = [...th(bin, pkg, `${bin} manual`)]
+  out.push('.SH NAME', `${roffCode(bin)} \\- ${roffText(pkg.description)}`)
+  out.push(
+    '.SH SYNOPSIS',
+    `${bold(bin)} ${ital('command')} [${ital('OPTIONS')}] [${ital('ARGUMENTS')}]`,
+    '.br',
+    `${bold(bin)} ${ital('command')} ${bold('--help')}`,
+    '.br',
+    `${bold(bin)} ${bold('--version')}`,
+  )
+  out.push(
+    '.SH DESCRIPTION',
+    '.PP',
+    `${bold(bin)} is a daemonless, ${bold('crictl')}(1)-style command line for CRI pod sandboxes.`,
+    `Each command runs in-process against a local state directory and runs the OCI runtime (${bold('runc')}(8) or ${bold('crun')}(1)) and the CNI plugin binaries directly:`,
+    'no container runtime daemon is involved, and nothing of podctl keeps running between two commands except the pods themselves.',
+    '.PP',
+    `It reads the same ${bold('PodSandboxConfig')} files as ${bold('crictl runp')} and prints the same shapes.`,
+    'A command that fails undoes what it did, so that no half-made pod, leaked IP address or stray network namespace is left.',
+    `Most commands must run as root: they create network namespaces and run the OCI runtime (${bold('--help')} works for anyone).`,
+  )
+
+  out.push('.SH COMMANDS')
+  for (const c of commands) out.push('.TP', `.BR ${roffCode(pageName(ctx, c))} (1)`, roffText(c.summary ?? ''))
+  out.push('.PP', `${bold(`${bin} `)}${ital('command')} ${bold('--help')} prints the same as the command's page.`)
+
+  out.push('.SH "GLOBAL OPTIONS"', `Every command takes these. Precedence: the flag, then its environment variable, then the config file, then the built-in default.`, ...flagList(globalFlags))
+
+  out.push(
+    '.SH "STATE DIRECTORY"',
+    `${ital('<root>')} is ${bold('--root')} (default ${ital(d.root)}), ${ital('<run-root>')} is ${bold('--run-root')} (default ${ital(d.runRoot)}):`,
+    '.PP',
+    '.RS 4',
+    '.EX',
+    roffCode(sources.layout),
+    '.EE',
+    '.RE',
+  )
+  for (const p of sources.layoutNotes) out.push('.PP', roffText(p.replace(/\s*\n\s*/g, ' ')))
+
+  const net = d.network
+  out.push(
+    '.SH "DEFAULT NETWORK"',
+    '.PP',
+    `Pods attach to the first network configuration (${ital('.conflist')}, ${ital('.conf')} or ${ital('.json')}) in lexical order in the CNI conf dir, as libcni and containerd pick it.`,
+    `When that directory holds none, ${bold(bin)} writes its built-in network there, as`,
+    `${ital(`<cni-conf-dir>/${sources.conflistFile(net.name)}`)}, for you to see and edit, and uses it:`,
+    `CNI network ${bold(`"${net.name}"`)}, a ${bold('bridge')} plugin on bridge ${bold(net.bridge)} (gateway, IP masquerade, hairpin mode)`,
+    `with ${bold('host-local')} IPAM on subnet ${bold(net.subnet)} (allocations under ${ital('<root>/cni/networks')}),`,
+    `then ${bold('portmap')} and ${bold('loopback')}.`,
+    '.PP',
+    `The config-file key ${bold('default-network')} overrides its ${bold('name')}, ${bold('bridge')} and ${bold('subnet')};`,
+    `the file is then named ${ital(sources.conflistFile('<name>'))}. A bridge name is at most 15 characters.`,
+    'Pods with host networking (namespace_options.network NODE) attach to no network.',
+  )
+
+  const help = configKeyHelp(d)
+  out.push(
+    '.SH "CONFIG FILE"',
+    '.PP',
+    `A YAML map read from ${ital(d.configFile)}, or from the file named by ${bold('--config')} / ${bold('PODCTL_CONFIG')}.`,
+    'The default file is optional; a named one must exist. An unknown key is an error. The keys, kebab-case as in crictl.yaml:',
+  )
+  for (const key of sources.fileKeys) {
+    const flag = globalFlags.find((f) => f.name === key)
+    let text = help[key]
+    if (!text && flag) text = `As ${bold(`--${key}`)}: ${roffText(flag.description ?? '')}`
+    if (configKeyExtra[key]) text += `\n.br\n${configKeyExtra[key]}`
+    if (!text) {
+      process.stderr.write(`gen-man: warning: config-file key "${key}" has no description: add one to configKeyHelp in scripts/gen-man.js\n`)
+      text = 'See the source.'
+    }
+    out.push('.TP', bold(key), text)
+  }
+  out.push(
+    '.PP',
+    'For example:',
+    '.PP',
+    '.RS 4',
+    '.EX',
+    roffCode(
+      [
+        `root: ${d.root}`,
+        'timeout: 2m',
+        `default-runtime: crun`,
+        'runtimes:',
+        '  crun: {path: /usr/local/bin/crun}',
+        'default-network:',
+        `  bridge: ${net.bridge}`,
+        '  subnet: 10.200.0.0/16',
+      ].join('\n'),
+    ),
+    '.EE',
+    '.RE',
+  )
+
+  const codes = [...exitTables.values()][0]
+  if (codes) out.push(...exitStatusSection(codes))
+  out.push(...environmentSection(globalFlags))
+  out.push(...filesSection(d))
+  out.push(...seeAlso(ctx, undefined))
+  return out.join('\n') + '\n'
+}
+
+// ---------------------------------------------------------------- main
+
+function generate() {
+  const inputs = loadInputs()
+  const ctx = {...inputs}
+  const pages = new Map()
+  pages.set(`${ctx.bin}.1`, overviewPage(ctx))
+  for (const cmd of ctx.commands) pages.set(`${pageName(ctx, cmd)}.1`, verbPage(ctx, cmd))
+  return {pages, ctx}
+}
+
+/** Pages of ours in man/ (podctl.1, podctl-*.1), whether or not still generated. */
+function existingPages(bin) {
+  if (!existsSync(manDir)) return []
+  const ours = new RegExp(`^${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-[\\w-]+)?\\.1$`)
+  return readdirSync(manDir).filter((n) => ours.test(n))
+}
+
+function main(argv) {
+  const check = argv.includes('--check')
+  const unknown = argv.filter((a) => a !== '--check')
+  if (unknown.length) fail(`unknown argument ${unknown[0]}; usage: node scripts/gen-man.js [--check]`)
+  const {pages, ctx} = generate()
+  const stale = existingPages(ctx.bin).filter((n) => !pages.has(n))
+
+  if (check) {
+    const problems = []
+    for (const [name, text] of pages) {
+      const url = new URL(name, manDir)
+      if (!existsSync(url)) problems.push(`${rel(url)}: missing`)
+      else if (readFileSync(url, 'utf8') !== text) problems.push(`${rel(url)}: differs`)
+    }
+    for (const n of stale) problems.push(`${rel(new URL(n, manDir))}: no such command any more`)
+    if (problems.length) {
+      process.stderr.write(`man pages are out of date; run \`npm run build && npm run man\` and commit man/:\n${problems.map((p) => `  ${p}\n`).join('')}`)
+      return 1
+    }
+    process.stdout.write(`man pages up to date (${pages.size} pages)\n`)
+    return 0
+  }
+
+  mkdirSync(manDir, {recursive: true})
+  for (const [name, text] of pages) {
+    const url = new URL(name, manDir)
+    if (existsSync(url) && readFileSync(url, 'utf8') === text) continue
+    writeFileSync(url, text)
+    process.stdout.write(`wrote ${rel(url)}\n`)
+  }
+  for (const n of stale) {
+    unlinkSync(new URL(n, manDir))
+    process.stdout.write(`removed ${rel(new URL(n, manDir))}\n`)
+  }
+  return 0
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2))
+} catch (err) {
+  if (!(err instanceof GenError)) throw err
+  process.stderr.write(`gen-man: ${err.message}\n`)
+  process.exitCode = 2
+}
