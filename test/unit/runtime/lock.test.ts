@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {once} from 'node:events'
+import {describe, test} from 'node:test'
+
+import {ExitCode, PodctlError} from '../../../src/runtime/errors.js'
+import {lock, lockName, tryLock, withLock} from '../../../src/runtime/lock.js'
+
+/** A lock name no other test (or test run) uses. */
+const fresh = () => lockName(`/unit-test/${process.pid}`, randomBytes(8).toString('hex'))
+
+describe('lock', () => {
+  test('tryLock twice in one process: the second is null', async () => {
+    const name = fresh()
+    const first = await tryLock(name)
+    assert.ok(first)
+    assert.equal(await tryLock(name), null)
+    await first.release()
+  })
+
+  test('released, the lock can be taken again', async () => {
+    const name = fresh()
+    const first = await tryLock(name)
+    await first?.release()
+    const again = await tryLock(name)
+    assert.ok(again)
+    assert.equal(again.name, name)
+    await again.release()
+  })
+
+  test('different names do not contend', async () => {
+    const [a, b] = await Promise.all([tryLock(fresh()), tryLock(fresh())])
+    assert.ok(a && b)
+    await Promise.all([a.release(), b.release()])
+  })
+
+  test('lock waits for a release', async () => {
+    const name = fresh()
+    const held = await tryLock(name)
+    setTimeout(() => void held?.release(), 50)
+    const started = Date.now()
+    const got = await lock(name, {timeoutMs: 5000, what: 'the test'})
+    assert.ok(Date.now() - started >= 40)
+    await got.release()
+  })
+
+  test('lock gives up after the timeout with a clear error', async () => {
+    const name = fresh()
+    const held = await tryLock(name)
+    const started = Date.now()
+    await assert.rejects(lock(name, {timeoutMs: 150, what: 'the test'}), (err: unknown) => {
+      assert.ok(err instanceof PodctlError)
+      assert.equal(err.message, 'timed out after 150 ms waiting for the lock on the test')
+      assert.ok(err.hint?.includes('--timeout'))
+      return true
+    })
+    const elapsed = Date.now() - started
+    assert.ok(elapsed >= 150 && elapsed < 2000, `gave up after ${elapsed} ms`)
+    await held?.release()
+  })
+
+  test('a lock timeout exits with the --timeout exit code', {todo: 'lock() throws with the default exit code 1; the wait is --timeout (lockWait), whose exit code is 5'}, async () => {
+    const name = fresh()
+    const held = await tryLock(name)
+    await assert.rejects(lock(name, {timeoutMs: 20, what: 'x'}), (err: unknown) => err instanceof PodctlError && err.exitCode === ExitCode.timeout)
+    await held?.release()
+  })
+
+  test('an aborted signal ends the wait with its reason', async () => {
+    const name = fresh()
+    const held = await tryLock(name)
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('interrupted')), 30)
+    await assert.rejects(lock(name, {timeoutMs: 10_000, signal: controller.signal, what: 'x'}), /interrupted/)
+    await held?.release()
+  })
+
+  test('withLock releases after the function, even when it throws', async () => {
+    const name = fresh()
+    await assert.rejects(withLock(name, {timeoutMs: 100, what: 'x'}, async () => { throw new Error('boom') }), /boom/)
+    assert.equal(await withLock(name, {timeoutMs: 100, what: 'x'}, async () => 42), 42)
+    const free = await tryLock(name)
+    assert.ok(free)
+    await free.release()
+  })
+
+  test('lockName is scoped by root and fits sun_path', () => {
+    assert.notEqual(lockName('/a', 'pod', 'x'), lockName('/b', 'pod', 'x'))
+    assert.equal(lockName('/a', 'pod', 'x'), lockName('/a', 'pod', 'x'))
+    assert.ok(Buffer.byteLength(lockName('/'.repeat(4096), 'pod', 'f'.repeat(64))) < 108)
+  })
+
+  test('a lock held by a SIGKILLed process is free immediately', {timeout: 15_000}, async () => {
+    const name = fresh()
+    const module = new URL('../../../src/runtime/lock.js', import.meta.url).href
+    const script = `const m = await import(process.argv[1]); const l = await m.tryLock(process.argv[2]); console.log(l ? 'locked' : 'busy'); setInterval(() => {}, 1000)`
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, module, name], {stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer]
+      assert.equal(line.toString().trim(), 'locked')
+      assert.equal(await tryLock(name), null, 'held by the child')
+      const exited = once(child, 'exit')
+      child.kill('SIGKILL')
+      const [, signal] = await exited
+      assert.equal(signal, 'SIGKILL')
+      const mine = await tryLock(name)
+      assert.ok(mine, 'free right after the holder died')
+      await mine.release()
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+  })
+})
