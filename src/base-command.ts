@@ -14,7 +14,7 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /** The EXIT STATUS section of every verb's help and man page. */
 export const exitStatusHelp = Object.entries(exitCodeHelp)
-  .map(([code, text]) => `${code.padStart(3)}  ${text}`)
+  .map(([code, text]) => `${code}${' '.repeat(5 - code.length)}${text}`)
   .join('\n')
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -103,7 +103,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<void> {
-    const debug = this.settings?.debug ?? process.argv.includes('--debug') ?? process.argv.includes('-D')
+    // Settings may have failed to load: then look at the raw arguments and the environment.
+    const debug = this.settings?.debug ?? (this.argv.some((a) => a === '--debug' || /^-[A-Za-z]*D[A-Za-z]*$/.test(a)) || Boolean(process.env.PODCTL_DEBUG))
     if (err instanceof PodctlError) {
       this.printError(err, debug)
       process.exitCode = err.exitCode

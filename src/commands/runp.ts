@@ -24,7 +24,11 @@ ${exitStatusHelp}`
   }
 
   static override flags = {
-    runtime: Flags.string({char: 'r', description: 'runtime handler to use: runc, crun, or one from the config file [default: runc]', default: ''}),
+    runtime: Flags.string({
+      char: 'r',
+      description: 'runtime handler to use: runc, crun, or one under "runtimes" in the config file [default: the config file\'s default-runtime, else runc]',
+      default: '',
+    }),
   }
 
   async run(): Promise<void> {

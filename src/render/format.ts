@@ -35,13 +35,14 @@ export function humanDuration(ms: number): string {
   const minutes = Math.floor(seconds / 60)
   if (minutes === 1) return 'About a minute'
   if (minutes < 60) return `${minutes} minutes`
+  // As go-units: rounded hours, except years, which it computes from whole hours.
   const hours = Math.round(minutes / 60)
   if (hours === 1) return 'About an hour'
   if (hours < 48) return `${hours} hours`
   if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
   if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
-  return `${Math.floor(hours / 24 / 365)} years`
+  return `${Math.floor(Math.floor(ms / 3_600_000) / 24 / 365)} years`
 }
 
 export function ago(nanos: string, now = Date.now()): string {

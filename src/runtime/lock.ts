@@ -10,7 +10,7 @@ import {createHash} from 'node:crypto'
 import {createServer, type Server} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {errnoOf, PodctlError, wrap} from './errors.js'
+import {errnoOf, ExitCode, PodctlError, wrap} from './errors.js'
 
 export interface Lock {
   readonly name: string
@@ -54,6 +54,7 @@ export async function lock(name: string, wait: LockWait): Promise<Lock> {
     if (wait.signal?.aborted) throw wrap(`waiting for the lock on ${wait.what}`, wait.signal.reason)
     if (Date.now() >= deadline) {
       throw new PodctlError(`timed out after ${wait.timeoutMs} ms waiting for the lock on ${wait.what}`, {
+        exitCode: ExitCode.timeout,
         hint: 'another podctl command is working on it; retry, or raise --timeout',
       })
     }

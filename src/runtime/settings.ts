@@ -63,7 +63,7 @@ export interface SettingsOverrides {
 }
 
 /** Keys of the config file, kebab-case as crictl's /etc/crictl.yaml. */
-const fileKeys = [
+export const fileKeys = [
   'root',
   'run-root',
   'cni-conf-dir',
@@ -81,15 +81,21 @@ export function resolveSettings(overrides: SettingsOverrides): Settings {
   const file = readSettingsFile(configFile, explicit)
   const d = builtinDefaults
   const timeout = overrides.timeout ?? file.timeout
+  // Name where a bad value came from: the flag (or its variable), or the file's key.
+  const source = (override: unknown, flag: string, key: string) => (override === undefined ? `config file "${configFile}": ${key}` : flag)
   return {
-    root: absolute(overrides.root ?? file.root ?? d.root, '--root'),
-    runRoot: absolute(overrides.runRoot ?? file.runRoot ?? d.runRoot, '--run-root'),
-    cniConfDir: absolute(overrides.cniConfDir ?? file.cniConfDir ?? d.cniConfDir, '--cni-conf-dir'),
-    cniBinDirs: (overrides.cniBinDir ?? file.cniBinDir)?.split(':').filter(Boolean).map((p) => absolute(p, '--cni-bin-dir')) ?? d.cniBinDirs,
+    root: absolute(overrides.root ?? file.root ?? d.root, source(overrides.root, '--root', 'root')),
+    runRoot: absolute(overrides.runRoot ?? file.runRoot ?? d.runRoot, source(overrides.runRoot, '--run-root', 'run-root')),
+    cniConfDir: absolute(overrides.cniConfDir ?? file.cniConfDir ?? d.cniConfDir, source(overrides.cniConfDir, '--cni-conf-dir', 'cni-conf-dir')),
+    cniBinDirs:
+      (overrides.cniBinDir ?? file.cniBinDir)
+        ?.split(':')
+        .filter(Boolean)
+        .map((p) => absolute(p, source(overrides.cniBinDir, '--cni-bin-dir', 'cni-bin-dir'))) ?? d.cniBinDirs,
     defaultRuntime: file.defaultRuntime ?? d.defaultRuntime,
     runtimes: {...d.runtimes, ...file.runtimes},
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
-    timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), '--timeout'),
+    timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
     configFile: file.loaded ? configFile : undefined,
   }
@@ -203,12 +209,17 @@ const durationUnits: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_6
 /** "30s", "1m30s", "500ms", or a bare number of seconds (crictl's file form). */
 export function parseDuration(text: string, what: string): number {
   const t = text.trim()
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000)
-  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) {
-    throw usageError(`${what}: "${text}" is not a duration`, 'use a duration such as 30s, 2m or 500ms')
+  let ms: number
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    ms = Number(t) * 1000
+  } else {
+    const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) {
+      throw usageError(`${what}: ${JSON.stringify(text)} is not a duration`, 'use a duration such as 30s, 2m or 500ms')
+    }
+    ms = parts.reduce((sum, p) => sum + Number(p[1]) * durationUnits[p[2]], 0)
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * durationUnits[p[2]], 0)
-  if (ms <= 0) throw usageError(`${what}: must be greater than zero`)
+  // Whole milliseconds, at least one: a zero timeout would abort every command at once.
+  if (Math.round(ms) < 1) throw usageError(`${what}: must be greater than zero`)
   return Math.round(ms)
 }

@@ -51,7 +51,6 @@ describe('humanDuration (go-units HumanDuration)', () => {
     {
       ms: 730 * d - 20 * m,
       want: '1 years',
-      todo: 'go-units divides int(d.Hours()) (truncated) for years; humanDuration uses the rounded hours, so it says "2 years"',
     },
   ]
   for (const {ms, want, todo} of cases) test(`${ms} ms -> ${want}`, {todo}, () => assert.equal(humanDuration(ms), want))

@@ -60,7 +60,7 @@ describe('lock', () => {
     await held?.release()
   })
 
-  test('a lock timeout exits with the --timeout exit code', {todo: 'lock() throws with the default exit code 1; the wait is --timeout (lockWait), whose exit code is 5'}, async () => {
+  test('a lock timeout exits with the --timeout exit code', async () => {
     const name = fresh()
     const held = await tryLock(name)
     await assert.rejects(lock(name, {timeoutMs: 20, what: 'x'}), (err: unknown) => err instanceof PodctlError && err.exitCode === ExitCode.timeout)

@@ -144,9 +144,9 @@ describe('parseDuration', () => {
     {text: '1e3', needle: 'is not a duration'},
     {text: '0s', needle: 'must be greater than zero'},
     {text: '0ms', needle: 'must be greater than zero'},
-    {text: '0', needle: 'must be greater than zero', todo: 'the bare-number branch returns 0 without the > 0 check, so --timeout 0 aborts every command at once'},
-    {text: '0.0001', needle: 'must be greater than zero', todo: 'rounds to 0 ms and is returned unchecked'},
-    {text: '0.1ms', needle: 'must be greater than zero', todo: 'passes the > 0 check, then Math.round gives 0'},
+    {text: '0', needle: 'must be greater than zero'},
+    {text: '0.0001', needle: 'must be greater than zero'},
+    {text: '0.1ms', needle: 'must be greater than zero'},
   ]
   for (const {text, needle, todo} of bad) {
     test(`refuses ${JSON.stringify(text)}`, {todo}, () => assert.throws(() => parseDuration(text, '--timeout'), podctlError(2, '--timeout: ', needle)))
