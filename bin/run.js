@@ -1,4 +1,32 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// podctl's entry point. oclif's import alone costs more than node's start-up,
+// so the common calls avoid it (src/cli/oclif.ts says more):
+// - `--version` is answered here, in oclif's format;
+// - a plain invocation of a verb (known flags, no help) runs on the lean path;
+// - everything else (help, bad command lines, no verb) goes through oclif.
+import {readFileSync} from 'node:fs'
 
-await execute({dir: import.meta.url})
+const argv = process.argv.slice(2)
+const root = new URL('../', import.meta.url)
+const manifest = (() => {
+  try {
+    return JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8'))
+  } catch {
+    return undefined
+  }
+})()
+
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  const {version} = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
+  process.stdout.write(`podctl/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else {
+  const lean = manifest && !process.env.PODCTL_NO_LEAN ? await import('../dist/src/cli/lean.js') : undefined
+  const id = lean?.leanInvocation(argv, manifest)
+  if (id) {
+    globalThis.__podctlLean = true
+    await lean.runLean(id, argv.slice(1), manifest, root)
+  } else {
+    const {execute} = await import('@oclif/core/execute')
+    await execute({dir: import.meta.url})
+  }
+}

@@ -1,7 +1,9 @@
 // The base of every verb: the global flags (each also an environment
 // variable), one error renderer, and the Runtime a verb acts through.
 
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {Interfaces} from '@oclif/core'
+
+import {CLIError, Command, Flags} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
 import type {Runtime} from './runtime/sandbox.js'
@@ -110,9 +112,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.exitCode = err.exitCode
       return
     }
-    if (err instanceof Errors.CLIError || (err as {oclif?: unknown}).oclif) {
+    if (err instanceof CLIError || (err as {oclif?: unknown}).oclif) {
       // Flag and argument errors from oclif: usage errors, exit 2.
-      const text = err.message.split('\n')[0].replace(/^Error: /, '')
+      // oclif words some errors over two lines ("Parsing --last \n\tExpected an integer…"): one line here.
+      const [first, ...more] = err.message.replace(/^Error: /, '').split('\n')
+      const next = more.map((l) => l.trim()).find(Boolean)
+      const text = /[:\s]$/.test(first) && next ? `${first.trim().replace(/:$/, '')}: ${next}` : first
       process.stderr.write(`${paint.error('error:')} ${text}\n${paint.dim(`hint: see: ${this.config.bin} ${this.id} --help`)}\n`)
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = ExitCode.usage

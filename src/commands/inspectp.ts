@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {podFilter, podFilterFlags} from '../flags/filter.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {podFilter, podFilterFlags} from '../flags/filter.js'

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {readPodSandboxConfig} from '../runtime/podconfig.js'

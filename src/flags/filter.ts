@@ -1,6 +1,6 @@
 // Pod filter flags, as crictl's pods and inspectp have them.
 
-import {Flags} from '@oclif/core'
+import {Flags} from '../cli/oclif.js'
 
 import {usageError} from '../runtime/errors.js'
 import type {PodFilter} from '../runtime/sandbox.js'

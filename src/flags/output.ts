@@ -1,6 +1,6 @@
 // Output flags shared by pods, inspectp and (later) statsp.
 
-import {Flags} from '@oclif/core'
+import {Flags} from '../cli/oclif.js'
 
 export const outputFlag = (options: {formats: string[]; default: string}) =>
   Flags.string({

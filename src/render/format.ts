@@ -1,12 +1,14 @@
 // Output shapes, as crictl prints them: JSON with two-space indent, YAML,
 // tabwriter-style tables, Go-style times and durations.
 
-import Table from 'cli-table3'
-import {stringify as toYaml} from 'yaml'
+import {createRequire} from 'node:module'
+
+// Loaded on first use: a verb printing JSON never pays for the table or YAML code.
+const load = createRequire(import.meta.url)
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 
-export const toYamlText = (value: unknown): string => toYaml(value, {lineWidth: 0})
+export const toYamlText = (value: unknown): string => (load('yaml') as typeof import('yaml')).stringify(value, {lineWidth: 0})
 
 /** Nanoseconds since the epoch (decimal string) as Go's RFC3339Nano: trailing zeros trimmed. */
 export function rfc3339Nano(nanos: string): string {
@@ -64,6 +66,7 @@ export function tabwriter(header: string[], rows: string[][]): string {
     col === header.length - 1 ? Math.max(...all.map((r) => visibleLength(r[col] ?? ''))) : Math.max(20, ...all.map((r) => visibleLength(r[col] ?? '') + 3)),
   )
   const none = {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ''}
+  const Table = load('cli-table3') as typeof import('cli-table3')
   const table = new Table({
     chars: none,
     colWidths: widths,

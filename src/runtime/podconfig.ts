@@ -4,10 +4,10 @@
 // silently: kubernetes/website#35871), and every error names the field path.
 
 import {randomUUID} from 'node:crypto'
+import {createRequire} from 'node:module'
 import {constants} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {isIP} from 'node:net'
-import {parse as parseYaml} from 'yaml'
 
 import {enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
@@ -75,6 +75,8 @@ function parseDocument(text: string, where: string): unknown {
     }
   }
   try {
+    // Loaded only for YAML documents: JSON configs never pay for the parser.
+    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
     return parseYaml(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: false})
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]

@@ -4,7 +4,7 @@
 // the rest from the file, then from the built-in defaults below.
 
 import {readFileSync} from 'node:fs'
-import {parse as parseYaml} from 'yaml'
+import {createRequire} from 'node:module'
 
 import {errnoOf, messageOf, usageError} from './errors.js'
 
@@ -125,6 +125,8 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
   }
   let doc: unknown
   try {
+    // The parser is loaded only when a config file exists.
+    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
     doc = parseYaml(text, {uniqueKeys: true})
   } catch (err) {
     throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)

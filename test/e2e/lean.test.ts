@@ -1,0 +1,54 @@
+// The lean path (bin/run.js without oclif) and oclif's own must agree: same
+// stdout, stderr and exit code for the same command line.
+
+import assert from 'node:assert/strict'
+import {after, before, describe, test} from 'node:test'
+
+import {e2eOptions, TestEnv} from './harness.js'
+
+describe('lean path parity', e2eOptions(), () => {
+  let env: TestEnv
+  let ids: string[]
+  before(() => {
+    env = new TestEnv(71)
+    const hostNet = {linux: {security_context: {namespace_options: {network: 'NODE'}}}}
+    ids = [env.runPod('lean-a', {...hostNet, labels: {app: 'x'}}), env.runPod('lean-b', hostNet)]
+  })
+  after(() => env.teardown())
+
+  test('every verb gives the same output either way', () => {
+    const lines: string[][] = [
+      ['pods', '-q'],
+      ['pods', '-o', 'json'],
+      ['pods', '-o=yaml', '--label', 'app=x'],
+      ['pods', '-v', '--no-trunc'],
+      ['pods', '-qs', 'ready', '-n', '1'],
+      ['pods', '--name', '^lean-b$', '-q'],
+      ['pods', '-n', 'x'],
+      ['pods', '--state', 'up'],
+      ['inspectp', '-q', ids[0]],
+      ['inspectp', '-o', 'table', '-q', ids[1].slice(0, 6)],
+      ['inspectp', 'no-such-pod'],
+      ['inspectp', '-q', '--namespace', 'default'],
+      ['stopp', 'ffffffffffff'],
+      ['rmp', 'ffffffffffff'],
+      ['runp', env.podConfig('{"metadata": {}}', 'bad.json')],
+      ['runp'],
+      ['gc', '--dry-run'],
+    ]
+    for (const args of lines) {
+      const lean = env.podctl(args)
+      const oclif = env.podctl(args, {env: {PODCTL_NO_LEAN: '1'}})
+      assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}`)
+    }
+  })
+
+  test('help and unknown flags go to oclif', () => {
+    const help = env.podctl(['pods', '--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /^List pods\n\nUSAGE\n/)
+    const bogus = env.podctl(['pods', '--bogus'])
+    assert.equal(bogus.code, 2)
+    assert.match(bogus.stderr, /Nonexistent flag: --bogus/)
+  })
+})
