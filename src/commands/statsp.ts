@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {podFilter, podFilterFlags} from '../flags/filter.js'
@@ -61,12 +61,17 @@ ${exitStatusHelp}`
     const rateFirst = output === 'table' || this.flags.seconds !== undefined
     const redraw = watch && output === 'table' && process.stdout.isTTY === true
     let first = true
+    // A watch piped into head(1) ends when the pipe does (oclif swallows EPIPE).
+    let pipeClosed = false
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') pipeClosed = true
+    })
     try {
       for await (const entries of samplePodSandboxStats(rt, filter, {seconds, rateFirst})) {
         if (output === 'json') this.out(toJson(statsDocument(entries)))
         else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText(statsDocument(entries))}`)
         else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${statsTable(entries)}`)
-        if (!watch) return
+        if (!watch || pipeClosed) return
         first = false
       }
     } catch (err) {
