@@ -3,7 +3,7 @@
 
 import type {Interfaces} from '@oclif/core'
 
-import {CLIError, Command, Flags} from './cli/oclif.js'
+import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
 import type {Runtime} from './runtime/sandbox.js'
@@ -79,6 +79,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const debug = this.settings.debug
+    // performance.now() counts from process start: node's boot plus every import so far.
+    if (debug) process.stderr.write(`${paint.dim(`debug: start-up: ${performance.now().toFixed(1)} ms (${leanMode ? 'lean path' : 'oclif'})`)}\n`)
     return {
       settings: this.settings,
       store: new Store(this.settings.root, this.settings.runRoot),
