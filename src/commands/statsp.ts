@@ -61,17 +61,15 @@ ${exitStatusHelp}`
     const rateFirst = output === 'table' || this.flags.seconds !== undefined
     const redraw = watch && output === 'table' && process.stdout.isTTY === true
     let first = true
-    // A watch piped into head(1) ends when the pipe does (oclif swallows EPIPE).
-    let pipeClosed = false
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') pipeClosed = true
-    })
+    // A watch piped into head(1) ends when the pipe does: a write error (EPIPE) is not thrown here.
+    let stdoutGone = false
+    process.stdout.on('error', () => (stdoutGone = true))
     try {
       for await (const entries of samplePodSandboxStats(rt, filter, {seconds, rateFirst})) {
         if (output === 'json') this.out(toJson(statsDocument(entries)))
         else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText(statsDocument(entries))}`)
         else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${statsTable(entries)}`)
-        if (!watch || pipeClosed) return
+        if (!watch || stdoutGone) return
         first = false
       }
     } catch (err) {
