@@ -176,29 +176,29 @@ export interface MemoryFigures {
   limit: bigint | null
 }
 
-/** v1: the hierarchical total_* entries, as containerd reads them. */
-export function memoryFiguresV1(files: {usageInBytes: string; stat: string; limitInBytes: string}): MemoryFigures {
-  const stat = parseFlatKeyed(files.stat)
-  return {
-    usage: parseCounter(files.usageInBytes),
-    inactiveFile: stat.get('total_inactive_file') ?? 0n,
-    rss: stat.get('total_rss') ?? 0n,
-    pageFaults: stat.get('total_pgfault') ?? 0n,
-    majorPageFaults: stat.get('total_pgmajfault') ?? 0n,
-    limit: parseMemoryLimit(files.limitInBytes),
-  }
-}
+/**
+ * Where each memory figure is, per cgroup version. v1: the hierarchical
+ * total_* entries, as containerd reads them; v2: rss is anon memory, as
+ * cAdvisor and containerd report it.
+ */
+export const memoryFiles = {
+  v1: {usage: 'memory.usage_in_bytes', limit: 'memory.limit_in_bytes', stat: {inactiveFile: 'total_inactive_file', rss: 'total_rss', pageFaults: 'total_pgfault', majorPageFaults: 'total_pgmajfault'}},
+  v2: {usage: 'memory.current', limit: 'memory.max', stat: {inactiveFile: 'inactive_file', rss: 'anon', pageFaults: 'pgfault', majorPageFaults: 'pgmajfault'}},
+} as const
 
-/** v2: rss is anon memory, as cAdvisor and containerd report it. */
-export function memoryFiguresV2(files: {current: string; stat: string; max: string}): MemoryFigures {
-  const stat = parseFlatKeyed(files.stat)
+export type MemoryFiles = (typeof memoryFiles)[keyof typeof memoryFiles]
+
+/** The figures from the texts of the usage file, memory.stat and the limit file. */
+export function memoryFigures(files: MemoryFiles, text: {usage: string; stat: string; limit: string}): MemoryFigures {
+  const stat = parseFlatKeyed(text.stat)
+  const entry = (key: string) => stat.get(key) ?? 0n
   return {
-    usage: parseCounter(files.current),
-    inactiveFile: stat.get('inactive_file') ?? 0n,
-    rss: stat.get('anon') ?? 0n,
-    pageFaults: stat.get('pgfault') ?? 0n,
-    majorPageFaults: stat.get('pgmajfault') ?? 0n,
-    limit: parseMemoryLimit(files.max),
+    usage: parseCounter(text.usage),
+    inactiveFile: entry(files.stat.inactiveFile),
+    rss: entry(files.stat.rss),
+    pageFaults: entry(files.stat.pageFaults),
+    majorPageFaults: entry(files.stat.majorPageFaults),
+    limit: parseMemoryLimit(text.limit),
   }
 }
 
@@ -325,21 +325,15 @@ async function readCpu(source: StatsSource, dir: string | undefined, now: () => 
 
 async function readMemory(source: StatsSource, dir: string | undefined, now: () => bigint): Promise<MemoryUsage | null> {
   if (!dir) return null
-  const timestamp = now()
+  const files = memoryFiles[source.mode === 'v2' ? 'v2' : 'v1']
   const read = (file: string) => readIfPresent(join(dir, file))
-  // The usage first: the rest describes it.
-  if (source.mode === 'v2') {
-    const current = await read('memory.current')
-    if (current === null) return null // the memory controller is not enabled for this subtree
-    const [stat, max] = await Promise.all([read('memory.stat'), read('memory.max')])
-    if (stat === null || max === null) return null
-    return memoryUsage(memoryFiguresV2({current, stat, max}), timestamp)
-  }
-  const usageInBytes = await read('memory.usage_in_bytes')
-  if (usageInBytes === null) return null
-  const [stat, limitInBytes] = await Promise.all([read('memory.stat'), read('memory.limit_in_bytes')])
-  if (stat === null || limitInBytes === null) return null
-  return memoryUsage(memoryFiguresV1({usageInBytes, stat, limitInBytes}), timestamp)
+  const timestamp = now()
+  // The usage first: the rest describes it. None on v2 means no memory controller in this subtree.
+  const usage = await read(files.usage)
+  if (usage === null) return null
+  const [stat, limit] = await Promise.all([read('memory.stat'), read(files.limit)])
+  if (stat === null || limit === null) return null
+  return memoryUsage(memoryFigures(files, {usage, stat, limit}), timestamp)
 }
 
 /** Processes in the pod cgroup and every cgroup below it. */
@@ -379,6 +373,12 @@ async function pauseStillAlive(procRoot: string, pid: number | undefined, startT
  */
 export async function readPodSandboxStats(view: PodView, source: StatsSource): Promise<PodSandboxStats | null> {
   if (view.state !== 'SANDBOX_READY') return null
+  return readReadyPod(view, source).catch((err: unknown) => {
+    throw wrap(`cannot read the stats of pod "${view.record.id}"`, err)
+  })
+}
+
+async function readReadyPod(view: PodView, source: StatsSource): Promise<PodSandboxStats | null> {
   const {record} = view
   const now = source.now ?? nowNanos
   const procRoot = source.procRoot ?? '/proc'
@@ -391,9 +391,7 @@ export async function readPodSandboxStats(view: PodView, source: StatsSource): P
   const network = record.netnsPath && record.pid ? await readNetwork(procRoot, record.pid, now) : null
   // Checked last: figures read from a pod that stopped meanwhile (or a PID reused) describe nothing.
   if (!(await pauseStillAlive(procRoot, record.pid, record.pidStartTime))) return null
-  if (!cpu && !memory && !processes) {
-    throw new PodctlError(`cannot read the stats of pod "${record.id}": its pause process runs, but there is no cgroup "${cgroupsPath}" under ${source.cgroupMount}`)
-  }
+  if (!cpu && !memory && !processes) throw new PodctlError(`its pause process runs, but there is no cgroup "${cgroupsPath}" under ${source.cgroupMount}`)
   const {id, metadata, labels, annotations} = toPodSandbox(view)
   return {attributes: {id, metadata, labels, annotations}, linux: {cpu, memory, network, process: processes, containers: []}}
 }

@@ -2,8 +2,10 @@
 // and the reader on hand-written cgroup v1 and v2 trees (test/fixtures/).
 
 import assert from 'node:assert/strict'
-import {fileURLToPath} from 'node:url'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {describe, test} from 'node:test'
+import {fileURLToPath} from 'node:url'
 
 import {PodctlError} from '../../../src/runtime/errors.js'
 import type {PodView} from '../../../src/runtime/sandbox.js'
@@ -12,8 +14,8 @@ import {
   type CpuUsage,
   cpuUsageV1,
   cpuUsageV2,
-  memoryFiguresV1,
-  memoryFiguresV2,
+  memoryFigures,
+  memoryFiles,
   memoryUsage,
   parseCounter,
   parseFlatKeyed,
@@ -26,6 +28,7 @@ import {
   v1ControllerDirs,
   withCpuRates,
 } from '../../../src/runtime/stats.js'
+import {podctlError, tempDir} from '../helpers.js'
 
 const fixtures = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url))
 const podId = '0123456789abcdef'.repeat(4)
@@ -131,7 +134,7 @@ describe('figures', () => {
 
   test('v1 reads the hierarchical total_* entries; v2 reads anon as rss', () => {
     const stat1 = 'rss 1\ntotal_rss 10\ninactive_file 2\ntotal_inactive_file 20\npgfault 3\ntotal_pgfault 30\npgmajfault 4\ntotal_pgmajfault 40\n'
-    assert.deepEqual(memoryFiguresV1({usageInBytes: '100', stat: stat1, limitInBytes: '9223372036854771712'}), {
+    assert.deepEqual(memoryFigures(memoryFiles.v1, {usage: '100', stat: stat1, limit: '9223372036854771712'}), {
       usage: 100n,
       inactiveFile: 20n,
       rss: 10n,
@@ -140,7 +143,7 @@ describe('figures', () => {
       limit: null,
     })
     const stat2 = 'anon 11\nfile 5\ninactive_file 21\npgfault 31\npgmajfault 41\n'
-    assert.deepEqual(memoryFiguresV2({current: '100', stat: stat2, max: '4096'}), {
+    assert.deepEqual(memoryFigures(memoryFiles.v2, {usage: '100', stat: stat2, limit: '4096'}), {
       usage: 100n,
       inactiveFile: 21n,
       rss: 11n,
@@ -232,6 +235,13 @@ describe('readPodSandboxStats on fixture trees', () => {
     assert.equal(await readPodSandboxStats(podView({ready: false}), source('cgroup-v1')), null)
     assert.equal(await readPodSandboxStats(podView({pidStartTime: '999'}), source('cgroup-v2')), null, 'the PID is another process now')
     assert.equal(await readPodSandboxStats(podView({id: kubepodsId, pid: 4343}), source('cgroup-v1')), null, 'cgroup and pause both gone')
+  })
+
+  test('a file the kernel would not write is an error that names the pod', async () => {
+    const mount = tempDir()
+    mkdirSync(join(mount, 'podctl', podId), {recursive: true})
+    writeFileSync(join(mount, 'podctl', podId, 'cpu.stat'), 'user_usec 1\n')
+    await assert.rejects(readPodSandboxStats(podView(), {...source('cgroup-v2'), cgroupMount: mount}), podctlError(1, `pod "${podId}"`, 'usage_usec'))
   })
 
   test('a live pause process without its cgroup is an error that names the cgroup', async () => {
