@@ -287,7 +287,8 @@ describe('statsp', e2eOptions(), () => {
     checkStats(loaded, id, json.k0, json.k1, opts)
     const {cpu, memory, network, process: proc} = loaded.linux
     const cores = Number(value(cpu.usageNanoCores)) / 1e9
-    assert.ok(cores > 0.3 && cores < 1.2, `a busy loop uses about one core: ${cores}`)
+    // About one core alone; under CI's concurrent tests on two cores it has measured 0.49. The kernel's own rate is the real check.
+    assert.ok(cores > 0.2 && cores < 1.2, `a busy loop uses up to one core: ${cores}`)
     const kCores = kernelCores(json.k0, json.k1)
     assert.ok(Math.abs(cores - kCores) < 0.25, `podctl's ${cores.toFixed(3)} cores agree with the kernel's ${kCores.toFixed(3)} over the same run`)
     const mib = (n: bigint) => (Number(n) / MiB).toFixed(2)
@@ -320,7 +321,7 @@ describe('statsp', e2eOptions(), () => {
     assert.equal(name, 'loaded')
     assert.equal(podId, id.slice(0, 13))
     assert.match(cpuPercent, /^\d+\.\d\d$/)
-    assert.ok(Number(cpuPercent) > 30 && Number(cpuPercent) < 120, `CPU % of a busy loop: ${cpuPercent}`)
+    assert.ok(Number(cpuPercent) > 20 && Number(cpuPercent) < 120, `CPU % of a busy loop: ${cpuPercent}`)
     const tableCores = Number(cpuPercent) / 100
     const kTableCores = kernelCores(table.k0, table.k1)
     assert.ok(Math.abs(tableCores - kTableCores) < 0.25, `table CPU ${tableCores} agrees with the kernel's ${kTableCores.toFixed(3)}`)
@@ -447,16 +448,20 @@ describe('statsp', e2eOptions(), () => {
     const procs = () => read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean).length
     const source = {cgroupMount: v2Mount!, mode: 'v2' as const}
 
-    const u0 = usage()
+    const [t0, u0] = [performance.now(), usage()]
     const first = await readPodSandboxStats(view, source)
     const u1 = usage()
     await new Promise((r) => setTimeout(r, 1000))
     const second = await readPodSandboxStats(view, source)
+    const [u2, t2] = [usage(), performance.now()]
     assert.ok(first?.linux.cpu && second?.linux.cpu)
     between('v2 usageCoreNanoSeconds', u0, value(first.linux.cpu.usageCoreNanoSeconds), u1)
+    between('v2 usageCoreNanoSeconds', u1, value(second.linux.cpu.usageCoreNanoSeconds), u2)
     const cores = Number(value(usageNanoCores(first.linux.cpu, second.linux.cpu))) / 1e9
-    assert.ok(cores > 0.3 && cores < 1.2, `a busy loop is about one core on v2 too: ${cores}`)
-    t.diagnostic(`v2 at ${v2Mount}: ${cores.toFixed(3)} cores; usage ${first.linux.cpu.usageCoreNanoSeconds.value} ns within [${u0}, ${u1}]`)
+    const kCores = Number(u2 - u0) / 1e6 / (t2 - t0)
+    assert.ok(cores > 0.2 && cores < 1.2, `a busy loop uses up to one core on v2 too: ${cores}`)
+    assert.ok(Math.abs(cores - kCores) < 0.25, `v2: ${cores.toFixed(3)} cores agree with the kernel's ${kCores.toFixed(3)}`)
+    t.diagnostic(`v2 at ${v2Mount}: ${cores.toFixed(3)} cores (kernel: ${kCores.toFixed(3)}); usage ${first.linux.cpu.usageCoreNanoSeconds.value} ns within [${u0}, ${u1}]`)
     assert.equal(Number(value(second.linux.process?.processCount)), procs())
     assert.equal(procs(), 2, 'the pause process and the busy loop')
     if (existsSync(join(dir, 'memory.current'))) {
