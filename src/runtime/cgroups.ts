@@ -2,8 +2,11 @@
 // cgroupfs driver (podctl runs no systemd units; systemd-style slice names
 // given as a parent are mapped to the paths systemd itself would use).
 
-import {readdir, rmdir, statfs} from 'node:fs/promises'
+import {access, readdir, readFile, rmdir, statfs} from 'node:fs/promises'
 import {join} from 'node:path'
+
+import type {LinuxContainerResources} from '../cri/types.js'
+import {usageError} from './errors.js'
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2'
 
@@ -30,7 +33,7 @@ export function expandSlice(slice: string): string {
   const name = slice.replace(/\.slice$/, '')
   if (name === '' || name === '-') return '/'
   if (name.startsWith('-') || name.endsWith('-') || name.includes('--') || name.includes('/')) {
-    throw new Error(`"${slice}" is not a valid systemd slice name`)
+    throw usageError(`"${slice}" is not a valid systemd slice name`, 'a slice is named like kubepods-burstable.slice: dash-separated parts, none empty')
   }
   const parts = name.split('-')
   let path = ''
@@ -69,5 +72,113 @@ export async function removePodCgroup(cgroupsPath: string, mountPoint = '/sys/fs
     await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw new Error(`cannot remove cgroup ${dir}: ${err.message}`)
     })
+  }
+}
+
+/** What the host's cgroups offer pods; read once per runp, checked by the pure checkResources. */
+export interface CgroupFacts {
+  mode: CgroupMode
+  /** controllers a pod cgroup can use (v1: mounted hierarchies; v2: the root's cgroup.controllers) */
+  controllers: string[]
+  /** huge page sizes the kernel offers, named as the CRI names them ("2MB", "1GB") */
+  hugepageSizes: string[]
+  /** CPUs and memory nodes a pod may be given, in cpuset list form ("0-3,6") */
+  cpus: string
+  mems: string
+  /** memory+swap limits can be set (cgroup v1 needs swap accounting: memory.memsw.*) */
+  swapLimit: boolean
+}
+
+const readTrimmed = (path: string) => readFile(path, 'utf8').then((t) => t.trim(), () => '')
+const exists = (path: string) => access(path).then(() => true, () => false)
+
+export async function readCgroupFacts(mode: CgroupMode, mountPoint = '/sys/fs/cgroup', hugepagesDir = '/sys/kernel/mm/hugepages'): Promise<CgroupFacts> {
+  const hugepageSizes = (await readdir(hugepagesDir).catch(() => [] as string[]))
+    .map((d) => d.match(/^hugepages-(\d+)kB$/)?.[1])
+    .filter((kb): kb is string => kb !== undefined)
+    .map((kb) => pageSizeName(Number(kb) * 1024))
+  if (mode === 'v2') {
+    const controllers = (await readTrimmed(join(mountPoint, 'cgroup.controllers'))).split(/\s+/).filter(Boolean)
+    return {
+      mode,
+      controllers,
+      hugepageSizes,
+      cpus: await readTrimmed(join(mountPoint, 'cpuset.cpus.effective')),
+      mems: await readTrimmed(join(mountPoint, 'cpuset.mems.effective')),
+      swapLimit: controllers.includes('memory'),
+    }
+  }
+  const entries = await readdir(mountPoint, {withFileTypes: true}).catch(() => [])
+  // "cpu,cpuacct" is one hierarchy with two controllers; "unified" and "systemd" are not controllers.
+  const controllers = entries.filter((e) => e.isDirectory() && e.name !== 'unified' && e.name !== 'systemd').flatMap((e) => e.name.split(','))
+  return {
+    mode,
+    controllers: [...new Set(controllers)].sort(),
+    hugepageSizes,
+    cpus: await readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_cpus')),
+    mems: await readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_mems')),
+    swapLimit: await exists(join(mountPoint, 'memory', 'memory.memsw.limit_in_bytes')),
+  }
+}
+
+/** 2097152 → "2MB", 1073741824 → "1GB": the names runc's hugetlb files use. */
+export function pageSizeName(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let i = 0
+  let n = bytes
+  while (n >= 1024 && n % 1024 === 0 && i < units.length - 1) {
+    n /= 1024
+    i++
+  }
+  return `${n}${units[i]}`
+}
+
+/** The numbers in a cpuset list ("0-3,6"), or undefined when it is not one. */
+export function parseCpuset(list: string): Set<number> | undefined {
+  const out = new Set<number>()
+  if (list.trim() === '') return out
+  for (const part of list.split(',')) {
+    const m = part.trim().match(/^(\d+)(?:-(\d+))?$/)
+    if (!m) return undefined
+    const lo = Number(m[1])
+    const hi = m[2] === undefined ? lo : Number(m[2])
+    if (hi < lo || hi - lo > 65_536) return undefined
+    for (let n = lo; n <= hi; n++) out.add(n)
+  }
+  return out
+}
+
+/**
+ * Refuse, naming the field, what this host's cgroups cannot apply: the
+ * runtime's own errors come late (after the network is set up) and are
+ * cryptic ("cannot set hugetlb limit: container could not join or create
+ * cgroup", "numerical result out of range"). `field` is linux.resources or
+ * linux.overhead.
+ */
+export function checkResources(r: LinuxContainerResources | undefined, facts: CgroupFacts, field: string): void {
+  if (!r) return
+  const hugepages = r.hugepage_limits ?? []
+  if (hugepages.length > 0 && !facts.controllers.includes('hugetlb')) {
+    throw usageError(`${field}.hugepage_limits: this host has no hugetlb cgroup controller`, 'remove hugepage_limits, or run on a host with the hugetlb controller')
+  }
+  for (const [i, h] of hugepages.entries()) {
+    if (!facts.hugepageSizes.includes(h.page_size ?? '')) {
+      throw usageError(`${field}.hugepage_limits[${i}].page_size: "${h.page_size ?? ''}" is not a huge page size of this host (${facts.hugepageSizes.join(', ') || 'none'})`)
+    }
+  }
+  if (r.unified && Object.keys(r.unified).length > 0 && facts.mode !== 'v2') {
+    throw usageError(`${field}.unified: needs cgroup v2; this host has cgroup v1 controllers (${facts.mode})`, 'use the v1 fields (cpu_shares, memory_limit_in_bytes, ...) instead')
+  }
+  if ((r.memory_swap_limit_in_bytes ?? 0) > 0 && !facts.swapLimit) {
+    throw usageError(`${field}.memory_swap_limit_in_bytes: this host has no swap accounting (memory.memsw.*)`, 'boot with swapaccount=1, or remove the swap limit')
+  }
+  for (const [key, available] of [['cpuset_cpus', facts.cpus], ['cpuset_mems', facts.mems]] as const) {
+    const wanted = parseCpuset(r[key] ?? '')
+    const have = parseCpuset(available)
+    if (!r[key] || !wanted || !have || have.size === 0) continue
+    const missing = [...wanted].filter((n) => !have.has(n))
+    if (missing.length > 0) {
+      throw usageError(`${field}.${key}: "${r[key]}" names ${missing.join(', ')}, which this host does not offer (${available})`)
+    }
   }
 }
