@@ -2,9 +2,9 @@
 // container. Pure, like containerd's sandboxContainerSpec, "so that we can
 // test it safely": every fact about the host comes in as an argument.
 
-import {NamespaceMode, type LinuxContainerResources, type PodSandboxConfig} from '../cri/types.js'
-import {ProfileType} from '../cri/types.js'
+import {type HugepageLimit, type LinuxContainerResources, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
 import {usageError} from './errors.js'
+import {seccompProfileOf} from './seccomp.js'
 
 export interface PauseSpecInput {
   podSandboxId: string
@@ -131,8 +131,8 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
     linux.maskedPaths = maskedPaths
     linux.readonlyPaths = readonlyPaths
   }
-  const sysctls = config.linux?.sysctls
-  if (sysctls && Object.keys(sysctls).length > 0) linux.sysctl = {...sysctls}
+  const sysctls = Object.entries(config.linux?.sysctls ?? {})
+  if (sysctls.length > 0) linux.sysctl = Object.fromEntries(sysctls.map(([name, value]) => [sysctlName(name), value]))
   const seccomp = seccompFor(input)
   if (seccomp) linux.seccomp = seccomp
 
@@ -147,6 +147,9 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
   if (!hostNetwork) spec.hostname = podHostname(config)
   return spec
 }
+
+/** A sysctl's dotted name, as the runtime spec takes it; the slash form (net/ipv4/ip_forward) is converted. */
+export const sysctlName = (given: string): string => given.replaceAll('/', '.')
 
 /** The pod's host name: the configured one, else the pod's name (as kubelet and podman). */
 export function podHostname(config: PodSandboxConfig): string {
@@ -169,18 +172,44 @@ function sandboxAnnotations(input: PauseSpecInput): Record<string, string> {
   }
 }
 
-/** The pod cgroup's limits: the sum of the containers' resources and the pod overhead. */
+/**
+ * The pod cgroup's limits: the sum of the containers' resources (CRI:
+ * "resources" is that sum) and the pod overhead. CPU shares, quota, memory,
+ * memory+swap and each huge page size add up; the period, cpusets, the OOM
+ * score and unified files come from resources, else from overhead. Quotas
+ * are added as they are: kubelet gives both the same period.
+ */
 export function effectiveResources(resources?: LinuxContainerResources, overhead?: LinuxContainerResources): LinuxContainerResources {
   if (!overhead) return resources ?? {}
   if (!resources) return overhead
   const sum = (a?: number, b?: number) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0))
-  return {
+  // A quota of -1 is "no limit": the sum has none either.
+  const quota = resources.cpu_quota === -1 || overhead.cpu_quota === -1 ? -1 : sum(resources.cpu_quota, overhead.cpu_quota)
+  const out: LinuxContainerResources = {
     ...resources,
     cpu_shares: sum(resources.cpu_shares, overhead.cpu_shares),
-    cpu_quota: sum(resources.cpu_quota, overhead.cpu_quota),
+    cpu_quota: quota,
     cpu_period: resources.cpu_period ?? overhead.cpu_period,
     memory_limit_in_bytes: sum(resources.memory_limit_in_bytes, overhead.memory_limit_in_bytes),
   }
+  // Only what either side sets, so that an unset field stays absent.
+  const rest: Partial<LinuxContainerResources> = {
+    oom_score_adj: resources.oom_score_adj ?? overhead.oom_score_adj,
+    cpuset_cpus: resources.cpuset_cpus || overhead.cpuset_cpus || undefined,
+    cpuset_mems: resources.cpuset_mems || overhead.cpuset_mems || undefined,
+    memory_swap_limit_in_bytes: sum(resources.memory_swap_limit_in_bytes, overhead.memory_swap_limit_in_bytes),
+    hugepage_limits: sumHugepages(resources.hugepage_limits, overhead.hugepage_limits),
+    unified: resources.unified || overhead.unified ? {...overhead.unified, ...resources.unified} : undefined,
+  }
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) (out as Record<string, unknown>)[key] = value
+  return out
+}
+
+function sumHugepages(a: HugepageLimit[] = [], b: HugepageLimit[] = []): HugepageLimit[] | undefined {
+  if (a.length === 0 && b.length === 0) return undefined
+  const bySize = new Map<string, number>()
+  for (const h of [...a, ...b]) bySize.set(h.page_size ?? '', (bySize.get(h.page_size ?? '') ?? 0) + (h.limit ?? 0))
+  return [...bySize].map(([page_size, limit]) => ({page_size, limit}))
 }
 
 function linuxResources(r: LinuxContainerResources): Record<string, unknown> {
@@ -205,9 +234,9 @@ function linuxResources(r: LinuxContainerResources): Record<string, unknown> {
 
 function seccompFor(input: PauseSpecInput): Record<string, unknown> | undefined {
   const sc = input.config.linux?.security_context ?? {}
+  // As containerd: a privileged sandbox runs without seccomp.
   if (sc.privileged) return undefined
-  const profile = sc.seccomp
-  // CRI: an unset seccomp profile means Unconfined for the sandbox (kubelet sets RuntimeDefault explicitly).
+  const profile = seccompProfileOf(sc)
   if (!profile) return undefined
   switch (profile.profile_type ?? ProfileType.RuntimeDefault) {
     case ProfileType.Unconfined:
