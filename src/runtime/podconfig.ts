@@ -6,12 +6,16 @@
 import {randomUUID} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {constants} from 'node:fs'
-import {open} from 'node:fs/promises'
+import {open, readFile} from 'node:fs/promises'
 import {isIP} from 'node:net'
 
-import {enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
-import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
+import {enumName, enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
+import {type LinuxContainerResources, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
+import {type CgroupFacts, type CgroupMode, checkResources, parseCpuset, podCgroupsPath, readCgroupFacts} from './cgroups.js'
 import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
+import {sysctlName} from './oci-spec.js'
+import {describeHostPort, duplicateHostPort} from './ports.js'
+import {seccompProfileOf} from './seccomp.js'
 
 export interface ParsedPodConfig {
   config: PodSandboxConfig
@@ -60,7 +64,7 @@ export function parsePodSandboxConfig(text: string, source: string): ParsedPodCo
   const raw = parseDocument(text, where)
   const warnings: string[] = []
   const decoded = decodeMessage(raw, 'PodSandboxConfig', '', {where, warnings}) as Record<string, unknown>
-  const config = validate(decoded, where)
+  const config = validate(decoded, where, warnings)
   return {config, warnings}
 }
 
@@ -245,8 +249,13 @@ function checkName(value: unknown, path: string, where: string, required: boolea
 }
 
 const maxDnsSearches = 6
+/** glibc reads at most 3 nameserver lines (MAXNS). */
+const maxDnsServers = 3
 
-function validate(c: Record<string, unknown>, where: string): PodSandboxConfig {
+/** A value for a message: quoted, and on one line whatever it holds. */
+const q = (s: string) => JSON.stringify(s)
+
+function validate(c: Record<string, unknown>, where: string, warnings: string[]): PodSandboxConfig {
   const config = c as unknown as PodSandboxConfig
   if (!c.metadata) throw usageError(`${where}: metadata is not set`, 'add metadata with name and namespace')
   const md = config.metadata
@@ -256,38 +265,39 @@ function validate(c: Record<string, unknown>, where: string): PodSandboxConfig {
   // crictl: a missing uid gets a random UUID.
   if (!md.uid) md.uid = randomUUID()
   md.attempt ??= 0
+  const hostNetwork = config.linux?.security_context?.namespace_options?.network === NamespaceMode.NODE
 
   const dns = config.dns_config
   dns?.servers?.forEach((s, i) => {
-    if (!isIP(s)) throw usageError(`${where}: dns_config.servers[${i}]: "${s}" is not an IP address`)
+    if (!isIP(s)) throw usageError(`${where}: dns_config.servers[${i}]: ${q(s)} is not an IP address`)
   })
+  if (dns?.servers && dns.servers.length > maxDnsServers) {
+    warnings.push(`${where}: dns_config.servers has ${dns.servers.length} servers; the resolver uses only the first ${maxDnsServers}`)
+  }
   if (dns?.searches && dns.searches.length > maxDnsSearches) {
     // As iSulad: resolv.conf search lists beyond 6 domains are ignored by glibc.
     throw usageError(`${where}: dns_config.searches has ${dns.searches.length} domains; at most ${maxDnsSearches} are allowed`)
   }
   for (const [i, s] of (dns?.searches ?? []).entries()) {
-    if (!/^[A-Za-z0-9.-]+$/.test(s)) throw usageError(`${where}: dns_config.searches[${i}]: "${s}" is not a domain name`)
+    if (!/^[A-Za-z0-9.-]+$/.test(s)) throw usageError(`${where}: dns_config.searches[${i}]: ${q(s)} is not a domain name`)
   }
   for (const [i, o] of (dns?.options ?? []).entries()) {
-    if (!/^[A-Za-z0-9_.:-]+$/.test(o)) throw usageError(`${where}: dns_config.options[${i}]: "${o}" is not a resolv.conf option`)
+    if (!/^[A-Za-z0-9_.:-]+$/.test(o)) throw usageError(`${where}: dns_config.options[${i}]: ${q(o)} is not a resolv.conf option`)
   }
 
-  for (const [i, pm] of (config.port_mappings ?? []).entries()) {
-    const at = `${where}: port_mappings[${i}]`
-    const cp = pm.container_port ?? 0
-    const hp = pm.host_port ?? 0
-    if (cp < 1 || cp > 65535) throw usageError(`${at}.container_port: ${cp} is not a port (1-65535)`)
-    if (hp < 0 || hp > 65535) throw usageError(`${at}.host_port: ${hp} is not a port (0-65535; 0 means none)`)
-    if (pm.host_ip && !isIP(pm.host_ip)) throw usageError(`${at}.host_ip: "${pm.host_ip}" is not an IP address`)
-  }
+  validatePortMappings(config, where, hostNetwork)
 
   if (config.hostname !== undefined && config.hostname !== '') {
     if (config.hostname.length > 63 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(config.hostname)) {
-      throw usageError(`${where}: hostname: "${config.hostname}" is not a valid host name (letters, digits, '-', '.'; at most 63)`)
+      throw usageError(`${where}: hostname: ${q(config.hostname)} is not a valid host name (letters, digits, '-', '.'; at most 63)`)
+    }
+    // kubelet leaves hostname empty for host-network pods: they share the host's UTS namespace.
+    if (hostNetwork) {
+      throw usageError(`${where}: hostname: a host-network pod has the host's own host name`, 'remove hostname, or give the pod its own network (namespace_options.network: POD)')
     }
   }
   if (config.log_directory !== undefined && config.log_directory !== '' && !config.log_directory.startsWith('/')) {
-    throw usageError(`${where}: log_directory: "${config.log_directory}" must be an absolute path`)
+    throw usageError(`${where}: log_directory: ${q(config.log_directory)} must be an absolute path`)
   }
 
   validateLinux(config, where)
@@ -295,6 +305,27 @@ function validate(c: Record<string, unknown>, where: string): PodSandboxConfig {
     throw usageError(`${where}: windows: Windows pod settings are not supported on Linux`, 'remove the "windows" section')
   }
   return config
+}
+
+function validatePortMappings(config: PodSandboxConfig, where: string, hostNetwork: boolean): void {
+  const mappings = config.port_mappings ?? []
+  for (const [i, pm] of mappings.entries()) {
+    const at = `${where}: port_mappings[${i}]`
+    const cp = pm.container_port ?? 0
+    const hp = pm.host_port ?? 0
+    if (cp < 1 || cp > 65535) throw usageError(`${at}.container_port: ${cp} is not a port (1-65535)`)
+    if (hp < 0 || hp > 65535) throw usageError(`${at}.host_port: ${hp} is not a port (0-65535; 0 means none)`)
+    if (pm.host_ip && !isIP(pm.host_ip)) throw usageError(`${at}.host_ip: ${q(pm.host_ip)} is not an IP address`)
+    // As Kubernetes validates it: a host-network pod's ports are the host's; nothing can map them elsewhere.
+    if (hostNetwork && hp !== 0 && hp !== cp) {
+      throw usageError(`${at}.host_port: ${hp} differs from container_port ${cp}, but a host-network pod listens on the host's ports directly`, 'set host_port to the container_port (or 0)')
+    }
+  }
+  const dup = hostNetwork ? undefined : duplicateHostPort(mappings)
+  if (dup) {
+    const [first, second] = dup
+    throw usageError(`${where}: port_mappings[${second}]: host port ${describeHostPort(mappings[second])} is also mapped by port_mappings[${first}]`)
+  }
 }
 
 function validateLinux(config: PodSandboxConfig, where: string): void {
@@ -309,10 +340,9 @@ function validateLinux(config: PodSandboxConfig, where: string): void {
     for (const [kind, modes] of Object.entries(allowed)) {
       const mode = ns[kind as 'network' | 'pid' | 'ipc']
       if (mode !== undefined && !modes.includes(mode)) {
-        const name = Object.entries(NamespaceMode).find(([, v]) => v === mode)?.[0]
         throw usageError(
-          `${where}: linux.security_context.namespace_options.${kind}: ${name} is not supported for the ${kind} namespace of a pod`,
-          `use ${modes.map((m) => Object.entries(NamespaceMode).find(([, v]) => v === m)?.[0]).join(' or ')}`,
+          `${where}: linux.security_context.namespace_options.${kind}: ${enumName('NamespaceMode', mode)} is not supported for the ${kind} namespace of a pod`,
+          `use ${modes.map((m) => enumName('NamespaceMode', m)).join(' or ')}`,
         )
       }
     }
@@ -331,11 +361,157 @@ function validateLinux(config: PodSandboxConfig, where: string): void {
     // CRI: run_as_group "should only be specified when run_as_user is specified; otherwise, the runtime MUST error".
     throw usageError(`${where}: linux.security_context.run_as_group is set without run_as_user`, 'set run_as_user too')
   }
+  const ids: [string, number | undefined][] = [
+    ['run_as_user', sc?.run_as_user?.value],
+    ['run_as_group', sc?.run_as_group?.value],
+    ...(sc?.supplemental_groups ?? []).map((g, i): [string, number] => [`supplemental_groups[${i}]`, g]),
+  ]
+  for (const [field, id] of ids) {
+    // (uid_t)-1 means "no change" to the kernel: the largest usable ID is one less.
+    if (id !== undefined && (id < 0 || id > 4_294_967_294)) throw usageError(`${where}: linux.security_context.${field}: ${id} is not a user or group ID (0-4294967294)`)
+  }
   const se = sc?.selinux_options
   if (se && Object.values(se).some((v) => v)) {
     throw usageError(`${where}: linux.security_context.selinux_options: SELinux labels are not supported`, 'remove selinux_options')
   }
-  if (sc?.apparmor && (sc.apparmor.profile_type ?? 0) === 2) {
+  if (sc?.apparmor && (sc.apparmor.profile_type ?? 0) === ProfileType.Localhost) {
     throw usageError(`${where}: linux.security_context.apparmor: Localhost AppArmor profiles are not supported`)
+  }
+  let seccomp
+  try {
+    seccomp = seccompProfileOf(sc)
+  } catch (err) {
+    throw withWhere(where, err)
+  }
+  if (seccomp?.profile_type === ProfileType.Localhost && !(seccomp.localhost_ref ?? '').startsWith('/')) {
+    const field = sc?.seccomp ? 'linux.security_context.seccomp.localhost_ref' : 'linux.security_context.seccomp_profile_path'
+    throw usageError(`${where}: ${field}: ${q(seccomp.localhost_ref ?? '')} must be an absolute path to a seccomp profile`)
+  }
+
+  const parent = config.linux?.cgroup_parent
+  if (parent) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f:]/.test(parent)) throw usageError(`${where}: linux.cgroup_parent: ${q(parent)} contains a control character or ':'`)
+    try {
+      podCgroupsPath(parent, '0')
+    } catch (err) {
+      throw usageError(`${where}: linux.cgroup_parent: ${messageOf(err)}`, (err as PodctlError).hint)
+    }
+  }
+  validateResources(config.linux?.resources, `${where}: linux.resources`)
+  validateResources(config.linux?.overhead, `${where}: linux.overhead`)
+}
+
+function withWhere(where: string, err: unknown): PodctlError {
+  const e = err instanceof PodctlError ? err : new PodctlError(messageOf(err))
+  return usageError(`${where}: ${e.message}`, e.hint)
+}
+
+/** What the kernel itself would refuse, or runc would misreport, said with the field's name. */
+function validateResources(r: LinuxContainerResources | undefined, at: string): void {
+  if (!r) return
+  const adj = r.oom_score_adj
+  if (adj !== undefined && (adj < -1000 || adj > 1000)) throw usageError(`${at}.oom_score_adj: ${adj} is out of range (-1000..1000)`)
+  if ((r.cpu_shares ?? 0) < 0) throw usageError(`${at}.cpu_shares: ${r.cpu_shares} is negative`)
+  // The kernel's CFS bandwidth limits: a period of 1 ms to 1 s, a quota of at least 1 ms (-1: none).
+  const period = r.cpu_period ?? 0
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw usageError(`${at}.cpu_period: ${period} is out of range (1000..1000000 microseconds)`)
+  const quota = r.cpu_quota ?? 0
+  if (quota !== 0 && quota !== -1 && quota < 1000) throw usageError(`${at}.cpu_quota: ${quota} is below the kernel's minimum of 1000 microseconds (-1 means no limit)`)
+  if ((r.memory_limit_in_bytes ?? 0) < 0 && r.memory_limit_in_bytes !== -1) throw usageError(`${at}.memory_limit_in_bytes: ${r.memory_limit_in_bytes} is negative`)
+  const memory = r.memory_limit_in_bytes ?? 0
+  const swap = r.memory_swap_limit_in_bytes ?? 0
+  if (swap > 0 && memory > 0 && swap < memory) {
+    throw usageError(`${at}.memory_swap_limit_in_bytes: ${swap} is below memory_limit_in_bytes ${memory}; it limits memory plus swap`)
+  }
+  for (const key of ['cpuset_cpus', 'cpuset_mems'] as const) {
+    if (r[key] && !parseCpuset(r[key])) throw usageError(`${at}.${key}: ${q(r[key])} is not a list such as "0-3,6"`)
+  }
+  for (const [i, h] of (r.hugepage_limits ?? []).entries()) {
+    if (!/^\d+(KB|MB|GB|TB)$/.test(h.page_size ?? '')) throw usageError(`${at}.hugepage_limits[${i}].page_size: ${q(h.page_size ?? '')} is not a page size such as "2MB"`)
+  }
+  for (const key of Object.keys(r.unified ?? {})) {
+    if (!/^[a-z_]+\.[a-z_.]+$/.test(key) || key.includes('..')) throw usageError(`${at}.unified.${key}: not a cgroup v2 file name such as "memory.high"`)
+  }
+}
+
+/** Sysctls with a namespace of their own (Kubernetes' list, pkg/kubelet/sysctl/namespace.go). */
+const ipcSysctls = new Set(['kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced', 'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni'])
+const isIpcSysctl = (name: string) => ipcSysctls.has(name) || name.startsWith('fs.mqueue.')
+const isNetSysctl = (name: string) => name.startsWith('net.')
+
+/**
+ * Only sysctls that live in a namespace the pod owns may be set: net.* with
+ * the pod's network namespace, the System V IPC and POSIX mqueue ones with
+ * its IPC namespace. Anything else would change the whole host (runc refuses
+ * some with a cryptic message, writes others).
+ *
+ * Unlike containerd 2.x, podctl adds no sysctls of its own
+ * (net.ipv4.ip_unprivileged_port_start=0, net.ipv4.ping_group_range): a pod
+ * gets exactly the sysctls its config names, as with containerd 1.7's
+ * defaults; set them here when containers need them.
+ */
+export function checkSysctls(config: PodSandboxConfig): void {
+  const ns = config.linux?.security_context?.namespace_options ?? {}
+  const seen = new Map<string, string>()
+  for (const [given, value] of Object.entries(config.linux?.sysctls ?? {})) {
+    const field = `linux.sysctls.${given}`
+    if (given.includes('/') && given.includes('.')) {
+      throw usageError(`${field}: mixes '/' and '.'; the OCI runtime cannot write such a name`, 'use the dotted form, e.g. net.ipv4.ip_forward')
+    }
+    const name = sysctlName(given)
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(name)) throw usageError(`${field}: not a sysctl name such as net.ipv4.ip_forward`)
+    if (seen.has(name)) throw usageError(`${field}: given twice (as ${seen.get(name)} too)`)
+    seen.set(name, given)
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw usageError(`${field}: the value ${q(value)} contains a control character`)
+    if (isNetSysctl(name)) {
+      if (ns.network === NamespaceMode.NODE) {
+        throw usageError(`${field}: a host-network pod shares the host's network namespace, so this would change the host`, 'remove it, or give the pod its own network (namespace_options.network: POD)')
+      }
+    } else if (isIpcSysctl(name)) {
+      if (ns.ipc === NamespaceMode.NODE) {
+        throw usageError(`${field}: a host-IPC pod shares the host's IPC namespace, so this would change the host`, 'remove it, or give the pod its own IPC namespace (namespace_options.ipc: POD)')
+      }
+    } else if (name === 'kernel.hostname' || name === 'kernel.domainname') {
+      throw usageError(`${field}: set the pod's host name with the hostname field instead`)
+    } else {
+      throw usageError(
+        `${field}: not a namespaced sysctl, so it would change the whole host`,
+        'a pod may set net.*, fs.mqueue.* and kernel.{sem,shmall,shmmax,shmmni,shm_rmid_forced,msgmax,msgmnb,msgmni}',
+      )
+    }
+  }
+}
+
+export interface HostFacts {
+  cgroups: CgroupFacts
+  /** the kernel enforces AppArmor */
+  appArmor: boolean
+}
+
+export async function readHostFacts(cgroupMode: CgroupMode): Promise<HostFacts> {
+  const [cgroups, appArmor] = await Promise.all([
+    readCgroupFacts(cgroupMode),
+    readFile('/sys/module/apparmor/parameters/enabled', 'utf8').then((t) => t.trim() === 'Y', () => false),
+  ])
+  return {cgroups, appArmor}
+}
+
+/**
+ * Checked by runPod before anything is made, so that a config that did not
+ * come through parsePodSandboxConfig is held to them too: the sysctls, and
+ * what this host cannot do, each refused with the field named. Pure: the
+ * host comes in as facts.
+ */
+export function checkRunnable(config: PodSandboxConfig, host: HostFacts): void {
+  checkSysctls(config)
+  checkResources(config.linux?.resources, host.cgroups, 'linux.resources')
+  checkResources(config.linux?.overhead, host.cgroups, 'linux.overhead')
+  const apparmor = config.linux?.security_context?.apparmor
+  // Without AppArmor in the kernel the runtime's default is no profile (containerd does the same);
+  // with it, RuntimeDefault would need a profile podctl does not have.
+  if (apparmor && (apparmor.profile_type ?? ProfileType.RuntimeDefault) === ProfileType.RuntimeDefault && host.appArmor) {
+    throw usageError('linux.security_context.apparmor: podctl has no default AppArmor profile to load on this AppArmor host', 'set profile_type to Unconfined')
   }
 }

@@ -3,11 +3,11 @@
 // made and paired with its undo right after, and the undos are the same
 // cleanup functions that stopp and rmp use, each tolerating "already gone".
 
-import {mkdir, readFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
-import {NamespaceMode, type PodSandbox, type PodSandboxConfig, type PodSandboxState, type PodSandboxStatus, ProfileType} from '../cri/types.js'
+import {NamespaceMode, type PodSandbox, type PodSandboxConfig, type PodSandboxState, type PodSandboxStatus} from '../cri/types.js'
 import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
@@ -17,8 +17,10 @@ import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {buildPauseSpec, podHostname} from './oci-spec.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {ensurePauseRootfs, pauseArgs} from './pause.js'
+import {checkRunnable, readHostFacts} from './podconfig.js'
+import {cniPortMappings, refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
-import {defaultSeccompProfile} from './seccomp.js'
+import {defaultSeccompProfile, loadLocalhostSeccomp} from './seccomp.js'
 import {hostHosts, hostResolvConf, podHosts, resolvConfFromDns} from './sandbox-files.js'
 import type {Settings} from './settings.js'
 import {criState, needsStop} from './state.js'
@@ -104,6 +106,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   const cgroupMode = await detectCgroupMode()
   const seccompProfile = await loadLocalhostSeccomp(config)
   checkOomScoreAdj(config, caps.effective)
+  checkRunnable(config, await readHostFacts(cgroupMode))
   timer('prerequisites')
 
   // Step 2: the ID and its lock, held until runp ends.
@@ -149,6 +152,8 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     // Step 6: CNI ADD. The teardown is registered before ADD: a failed ADD may have allocated.
     if (network && plugins) {
       const result = await withLock(cniLockName, lockWait(rt, 'CNI'), async () => {
+        // portmap does not notice a host port another pod holds; under the CNI lock no other pod can take it meanwhile.
+        if (wantsHostPorts(config)) refuseTakenHostPorts(config, (await store.listRecords()).records.filter((r) => r.id !== id && r.network?.added))
         record.network = {conflist: network.conflist, confFile: network.file, added: true}
         await store.writeRecord(record)
         undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
@@ -173,7 +178,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false),
     ])
     // kubelet expects the log directory to exist and to outlive the pod.
-    if (config.log_directory) await mkdir(config.log_directory, {recursive: true, mode: 0o755})
+    if (config.log_directory && (await mkdir(config.log_directory, {recursive: true, mode: 0o755}))) await chmod(config.log_directory, 0o755)
     timer('sandbox files')
     fault(7)
 
@@ -248,19 +253,6 @@ function stepTimer(ctx: OpContext): (step: string) => void {
   }
 }
 
-async function loadLocalhostSeccomp(config: PodSandboxConfig): Promise<Record<string, unknown> | undefined> {
-  const profile = config.linux?.security_context?.seccomp
-  if (!profile || profile.profile_type !== ProfileType.Localhost) return undefined
-  const path = profile.localhost_ref ?? ''
-  const field = 'linux.security_context.seccomp.localhost_ref'
-  if (!path.startsWith('/')) throw usageError(`${field}: "${path}" must be an absolute path to a seccomp profile`)
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
-  } catch (err) {
-    throw usageError(`${field}: cannot load seccomp profile "${path}": ${messageOf(err)}`)
-  }
-}
-
 /** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
 function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
   const adj = config.linux?.resources?.oom_score_adj ?? config.linux?.overhead?.oom_score_adj
@@ -274,14 +266,7 @@ function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
 
 function attachment(record: PodRecord, netnsGone = false) {
   const md = record.config.metadata
-  const portMappings = (record.config.port_mappings ?? [])
-    .filter((pm) => (pm.host_port ?? 0) > 0)
-    .map((pm) => ({
-      hostPort: pm.host_port,
-      containerPort: pm.container_port,
-      protocol: enumName('Protocol', pm.protocol ?? 0).toLowerCase(),
-      hostIP: pm.host_ip ?? '',
-    }))
+  const portMappings = cniPortMappings(record.config)
   const dns = record.config.dns_config
   return {
     containerId: record.id,
