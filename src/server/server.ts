@@ -1,0 +1,115 @@
+// The gRPC server of `podctl serve`: RuntimeService and ImageService on a
+// unix socket, root-owned and 0660 as containerd's. The process holds a lock
+// named after the socket path for as long as it serves, so a second server
+// on the same path is refused at once, and the socket file a killed server
+// left behind is known to be stale and is replaced.
+
+import {chown, lstat, mkdir, unlink} from 'node:fs/promises'
+import {connect} from 'node:net'
+import {dirname} from 'node:path'
+
+import {Server, ServerCredentials} from '@grpc/grpc-js'
+
+import {imageServiceDefinition, runtimeServiceDefinition} from '../cri/proto.js'
+import {unixSocketPath, unixTarget} from '../cri/endpoint.js'
+import {errnoOf, messageOf, PodctlError, prerequisiteError} from '../runtime/errors.js'
+import {lockName, tryLock} from '../runtime/lock.js'
+import type {Settings} from '../runtime/settings.js'
+import {type Log, ServerContext} from './context.js'
+import {imageServiceHandlers} from './image-service.js'
+import {runtimeServiceHandlers} from './runtime-service.js'
+
+export interface ServeOptions {
+  settings: Settings
+  /** unix:///path/to.sock */
+  listen: string
+  log: Log
+}
+
+export interface RunningServer {
+  socketPath: string
+  context: ServerContext
+  /** Stop accepting calls, wait for the ones in flight, remove the socket. */
+  shutdown(): Promise<void>
+}
+
+/** The kubelet's own limit for CRI messages (16 MiB); grpc-js defaults to 4 MiB. */
+const maxMessageBytes = 16 * 1024 * 1024
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const socketPath = unixSocketPath(options.listen, '--listen')
+  const context = new ServerContext(options.settings, options.log)
+  await context.store.init()
+
+  const lock = await tryLock(lockName(socketPath, 'serve'))
+  if (!lock) throw new PodctlError(`another podctl serve is listening on "${socketPath}"`, {hint: 'stop it first, or give another --listen'})
+  let server: Server | undefined
+  try {
+    await removeStaleSocket(socketPath)
+    await mkdir(dirname(socketPath), {recursive: true, mode: 0o755})
+    server = new Server({'grpc.max_receive_message_length': maxMessageBytes})
+    server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context))
+    server.addService(imageServiceDefinition(), imageServiceHandlers(context))
+    await bindOwnerOnly(server, socketPath)
+  } catch (err) {
+    server?.forceShutdown()
+    await lock.release()
+    throw err
+  }
+  const running = server
+  return {
+    socketPath,
+    context,
+    shutdown: async () => {
+      await new Promise<void>((resolve) => running.tryShutdown(() => resolve()))
+      await unlink(socketPath).catch(() => undefined)
+      await lock.release()
+    },
+  }
+}
+
+/**
+ * A socket file at the path is stale: this process holds the path's lock, so
+ * no podctl serve owns it. Still, one that answers belongs to someone else
+ * (containerd, say) and is left alone; anything but a socket is never removed.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let st
+  try {
+    st = await lstat(path)
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return
+    throw err
+  }
+  if (!st.isSocket()) throw new PodctlError(`"${path}" exists and is not a socket`, {hint: 'remove it, or give another --listen'})
+  if (await answers(path)) throw new PodctlError(`another server is listening on "${path}"`, {hint: 'stop it first, or give another --listen'})
+  await unlink(path)
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Bind with a umask that makes the socket 0660 from its first instant, owned by root:root. */
+async function bindOwnerOnly(server: Server, socketPath: string): Promise<void> {
+  const previous = process.umask(0o117)
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(unixTarget(socketPath), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    )
+  } catch (err) {
+    throw errnoOf(err) === 'EACCES' || /EACCES/.test(messageOf(err))
+      ? prerequisiteError(`cannot listen on "${socketPath}": permission denied`, 'run podctl serve as root')
+      : new PodctlError(`cannot listen on "${socketPath}": ${messageOf(err)}`, {cause: err})
+  } finally {
+    process.umask(previous)
+  }
+  if (process.getuid?.() === 0) await chown(socketPath, 0, 0)
+}
