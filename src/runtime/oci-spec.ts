@@ -154,8 +154,9 @@ export const sysctlName = (given: string): string => given.replaceAll('/', '.')
 /** The pod's host name: the configured one, else the pod's name (as kubelet and podman). */
 export function podHostname(config: PodSandboxConfig): string {
   if (config.hostname) return config.hostname
-  const name = config.metadata.name.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[-.]+|[-.]+$/g, '')
-  return name.slice(0, 63) || 'pod'
+  // Trimmed again after truncation, as kubelet does: the 63rd character may be a '-' or '.'.
+  const trim = (s: string) => s.replace(/^[-.]+|[-.]+$/g, '')
+  return trim(trim(config.metadata.name.toLowerCase().replace(/[^a-z0-9.-]/g, '-')).slice(0, 63)) || 'pod'
 }
 
 function sandboxAnnotations(input: PauseSpecInput): Record<string, string> {

@@ -78,14 +78,28 @@ function parseDocument(text: string, where: string): unknown {
       throw usageError(`${where} is not valid JSON: ${(err as Error).message}`)
     }
   }
+  let doc: unknown
   try {
     // Loaded only for YAML documents: JSON configs never pay for the parser.
     const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
-    return parseYaml(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: false})
+    doc = parseYaml(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: true})
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]
-    throw usageError(`${where} is not valid YAML: ${message}`)
+    throw usageError(`${where} is not valid YAML: ${yamlErrorLine(err as Error & {linePos?: {line: number; col: number}[]}, text)}`)
   }
+  // A document of only comments, or a bare `~`, parses to null.
+  if (doc === null || doc === undefined) throw usageError(`${where} holds no pod config (the document is empty or null)`, 'give at least metadata: {name, namespace}')
+  return doc
+}
+
+/** The YAML parser's message on one line, with where it happened and, for a duplicate key, the key. */
+function yamlErrorLine(err: Error & {linePos?: {line: number; col: number}[]}, text: string): string {
+  const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+  const pos = err.linePos?.[0]
+  if (!pos) return message
+  const line = text.split('\n')[pos.line - 1] ?? ''
+  const key = /^\s*(?:-\s+)?([^:#]+?)\s*:/.exec(line)?.[1]
+  const what = /unique/.test(message) && key ? `duplicate key ${JSON.stringify(key)}` : message
+  return `${what} (line ${pos.line}, column ${pos.col})`
 }
 
 interface DecodeContext {
@@ -210,7 +224,10 @@ function didYouMean(key: string, fields: FieldDef[]): string {
     }
   }
   const limit = Math.max(2, Math.floor(key.length / 3))
-  return best !== undefined && bestDistance <= limit ? ` (did you mean "${best}"?)` : ''
+  if (best !== undefined && bestDistance <= limit) return ` (did you mean "${best}"?)`
+  // An abbreviation (log_dir for log_directory): a unique field that starts with the key.
+  const prefixed = lower.length >= 3 ? fields.filter((fd) => fd.name.replace(/_/g, '').startsWith(lower)) : []
+  return prefixed.length === 1 ? ` (did you mean "${prefixed[0].name}"?)` : ''
 }
 
 export function levenshtein(a: string, b: string): number {

@@ -237,7 +237,6 @@ describe('podHostname', () => {
     {
       name: `${'a'.repeat(62)}_b`,
       want: 'a'.repeat(62),
-      todo: 'truncating to 63 after trimming leaves a trailing "-" (kubelet trims "-." after truncation)',
     },
   ]
   for (const {name, hostname, want, todo} of cases) {
