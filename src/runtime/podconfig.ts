@@ -16,6 +16,7 @@ import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
 import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
+import {levenshtein} from './suggest.js'
 
 export interface ParsedPodConfig {
   config: PodSandboxConfig
@@ -228,21 +229,6 @@ function didYouMean(key: string, fields: FieldDef[]): string {
   // An abbreviation (log_dir for log_directory): a unique field that starts with the key.
   const prefixed = lower.length >= 3 ? fields.filter((fd) => fd.name.replace(/_/g, '').startsWith(lower)) : []
   return prefixed.length === 1 ? ` (did you mean "${prefixed[0].name}"?)` : ''
-}
-
-export function levenshtein(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Math.abs(a.length - b.length) + 64
-  const row = Array.from({length: b.length + 1}, (_v, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]
 }
 
 // Names and namespaces end up in the name index, CNI_ARGS and annotations,
