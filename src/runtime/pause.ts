@@ -12,8 +12,20 @@ export const pauseArgs = ['/catatonit', '-P']
 
 const searchDirs = ['/usr/bin', '/usr/libexec/podman', '/usr/local/bin', '/usr/sbin']
 
+/** Builds in progress in this process: concurrent RunPodSandbox calls of `podctl serve` share one. */
+const building = new Map<string, Promise<string>>()
+
 /** The ready rootfs under `pauseDir`, building it on first use. */
-export async function ensurePauseRootfs(pauseDir: string): Promise<string> {
+export function ensurePauseRootfs(pauseDir: string): Promise<string> {
+  let build = building.get(pauseDir)
+  if (!build) {
+    build = buildPauseRootfs(pauseDir).finally(() => building.delete(pauseDir))
+    building.set(pauseDir, build)
+  }
+  return build
+}
+
+async function buildPauseRootfs(pauseDir: string): Promise<string> {
   const rootfs = join(pauseDir, 'rootfs')
   const marker = join(pauseDir, 'built')
   try {
@@ -42,6 +54,25 @@ export async function ensurePauseRootfs(pauseDir: string): Promise<string> {
   }
   await writeFile(marker, `${catatonit}\n`)
   return rootfs
+}
+
+export interface PauseStatus {
+  rootfs: string
+  /** built already; otherwise runp builds it from `catatonit` */
+  built: boolean
+  /** the catatonit it was, or would be, built from */
+  catatonit: string
+}
+
+/**
+ * Whether the pause rootfs is built, or can be; looks only. A rootfs that
+ * cannot be built throws the prerequisite error runp would.
+ */
+export async function pauseStatus(pauseDir: string): Promise<PauseStatus> {
+  const rootfs = join(pauseDir, 'rootfs')
+  const built = await readFile(join(pauseDir, 'built'), 'utf8').then((t) => t.trim(), () => undefined)
+  if (built !== undefined) return {rootfs, built: true, catatonit: built}
+  return {rootfs, built: false, catatonit: await findCatatonit()}
 }
 
 async function findCatatonit(): Promise<string> {

@@ -1,0 +1,93 @@
+// `podctl serve` as a child process, and a raw @grpc/grpc-js client for it.
+// The client loads api.proto itself with snake_case names (keepCase), as a Go
+// client such as crictl or the kubelet sees the messages: it shares nothing
+// with podctl's own client but the schema file.
+
+import assert from 'node:assert/strict'
+import type {ChildProcessWithoutNullStreams} from 'node:child_process'
+import {join} from 'node:path'
+
+import {type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError} from '@grpc/grpc-js'
+import {loadSync} from '@grpc/proto-loader'
+
+import {repoRoot, type TestEnv} from './harness.js'
+
+export interface Served {
+  child: ChildProcessWithoutNullStreams
+  socket: string
+  endpoint: string
+  /** everything serve wrote to stderr so far */
+  log(): string
+  /** resolves with serve's exit code (null when killed) and signal */
+  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
+}
+
+/** Start `podctl serve` on a socket under the env's run root; resolves once it listens. */
+export async function startServe(env: TestEnv, extraArgs: string[] = [], extraEnv: Record<string, string> = {}, socketName = 'cri.sock'): Promise<Served> {
+  const socket = join(env.runRoot, socketName)
+  const endpoint = `unix://${socket}`
+  const child = env.spawn(['serve', '--listen', endpoint, ...extraArgs], extraEnv) as unknown as ChildProcessWithoutNullStreams
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+    for (const m of String(d).matchAll(/\b[0-9a-f]{64}\b/g)) env.seen.add(m[0])
+  })
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.on('exit', (code, signal) => resolve({code, signal})))
+  await new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (stderr.includes('listening on')) {
+        child.stderr.off('data', onData)
+        resolve()
+      }
+    }
+    child.stderr.on('data', onData)
+    exited.then(({code, signal}) => reject(new Error(`podctl serve exited (${code ?? signal}) before listening:\n${stderr}`)))
+  })
+  return {child, socket, endpoint, log: () => stderr, exited}
+}
+
+/** SIGTERM, and wait for the exit. */
+export async function stopServe(served: Served): Promise<{code: number | null; signal: NodeJS.Signals | null}> {
+  if (served.child.exitCode !== null || served.child.signalCode !== null) return served.exited
+  served.child.kill('SIGTERM')
+  return served.exited
+}
+
+const definition = loadSync(join(repoRoot, 'src', 'cri', 'api.proto'), {keepCase: true, longs: String, enums: String, defaults: true, oneofs: true})
+const runtimeV1 = (loadPackageDefinition(definition).runtime as Record<string, Record<string, ServiceClientConstructor>>).v1
+
+export interface CallResult<T = any> {
+  err: ServiceError | null
+  res: T
+}
+
+/** A raw CRI client: call(rpc, request) resolves with the error or the response, never rejects. */
+export class RawCri {
+  readonly runtime: Client & Record<string, Function>
+  readonly image: Client & Record<string, Function>
+
+  constructor(socket: string) {
+    this.runtime = new runtimeV1.RuntimeService(`unix://${socket}`, credentials.createInsecure()) as Client & Record<string, Function>
+    this.image = new runtimeV1.ImageService(`unix://${socket}`, credentials.createInsecure()) as Client & Record<string, Function>
+  }
+
+  call<T = any>(rpc: string, request: object = {}, options: {service?: 'runtime' | 'image'; deadlineMs?: number} = {}): Promise<CallResult<T>> {
+    const client = options.service === 'image' ? this.image : this.runtime
+    const deadline = new Date(Date.now() + (options.deadlineMs ?? 60_000))
+    return new Promise((resolve) => {
+      client[rpc].call(client, request, new Metadata(), {deadline}, (err: ServiceError | null, res: T) => resolve({err, res}))
+    })
+  }
+
+  /** Succeeds, or fails the test with the gRPC error. */
+  async ok<T = any>(rpc: string, request: object = {}, options: {service?: 'runtime' | 'image'} = {}): Promise<T> {
+    const {err, res} = await this.call<T>(rpc, request, options)
+    assert.equal(err, null, `${rpc}: ${err?.code} ${err?.details}`)
+    return res
+  }
+
+  close(): void {
+    this.runtime.close()
+    this.image.close()
+  }
+}
