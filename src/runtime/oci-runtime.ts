@@ -65,8 +65,24 @@ export class OciRuntime {
 
   private failure(op: string, id: string, detail: string): PodctlError {
     const text = detail.trim() || 'no error output'
+    const sysctl = sysctlFailure(text)
+    if (sysctl) return usageError(`${sysctl.field}: ${sysctl.why} (${this.handler} ${op} of pod "${id}": ${sysctl.cause})`)
     return new PodctlError(`${this.handler} ${op} of pod "${id}" failed: ${text}`, {hint: explain(text)})
   }
+}
+
+/**
+ * A sysctl the kernel refused inside the pod, said as the config field it
+ * came from. Only the runtime can tell: net.* sysctls live in the pod's
+ * network namespace (net.ipv4.conf.eth0.* exists there, not on the host),
+ * so podctl cannot check them beforehand.
+ */
+export function sysctlFailure(text: string): {field: string; why: string; cause: string} | undefined {
+  const m = text.match(/((?:open|write)\s+`?\/proc\/sys\/([^\s`'":]+)`?:\s*(.+))$/im)
+  if (!m) return undefined
+  const [, cause, path, reason] = m
+  const why = /no such file/i.test(reason) ? 'no such sysctl in the pod\'s namespaces' : /invalid argument/i.test(reason) ? 'the kernel refused the value' : 'the runtime could not set it'
+  return {field: `linux.sysctls.${path.replaceAll('/', '.')}`, why, cause}
 }
 
 function notExist(stderr: string): boolean {
