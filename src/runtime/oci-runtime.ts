@@ -19,10 +19,12 @@ export class OciRuntime {
     readonly binary: string,
     /** the runtime's --root, under podctl's run root */
     readonly stateRoot: string,
+    /** the handler's own global options, from the config file */
+    readonly options: string[] = [],
   ) {}
 
   private args(logFile: string | undefined, ...rest: string[]): string[] {
-    const global = ['--root', this.stateRoot]
+    const global = [...this.options, '--root', this.stateRoot]
     if (logFile) global.push('--log', logFile, '--log-format', 'json')
     return [...global, ...rest]
   }
@@ -122,6 +124,25 @@ async function lastLogError(logFile: string): Promise<string> {
     }
   }
   return ''
+}
+
+export interface RuntimeVersion {
+  /** as the runtime names itself: runc, crun */
+  name: string
+  version: string
+  /** the OCI runtime spec version it implements */
+  spec?: string
+}
+
+/** `<runtime> --version`: runc and crun both print "<name> version <v>" first, and a "spec: <v>" line. */
+export async function runtimeVersion(ctx: OpContext, binary: string): Promise<RuntimeVersion> {
+  const result = await run(ctx, binary, ['--version'])
+  const text = `${result.stdout}\n${result.stderr}`.trim()
+  if (result.exitCode !== 0) throw new PodctlError(`"${binary} --version" exited with status ${result.exitCode}: ${text.split('\n')[0] || 'no output'}`)
+  const first = result.stdout.match(/^(\S+) version (\S+)/m)
+  if (!first) throw new PodctlError(`"${binary} --version" printed no version: ${text.split('\n')[0] || 'no output'}`)
+  const spec = result.stdout.match(/^spec: (\S+)/m)?.[1]
+  return spec ? {name: first[1], version: first[2], spec} : {name: first[1], version: first[2]}
 }
 
 /**

@@ -96,7 +96,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   // Step 1: prerequisites, before anything is made.
   const handler = runtimeHandler || settings.defaultRuntime
   const runtimePath = await resolveRuntime(settings.runtimes, handler)
-  const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler))
+  const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler), settings.runtimes[handler]?.args)
   await store.init()
   const rootfs = await ensurePauseRootfs(store.pauseDir())
   const network = hostNetwork ? undefined : await loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir())
@@ -295,7 +295,7 @@ function attachment(record: PodRecord, netnsGone = false) {
 
 function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
   const handler = record.runtimeHandler || rt.settings.defaultRuntime
-  return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler))
+  return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
 }
 
 async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {

@@ -7,10 +7,18 @@ import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
 import {errnoOf, messageOf, usageError} from './errors.js'
+import {parseSimpleYaml} from './yaml-lite.js'
+import {didYouMean} from './suggest.js'
 
 export interface RuntimeHandler {
   /** the OCI runtime binary: an absolute path, or a name searched on PATH */
   path: string
+  /**
+   * global options given to the runtime before every command, each one
+   * element in --name=value form (e.g. --debug, --rootless=false); the ones
+   * podctl sets itself (--root, --log, ...) are refused
+   */
+  args?: string[]
 }
 
 export interface DefaultNetwork {
@@ -78,7 +86,19 @@ export const fileKeys = [
 export function resolveSettings(overrides: SettingsOverrides): Settings {
   const explicit = overrides.config !== undefined
   const configFile = overrides.config ?? defaultConfigFile
-  const file = readSettingsFile(configFile, explicit)
+  return mergeSettings(overrides, readSettingsFile(configFile, explicit), configFile)
+}
+
+/**
+ * Check the text of a config file as if it were loaded, with no flags or
+ * environment: every error names the file and the key. For `config --set`,
+ * before anything is written.
+ */
+export function checkSettingsText(text: string, configFile: string): void {
+  mergeSettings({}, parseSettingsText(text, configFile), configFile)
+}
+
+function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configFile: string): Settings {
   const d = builtinDefaults
   const timeout = overrides.timeout ?? file.timeout
   // Name where a bad value came from: the flag (or its variable), or the file's key.
@@ -92,13 +112,26 @@ export function resolveSettings(overrides: SettingsOverrides): Settings {
         ?.split(':')
         .filter(Boolean)
         .map((p) => absolute(p, source(overrides.cniBinDir, '--cni-bin-dir', 'cni-bin-dir'))) ?? d.cniBinDirs,
-    defaultRuntime: file.defaultRuntime ?? d.defaultRuntime,
+    defaultRuntime: defaultRuntimeOf(file, configFile),
     runtimes: {...d.runtimes, ...file.runtimes},
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
     configFile: file.loaded ? configFile : undefined,
   }
+}
+
+/** default-runtime must name a handler: the built-in ones or one under runtimes. */
+function defaultRuntimeOf(file: FileSettings, configFile: string): string {
+  const name = file.defaultRuntime ?? builtinDefaults.defaultRuntime
+  const handlers = Object.keys({...builtinDefaults.runtimes, ...file.runtimes})
+  if (!handlers.includes(name)) {
+    throw usageError(
+      `config file "${configFile}": default-runtime: "${name}" is not a runtime handler${didYouMean(name, handlers)}`,
+      `known handlers: ${handlers.join(', ')}; add it under "runtimes" with its path`,
+    )
+  }
+  return name
 }
 
 interface FileSettings {
@@ -123,11 +156,15 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
     if (!explicit && errnoOf(err) === 'ENOENT') return {loaded: false}
     throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
   }
+  return parseSettingsText(text, file)
+}
+
+function parseSettingsText(text: string, file: string): FileSettings {
   let doc: unknown
   try {
-    // The parser is loaded only when a config file exists.
-    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
-    doc = parseYaml(text, {uniqueKeys: true})
+    // Plain block YAML is read without loading the parser (yaml-lite.ts says why); the rest, and every error, is the parser's.
+    const simple = parseSimpleYaml(text)
+    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true})
   } catch (err) {
     throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)
   }
@@ -137,7 +174,7 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
   const at = (key: string) => `config file "${file}": ${key}`
   for (const key of Object.keys(raw)) {
     if (!(fileKeys as readonly string[]).includes(key)) {
-      throw usageError(`${at(key)}: unknown setting`, `valid settings: ${fileKeys.join(', ')}`)
+      throw usageError(`${at(key)}: unknown setting${didYouMean(key, fileKeys)}`, `valid settings: ${fileKeys.join(', ')}`)
     }
   }
   const str = (key: string): string | undefined => {
@@ -167,8 +204,18 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
   return out
 }
 
+export const runtimeHandlerKeys = ['path', 'args'] as const
+
+/**
+ * Global options podctl gives the runtime itself: its state root and error
+ * log (stopp and rmp must find the container again). Pods are placed with
+ * cgroupfs paths, so a systemd cgroup manager would misread them.
+ */
+const ownedRuntimeOptions = ['--root', '--log', '--log-format']
+const cgroupfsOnly = (arg: string) => arg === '--systemd-cgroup' || (arg.startsWith('--cgroup-manager=') && arg !== '--cgroup-manager=cgroupfs')
+
 function parseRuntimes(value: unknown, where: string): Record<string, RuntimeHandler> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a map of handler name to {path}`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a map of handler name to {path, args}`)
   const out: Record<string, RuntimeHandler> = {}
   for (const [name, v] of Object.entries(value)) {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw usageError(`${where}.${name}: not a valid handler name`)
@@ -177,18 +224,38 @@ function parseRuntimes(value: unknown, where: string): Record<string, RuntimeHan
       throw usageError(`${where}.${name}: must be a map with "path" set to the runtime binary`)
     }
     for (const key of Object.keys(v)) {
-      if (key !== 'path') throw usageError(`${where}.${name}.${key}: unknown setting`, 'valid settings: path')
+      if (!(runtimeHandlerKeys as readonly string[]).includes(key)) {
+        throw usageError(`${where}.${name}.${key}: unknown setting${didYouMean(key, runtimeHandlerKeys)}`, `valid settings: ${runtimeHandlerKeys.join(', ')}`)
+      }
     }
-    out[name] = {path}
+    const handler: RuntimeHandler = {path}
+    const args = (v as {args?: unknown}).args
+    if (args !== undefined && args !== null) handler.args = parseRuntimeArgs(args, `${where}.${name}.args`)
+    out[name] = handler
   }
   return out
+}
+
+function parseRuntimeArgs(value: unknown, where: string): string[] {
+  if (!Array.isArray(value)) throw usageError(`${where}: must be a list of options such as [--debug]`)
+  return value.map((arg, i) => {
+    if (typeof arg !== 'string' || !/^--?[A-Za-z0-9]/.test(arg)) {
+      throw usageError(`${where}[${i}]: ${JSON.stringify(arg)} is not an option`, 'give each option as one element in --name=value form')
+    }
+    const name = arg.split('=')[0]
+    if (ownedRuntimeOptions.includes(name)) throw usageError(`${where}[${i}]: podctl sets ${name} itself`, `remove it; podctl owns ${ownedRuntimeOptions.join(', ')}`)
+    if (cgroupfsOnly(arg)) throw usageError(`${where}[${i}]: ${arg}: podctl places pods with cgroupfs paths`, 'remove it')
+    return arg
+  })
 }
 
 function parseDefaultNetwork(value: unknown, where: string): Partial<DefaultNetwork> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a map with name, bridge, subnet`)
   const out: Partial<DefaultNetwork> = {}
   for (const [key, v] of Object.entries(value)) {
-    if (key !== 'name' && key !== 'bridge' && key !== 'subnet') throw usageError(`${where}.${key}: unknown setting`, 'valid settings: name, bridge, subnet')
+    if (key !== 'name' && key !== 'bridge' && key !== 'subnet') {
+      throw usageError(`${where}.${key}: unknown setting${didYouMean(key, ['name', 'bridge', 'subnet'])}`, 'valid settings: name, bridge, subnet')
+    }
     if (typeof v !== 'string' || v === '') throw usageError(`${where}.${key}: must be a non-empty string`)
     out[key] = v
   }
@@ -224,4 +291,27 @@ export function parseDuration(text: string, what: string): number {
   // Whole milliseconds, at least one: a zero timeout would abort every command at once.
   if (Math.round(ms) < 1) throw usageError(`${what}: must be greater than zero`)
   return Math.round(ms)
+}
+
+/** Milliseconds as the shortest duration parseDuration reads back: 60000 -> "1m". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}
+
+/** The effective settings in the config file's own shape and keys (for info and config --list). */
+export function effectiveConfig(s: Settings): Record<string, unknown> {
+  return {
+    root: s.root,
+    'run-root': s.runRoot,
+    'cni-conf-dir': s.cniConfDir,
+    'cni-bin-dir': s.cniBinDirs.join(':'),
+    'default-runtime': s.defaultRuntime,
+    runtimes: s.runtimes,
+    'default-network': s.defaultNetwork,
+    timeout: formatDuration(s.timeoutMs),
+    debug: s.debug,
+  }
 }
