@@ -6,9 +6,7 @@
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
-import {unixSocketPath} from '../cri/endpoint.js'
 import {errnoOf, messageOf, usageError} from './errors.js'
-import {parseSimpleYaml} from './yaml-lite.js'
 import {didYouMean} from './suggest.js'
 
 export interface RuntimeHandler {
@@ -42,8 +40,6 @@ export interface Settings {
   defaultNetwork: DefaultNetwork
   timeoutMs: number
   debug: boolean
-  /** the CRI runtime the pod verbs are clients of (unix:///path), instead of running pods in-process */
-  runtimeEndpoint?: string
   /** where the settings file was read from, if one was */
   configFile?: string
 }
@@ -71,7 +67,6 @@ export interface SettingsOverrides {
   cniBinDir?: string
   timeout?: string
   debug?: boolean
-  runtimeEndpoint?: string
 }
 
 /** Keys of the config file, kebab-case as crictl's /etc/crictl.yaml. */
@@ -85,7 +80,6 @@ export const fileKeys = [
   'default-network',
   'timeout',
   'debug',
-  'runtime-endpoint',
 ] as const
 
 export function resolveSettings(overrides: SettingsOverrides): Settings {
@@ -122,7 +116,6 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
-    runtimeEndpoint: endpoint(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
     configFile: file.loaded ? configFile : undefined,
   }
 }
@@ -151,7 +144,6 @@ interface FileSettings {
   defaultNetwork?: Partial<DefaultNetwork>
   timeout?: string | number
   debug?: boolean
-  runtimeEndpoint?: string
 }
 
 function readSettingsFile(file: string, explicit: boolean): FileSettings {
@@ -169,9 +161,9 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
 function parseSettingsText(text: string, file: string): FileSettings {
   let doc: unknown
   try {
-    // Plain block YAML is read without loading the parser (yaml-lite.ts says why); the rest, and every error, is the parser's.
-    const simple = parseSimpleYaml(text)
-    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true})
+    // The parser is loaded only when a config file exists.
+    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+    doc = parseYaml(text, {uniqueKeys: true})
   } catch (err) {
     throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)
   }
@@ -197,7 +189,6 @@ function parseSettingsText(text: string, file: string): FileSettings {
     cniConfDir: str('cni-conf-dir'),
     cniBinDir: str('cni-bin-dir'),
     defaultRuntime: str('default-runtime'),
-    runtimeEndpoint: str('runtime-endpoint'),
   }
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
@@ -274,13 +265,6 @@ function parseDefaultNetwork(value: unknown, where: string): Partial<DefaultNetw
     throw usageError(`${where}.subnet: "${out.subnet}" is not a CIDR such as 10.85.0.0/16`)
   }
   return out
-}
-
-/** A unix:// endpoint (or a bare absolute socket path, as crictl takes), checked; unset or empty is in-process. */
-function endpoint(value: string | undefined, what: string): string | undefined {
-  if (!value) return undefined
-  unixSocketPath(value, what)
-  return value
 }
 
 function absolute(path: string, what: string): string {
