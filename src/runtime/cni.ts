@@ -74,21 +74,26 @@ export function defaultConflist(net: DefaultNetwork, ipamDataDir: string): Netwo
  * built-in default, written into the conf dir for the user to see and edit.
  */
 export async function loadNetwork(confDir: string, net: DefaultNetwork, ipamDataDir: string): Promise<LoadedNetwork> {
+  const found = await firstConflist(confDir)
+  if (found) return {...found, created: false}
+  const conflist = defaultConflist(net, ipamDataDir)
+  const file = join(confDir, defaultConflistFile(net))
+  await mkdir(confDir, {recursive: true, mode: 0o755})
+  await writeFileAtomic(file, JSON.stringify(conflist, null, 2) + '\n', 0o644)
+  return {conflist, file, created: true}
+}
+
+/** The first configuration in the conf dir, parsed; undefined when there is none. */
+export async function firstConflist(confDir: string): Promise<{conflist: NetworkConfigList; file: string} | undefined> {
   let names: string[] = []
   try {
     names = (await readdir(confDir)).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot read CNI config dir "${confDir}": ${messageOf(err)}`)
   }
-  if (names.length > 0) {
-    const file = join(confDir, names[0])
-    return {conflist: parseConflist(await readFile(file, 'utf8'), file), file, created: false}
-  }
-  const conflist = defaultConflist(net, ipamDataDir)
-  const file = join(confDir, defaultConflistFile(net))
-  await mkdir(confDir, {recursive: true, mode: 0o755})
-  await writeFileAtomic(file, JSON.stringify(conflist, null, 2) + '\n', 0o644)
-  return {conflist, file, created: true}
+  if (names.length === 0) return undefined
+  const file = join(confDir, names[0])
+  return {conflist: parseConflist(await readFile(file, 'utf8'), file), file}
 }
 
 /** The conflist named `name` in the conf dir, if there is one. */
@@ -133,12 +138,19 @@ export function parseConflist(text: string, file: string): NetworkConfigList {
   return list as NetworkConfigList
 }
 
-/** Find every plugin binary up front: a missing one is a clear prerequisite error. */
+/** The plugin types a list runs: each plugin's, and the IPAM plugins they delegate to. */
+export function pluginTypes(conflist: NetworkConfigList): string[] {
+  const types = conflist.plugins.flatMap((p) => {
+    const ipam = (p.ipam as {type?: unknown} | undefined)?.type
+    return typeof ipam === 'string' && /^[A-Za-z0-9_.-]+$/.test(ipam) ? [p.type as string, ipam] : [p.type as string]
+  })
+  return [...new Set(types)]
+}
+
+/** Find every plugin binary up front, IPAM plugins too: a missing one is a clear prerequisite error. */
 export async function resolvePlugins(conflist: NetworkConfigList, binDirs: string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>()
-  for (const plugin of conflist.plugins) {
-    const type = plugin.type as string
-    if (found.has(type)) continue
+  for (const type of pluginTypes(conflist)) {
     const path = await findPlugin(type, binDirs)
     if (!path) {
       throw prerequisiteError(
@@ -162,6 +174,30 @@ async function findPlugin(type: string, binDirs: string[]): Promise<string | und
     }
   }
   return undefined
+}
+
+export interface PluginVersion {
+  /** the release, from the plugin's own banner ("CNI bridge plugin v1.4.0"); "unknown" when it does not say */
+  version: string
+  /** the CNI spec versions it speaks (CNI_COMMAND=VERSION) */
+  cniVersions: string[]
+}
+
+/** A plugin's release and spec versions; runs it twice, with no command and with VERSION. */
+export async function pluginVersion(ctx: OpContext, path: string): Promise<PluginVersion> {
+  const [banner, spec] = await Promise.all([
+    // With CNI_COMMAND unset, plugins built on CNI's skel print their "about" banner.
+    run(ctx, path, [], {env: {CNI_COMMAND: ''}}),
+    run(ctx, path, [], {env: {CNI_COMMAND: 'VERSION'}, input: JSON.stringify({cniVersion: '1.0.0'})}),
+  ])
+  const release = banner.stdout.split('\n')[0].match(/ plugin (?:version )?(\S+)$/)?.[1]
+  let cniVersions: string[] = []
+  try {
+    cniVersions = (JSON.parse(spec.stdout) as {supportedVersions?: string[]}).supportedVersions ?? []
+  } catch {
+    // not a CNI plugin's answer: no spec versions to report
+  }
+  return {version: release ?? 'unknown', cniVersions}
 }
 
 type CniCommand = 'ADD' | 'DEL' | 'CHECK'

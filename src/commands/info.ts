@@ -1,0 +1,47 @@
+import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {outputFlag} from '../flags/output.js'
+import {toJson, toYamlText} from '../render/format.js'
+import {ExitCode, PodctlError} from '../runtime/errors.js'
+import {nodeInfo} from '../runtime/info.js'
+import {effectiveConfig} from '../runtime/settings.js'
+import {Store} from '../runtime/store.js'
+
+export default class Info extends BaseCommand<typeof Info> {
+  static override summary = 'Display whether this node can run pods, and the effective configuration'
+  static override description = `The first command to run on a broken node. Prints, as crictl info does, {"status": {"conditions": [...]}} with the CRI conditions RuntimeReady and NetworkReady, each with a status, a CamelCase reason when not ready and a message saying what was found or what is wrong; then "config" (the effective settings in the config file's keys, flags and environment applied), and what was checked: "runtime", "network", "pause" and "cgroup".
+
+RuntimeReady: the default runtime handler's binary is found and "<runtime> --version" works (reasons OCIRuntimeNotFound, OCIRuntimeNotWorking); the pause rootfs is built, or a static catatonit to build it from is installed (PauseRootfsNotReady); cgroups are mounted (CgroupsNotMounted). The cgroup version (1, also on hybrid hosts, or 2) and driver (always cgroupfs) are reported.
+
+NetworkReady: the network pods would join, the first file in the CNI conf dir or, when there is none, podctl's built-in network, is a valid CNI config (CNIConfigInvalid), and every plugin it runs, IPAM plugins included, is in the CNI bin dirs (CNIPluginNotFound).
+
+info only looks: it creates no directory, writes no default network and builds no pause rootfs (runp does those on first use). It does not need root.
+
+EXIT STATUS
+${exitStatusHelp}
+When a condition is false, the report is still printed on stdout, one line on stderr names the reasons, and the exit status is ${ExitCode.prerequisite}.`
+
+  static override examples = [
+    {description: 'Check the node', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Only the conditions that are not met', command: `<%= config.bin %> <%= command.id %> | jq '.status.conditions[] | select(.status == false)'`},
+    {description: 'Check another set of CNI plugins, as YAML', command: '<%= config.bin %> <%= command.id %> --cni-bin-dir /opt/cni/bin -o yaml'},
+    {description: 'Fail a script early when the node is not ready', command: '<%= config.bin %> <%= command.id %> >/dev/null || exit 1'},
+  ]
+
+  static override flags = {
+    output: outputFlag({formats: ['json', 'yaml'], default: 'json'}),
+  }
+
+  async run(): Promise<void> {
+    const ctx = {signal: AbortSignal.timeout(this.settings.timeoutMs), log: () => undefined}
+    const {status, ...checked} = await nodeInfo(this.settings, new Store(this.settings.root, this.settings.runRoot), ctx)
+    const report = {status, config: {...effectiveConfig(this.settings), 'config-file': this.settings.configFile ?? null}, ...checked}
+    this.out(this.flags.output === 'yaml' ? toYamlText(report) : toJson(report))
+    const failed = status.conditions.filter((c) => !c.status)
+    if (failed.length > 0) {
+      throw new PodctlError(`node not ready: ${failed.map((c) => `${c.type} is false (${c.reason})`).join(', ')}`, {
+        exitCode: ExitCode.prerequisite,
+        hint: 'the message of each condition says what is missing',
+      })
+    }
+  }
+}
