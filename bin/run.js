@@ -24,7 +24,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const id = lean?.leanInvocation(argv, manifest)
   if (id) {
     globalThis.__podctlLean = true
-    await lean.runLean(id, argv.slice(1), manifest, root)
+    // A subcommand's ID (runp:jsonschema) stands for two words of the command line.
+    await lean.runLean(id, argv.slice(id.split(':').length), manifest, root)
   } else {
     const {execute} = await import('@oclif/core/execute')
     await execute({dir: import.meta.url})

@@ -135,7 +135,7 @@ interface ManifestFlag {
 
 interface Manifest {
   version: string
-  commands: Record<string, {flags: Record<string, ManifestFlag>; isESM?: boolean; relativePath?: string[]}>
+  commands: Record<string, {flags: Record<string, ManifestFlag>; aliases?: string[]; isESM?: boolean; relativePath?: string[]}>
 }
 
 /**
@@ -144,11 +144,15 @@ interface Manifest {
  * manifest it is given.
  */
 export function leanInvocation(argv: string[], manifest: Manifest): string | undefined {
-  const [id, ...rest] = argv
+  const [first, second] = argv
+  // `runp jsonschema` (alias `runp js`) is a command of its own when the word
+  // directly follows its parent, as oclif resolves it; the caller drops as
+  // many words as the ID has.
+  const sub = second === undefined ? undefined : commandId(`${first}:${second}`, manifest)
+  const id = sub ?? (first !== undefined && manifest.commands[first] ? first : undefined)
   const cmd = id === undefined ? undefined : manifest.commands[id]
-  if (!cmd || !cmd.relativePath) return undefined
-  // `runp jsonschema` and the like are commands of their own: oclif resolves those.
-  if (rest[0] !== undefined && manifest.commands[`${id}:${rest[0]}`]) return undefined
+  if (id === undefined || !cmd || !cmd.relativePath) return undefined
+  const rest = argv.slice(sub ? 2 : 1)
   const flags = Object.values(cmd.flags)
   const byChar = new Map(flags.filter((f) => f.char).map((f) => [f.char as string, f]))
   for (let i = 0; i < rest.length; i++) {
@@ -176,6 +180,12 @@ export function leanInvocation(argv: string[], manifest: Manifest): string | und
     }
   }
   return id
+}
+
+/** A command's ID from its ID or one of its aliases. */
+function commandId(name: string, manifest: Manifest): string | undefined {
+  if (manifest.commands[name]) return name
+  return Object.entries(manifest.commands).find(([, c]) => c.aliases?.includes(name))?.[0]
 }
 
 /** Run one command on the lean path, as oclif's Command._run does: init, run, catch. */

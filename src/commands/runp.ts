@@ -10,6 +10,8 @@ export default class Runp extends BaseCommand<typeof Runp> {
 
 Unknown keys are reported on stderr with a did-you-mean (crictl ignores them silently). A missing metadata.uid gets a random UUID. If any step fails, everything made so far is undone; if the undo fails too, the pod is kept as NotReady so that rmp can finish.
 
+"runp jsonschema" prints the JSON Schema of the config instead (see podctl runp jsonschema --help); a config file named jsonschema is run as ./jsonschema.
+
 EXIT STATUS
 ${exitStatusHelp}`
 
