@@ -9,7 +9,9 @@ import type {PodSandboxState} from '../cri/types.js'
 export const podFilterFlags = {
   id: Flags.string({description: 'filter by pod ID (a unique prefix is enough)'}),
   name: Flags.string({description: 'filter by pod name regular expression (unanchored, as crictl)'}),
+  'name-exact': Flags.string({description: 'filter by pod name, matched exactly (not a regular expression)'}),
   namespace: Flags.string({description: 'filter by pod namespace regular expression (unanchored)'}),
+  'namespace-exact': Flags.string({description: 'filter by pod namespace, matched exactly (not a regular expression)'}),
   state: Flags.string({char: 's', description: 'filter by pod state: ready or notready (case-insensitive)'}),
   label: Flags.string({description: 'filter by key=value label; repeat to AND several', multiple: true}),
   latest: Flags.boolean({char: 'l', description: 'show only the most recently created pod'}),
@@ -19,7 +21,9 @@ export const podFilterFlags = {
 export interface PodFilterFlagValues {
   id?: string
   name?: string
+  'name-exact'?: string
   namespace?: string
+  'namespace-exact'?: string
   state?: string
   label?: string[]
   latest?: boolean
@@ -30,13 +34,19 @@ export interface PodFilterFlagValues {
 export function podFilter(flags: PodFilterFlagValues): PodFilter {
   return {
     id: flags.id,
-    name: regex(flags.name, '--name'),
-    namespace: regex(flags.namespace, '--namespace'),
+    name: exactOrRegex(flags['name-exact'], flags.name, 'name'),
+    namespace: exactOrRegex(flags['namespace-exact'], flags.namespace, 'namespace'),
     state: podState(flags.state),
     labelSelector: labels(flags.label),
     // crictl: -n overrides -l.
     last: flags.last ? flags.last : flags.latest ? 1 : 0,
   }
+}
+
+/** crictl's --name is an unanchored regex (cri-tools#1810): --name-exact is the plain string. */
+function exactOrRegex(exact: string | undefined, pattern: string | undefined, what: string): RegExp | string | undefined {
+  if (exact !== undefined && pattern !== undefined) throw usageError(`--${what} and --${what}-exact cannot be used together`)
+  return exact ?? regex(pattern, `--${what}`)
 }
 
 function regex(value: string | undefined, flag: string): RegExp | undefined {

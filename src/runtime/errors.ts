@@ -16,6 +16,8 @@ export const ExitCode = {
   prerequisite: 4,
   /** --timeout elapsed; the operation was rolled back */
   timeout: 5,
+  /** `pods --exit-code`: the filters matched no pod (grep's "no match", with a code of its own) */
+  noMatch: 6,
   /** interrupted by SIGINT/SIGTERM; the operation was rolled back */
   interrupted: 130,
 } as const
@@ -30,6 +32,7 @@ export const exitCodeHelp: Record<number, string> = {
   [ExitCode.notFound]: 'a pod ID or name given on the command line matches no pod',
   [ExitCode.prerequisite]: 'a prerequisite is missing (not root, no runc, catatonit or CNI plugins)',
   [ExitCode.timeout]: '--timeout elapsed; the operation was rolled back',
+  [ExitCode.noMatch]: 'pods --exit-code: no pod matched the filters',
   [ExitCode.interrupted]: 'interrupted by a signal; the operation was rolled back',
 }
 

@@ -44,7 +44,15 @@ describe('podFilter', () => {
     assert.equal(f.id, '3f2a')
   })
 
+  test('--name-exact and --namespace-exact are plain strings, matched whole by the runtime', () => {
+    const f = podFilter({'name-exact': 'web.1', 'namespace-exact': 'default'})
+    assert.equal(f.name, 'web.1')
+    assert.equal(f.namespace, 'default')
+  })
+
   const bad: [string, PodFilterFlagValues, string][] = [
+    ['--name with --name-exact', {name: 'a', 'name-exact': 'a'}, '--name and --name-exact cannot be used together'],
+    ['--namespace with --namespace-exact', {namespace: 'a', 'namespace-exact': 'a'}, '--namespace and --namespace-exact cannot be used together'],
     ['an unknown state', {state: 'running'}, '--state should be ready or notready'],
     ['an empty state', {state: ''}, '--state should be ready or notready'],
     ['a label without =', {label: ['x']}, 'incorrectly specified label: x'],
