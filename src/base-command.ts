@@ -120,7 +120,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const [first, ...more] = err.message.replace(/^Error: /, '').split('\n')
       const next = more.map((l) => l.trim()).find(Boolean)
       const text = /[:\s]$/.test(first) && next ? `${first.trim().replace(/:$/, '')}: ${next}` : first
-      process.stderr.write(`${paint.error('error:')} ${text}\n${paint.dim(`hint: see: ${this.config.bin} ${this.id} --help`)}\n`)
+      process.stderr.write(`${paint.error('error:')} ${text}\n${paint.dim(`hint: see: ${this.config.bin} ${this.id?.replaceAll(':', ' ')} --help`)}\n`)
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = ExitCode.usage
       return
