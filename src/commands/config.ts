@@ -51,7 +51,7 @@ ${exitStatusHelp}`
     const given = [get !== undefined, set !== undefined, list === true].filter(Boolean).length
     if (given !== 1) throw usageError(given === 0 ? 'one of --get, --set or --list is required' : '--get, --set and --list cannot be combined', `see: ${this.config.bin} config --help`)
     const file = this.flags.config ?? defaultConfigFile
-    if (set) return setSettings(file, set.flatMap(splitAssignments))
+    if (set) return setSettings(file, set)
     const fileDoc = await readConfigDocument(file)
     if (get !== undefined) return this.out(show(getSetting(this.settings, fileDoc, get)))
     const entries = listSettings(this.settings, fileDoc, (key) => this.overriddenBy(key))
@@ -70,27 +70,9 @@ ${exitStatusHelp}`
   }
 }
 
-/** A value as one line: scalars as they are, lists and maps in YAML flow form. */
+/** A value as one line: scalars as they are, lists and maps as JSON (which YAML reads too). */
 function show(value: unknown): string {
   if (value === undefined || value === null) return ''
-  if (typeof value !== 'object') return String(value)
-  return JSON.stringify(value).replace(/"([A-Za-z0-9_-]+)":/g, '$1: ').replace(/,/g, ', ')
+  return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
-/** crictl's --set a=1,b=2: commas separate assignments, except inside [] and {}. */
-function splitAssignments(text: string): string[] {
-  const out: string[] = []
-  let depth = 0
-  let start = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (c === '[' || c === '{') depth++
-    else if ((c === ']' || c === '}') && depth > 0) depth--
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, i))
-      start = i + 1
-    }
-  }
-  out.push(text.slice(start))
-  return out
-}

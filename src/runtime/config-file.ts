@@ -114,8 +114,27 @@ function fileValue(path: string[], text: string, key: string): unknown {
   }
 }
 
+/** crictl's --set a=1,b=2: commas separate assignments, except inside [] and {}. */
+export function splitAssignments(text: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '[' || c === '{') depth++
+    else if ((c === ']' || c === '}') && depth > 0) depth--
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(start, i))
+      start = i + 1
+    }
+  }
+  out.push(text.slice(start))
+  return out
+}
+
 /**
- * Apply KEY=VALUE assignments to the config file: each checked, the result
+ * Apply KEY=VALUE assignments to the config file (each --set value may hold
+ * several, comma-separated): each checked, the result
  * checked as a whole as a load would, then written atomically. An empty
  * VALUE removes the key (back to its default). A file that does not exist
  * is created, with its directory.
@@ -129,7 +148,7 @@ export async function setSettings(file: string, assignments: string[]): Promise<
   const doc = parseDocument(existing ?? '', {uniqueKeys: true})
   if (doc.errors.length > 0) throw usageError(`config file "${file}" is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`)
   if (doc.contents !== null && !isMap(doc.toJS())) throw usageError(`config file "${file}": must be a map of settings`)
-  for (const assignment of assignments) {
+  for (const assignment of assignments.flatMap(splitAssignments)) {
     const eq = assignment.indexOf('=')
     if (eq <= 0) throw usageError(`--set "${assignment}": expected KEY=VALUE`, 'e.g. --set timeout=2m, or KEY= to remove a key')
     const key = assignment.slice(0, eq)
@@ -146,7 +165,10 @@ export async function setSettings(file: string, assignments: string[]): Promise<
       doc.setIn(path, doc.createNode(value, {flow: Array.isArray(value)}))
     }
   }
-  const text = doc.contents === null ? '' : doc.toString()
+  // An empty map is an empty file (keeping a leading comment), not "{}".
+  const empty = doc.contents === null || (doc.contents as {items?: unknown[]}).items?.length === 0
+  const comment = doc.commentBefore ? `${doc.commentBefore.replace(/^/gm, '#')}\n` : ''
+  const text = empty ? comment : doc.toString()
   checkSettingsText(text, file)
   const mode = await stat(target).then((st) => st.mode & 0o777, () => 0o644)
   await mkdir(dirname(target), {recursive: true, mode: 0o755})

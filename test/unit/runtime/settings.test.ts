@@ -3,7 +3,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
-import {builtinDefaults, parseDuration, resolveSettings, type SettingsOverrides} from '../../../src/runtime/settings.js'
+import {builtinDefaults, checkSettingsText, effectiveConfig, formatDuration, parseDuration, resolveSettings, type SettingsOverrides} from '../../../src/runtime/settings.js'
 import {podctlError, tempDir} from '../helpers.js'
 
 const dir = tempDir()
@@ -68,6 +68,18 @@ debug: true
     assert.deepEqual(s.defaultNetwork, {name: 'podctl', bridge: 'podctl0', subnet: '10.99.0.0/16'})
   })
 
+  test('a handler maps to a binary and its global options; a built-in one keeps its path', () => {
+    const s = resolveSettings({config: configFile('default-runtime: dbg\nruntimes:\n  dbg: {path: /usr/sbin/runc, args: [--debug, --log-level=debug]}\n  crun: {args: [--cgroup-manager=cgroupfs]}\n')})
+    assert.equal(s.defaultRuntime, 'dbg')
+    assert.deepEqual(s.runtimes.dbg, {path: '/usr/sbin/runc', args: ['--debug', '--log-level=debug']})
+    assert.deepEqual(s.runtimes.crun, {path: 'crun', args: ['--cgroup-manager=cgroupfs']})
+  })
+
+  test('checkSettingsText checks text as a load would, naming the file', () => {
+    checkSettingsText('root: /x\n', '/etc/podctl/podctl.yaml')
+    assert.throws(() => checkSettingsText('root: x\n', '/etc/podctl/podctl.yaml'), podctlError(2, 'config file "/etc/podctl/podctl.yaml": root: "x" must be an absolute path'))
+  })
+
   test('a bare number of seconds in the file', () => {
     assert.equal(resolveSettings({config: configFile('timeout: 15\n')}).timeoutMs, 15_000)
   })
@@ -82,7 +94,16 @@ debug: true
     ['a string debug', 'debug: "yes"\n', {}, 'debug: must be true or false'],
     ['a list timeout', 'timeout: [1]\n', {}, 'timeout: must be a duration'],
     ['a bad timeout in the file', 'timeout: soon\n', {}, '"soon" is not a duration'],
-    ['a runtime without path', 'runtimes: {runc: {}}\n', {}, 'runtimes.runc: must be a map with "path"'],
+    ['a new runtime without path', 'runtimes: {kata: {args: [--debug]}}\n', {}, 'runtimes.kata: must be a map with "path"'],
+    ['a misspelt top-level key', 'defualt-runtime: crun\n', {}, 'defualt-runtime: unknown setting (did you mean "default-runtime"?)'],
+    ['a misspelt handler key', 'runtimes: {runc: {pth: /x}}\n', {}, 'runtimes.runc.pth: unknown setting (did you mean "path"?)'],
+    ['a misspelt network key', 'default-network: {subnett: 10.1.0.0/16}\n', {}, 'default-network.subnett: unknown setting (did you mean "subnet"?)'],
+    ['a default runtime with no handler', 'default-runtime: kata\n', {}, 'default-runtime: "kata" is not a runtime handler'],
+    ['a misspelt default runtime', 'default-runtime: rnuc\n', {}, '"rnuc" is not a runtime handler (did you mean "runc"?)'],
+    ['args as a string', 'runtimes: {runc: {args: --debug}}\n', {}, 'runtimes.runc.args: must be a list'],
+    ['an arg that is not an option', 'runtimes: {runc: {args: [debug]}}\n', {}, 'runtimes.runc.args[0]: "debug" is not an option'],
+    ['an arg podctl sets', 'runtimes: {runc: {args: ["--log=/tmp/x"]}}\n', {}, 'runtimes.runc.args[0]: podctl sets --log itself'],
+    ['systemd cgroups', 'runtimes: {runc: {args: [--systemd-cgroup]}}\n', {}, 'runtimes.runc.args[0]: --systemd-cgroup: podctl places pods with cgroupfs paths'],
     ['a runtime as a string', 'runtimes: {runc: /bin/runc}\n', {}, 'runtimes.runc: must be a map with "path"'],
     ['a bad handler name', 'runtimes: {"Bad Name": {path: /x}}\n', {}, 'runtimes.Bad Name: not a valid handler name'],
     ['an unknown runtime key', 'runtimes: {runc: {path: /x, root: /y}}\n', {}, 'runtimes.runc.root: unknown setting'],
@@ -151,4 +172,36 @@ describe('parseDuration', () => {
   for (const {text, needle, todo} of bad) {
     test(`refuses ${JSON.stringify(text)}`, {todo}, () => assert.throws(() => parseDuration(text, '--timeout'), podctlError(2, '--timeout: ', needle)))
   }
+})
+
+describe('formatDuration', () => {
+  const cases: [number, string][] = [
+    [60_000, '1m'],
+    [90_000, '90s'],
+    [3_600_000, '1h'],
+    [1500, '1500ms'],
+    [1, '1ms'],
+  ]
+  for (const [ms, text] of cases) {
+    test(`${ms} ms -> ${text}, read back the same`, () => {
+      assert.equal(formatDuration(ms), text)
+      assert.equal(parseDuration(text, 'timeout'), ms)
+    })
+  }
+})
+
+describe('effectiveConfig', () => {
+  test("the settings in the file's keys and forms", () => {
+    assert.deepEqual(effectiveConfig({...builtinDefaults, timeoutMs: 30_000}), {
+      root: '/var/lib/podctl',
+      'run-root': '/run/podctl',
+      'cni-conf-dir': '/etc/cni/net.d',
+      'cni-bin-dir': '/opt/cni/bin:/usr/lib/cni:/usr/libexec/cni',
+      'default-runtime': 'runc',
+      runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
+      'default-network': {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
+      timeout: '30s',
+      debug: false,
+    })
+  })
 })
