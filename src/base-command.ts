@@ -6,6 +6,7 @@ import type {Interfaces} from '@oclif/core'
 import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
+import {localBackend, type PodBackend} from './runtime/backend.js'
 import type {Runtime} from './runtime/sandbox.js'
 import {resolveSettings, type Settings} from './runtime/settings.js'
 import {Store} from './runtime/store.js'
@@ -29,6 +30,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     'cni-conf-dir': Flags.string({env: 'PODCTL_CNI_CONF_DIR', helpGroup: 'GLOBAL', description: 'CNI network configuration directory [default: /etc/cni/net.d]'}),
     'cni-bin-dir': Flags.string({env: 'PODCTL_CNI_BIN_DIR', helpGroup: 'GLOBAL', description: 'CNI plugin directories, colon-separated [default: /opt/cni/bin:/usr/lib/cni:/usr/libexec/cni]'}),
     timeout: Flags.string({char: 't', env: 'PODCTL_TIMEOUT', helpGroup: 'GLOBAL', description: 'give up (and roll back) after this long, e.g. 30s, 2m [default: 60s]'}),
+    'runtime-endpoint': Flags.string({
+      env: 'CONTAINER_RUNTIME_ENDPOINT',
+      helpGroup: 'GLOBAL',
+      description: 'be a client of this CRI runtime (unix:///path: podctl serve, containerd, CRI-O) instead of running pods in-process; --timeout is then the connect and per-call timeout, doubled for runp, as crictl',
+    }),
     debug: Flags.boolean({char: 'D', env: 'PODCTL_DEBUG', helpGroup: 'GLOBAL', description: 'print per-step timings, runtime and plugin calls, and stack traces to stderr', allowNo: false}),
   }
 
@@ -58,6 +64,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       cniBinDir: this.flags['cni-bin-dir'],
       timeout: this.flags.timeout,
       debug: this.flags.debug ? true : undefined,
+      runtimeEndpoint: this.flags['runtime-endpoint'],
     })
   }
 
@@ -72,6 +79,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       timeoutMs,
     )
     timer.unref()
+    return {settings: this.settings, store: new Store(this.settings.root, this.settings.runRoot), ctx: this.armed(), warn: (m) => this.warning(m)}
+  }
+
+  /**
+   * What the pod verbs act through: the runtime in this process, or with
+   * --runtime-endpoint a CRI client (loaded only then: grpc is not cheap).
+   * A client needs no root, and its calls carry their own deadlines.
+   */
+  protected async backend(): Promise<PodBackend> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) return localBackend(this.runtime())
+    const {criBackend} = await import('./cri/client.js')
+    return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /** Signals armed (the first cancels, the second exits), the debug log, and the start-up time with --debug. */
+  private armed(): Runtime['ctx'] {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) process.exit(ExitCode.interrupted)
       this.abort.abort(new PodctlError(`interrupted by ${signal}`, {exitCode: ExitCode.interrupted}))
@@ -81,12 +105,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const debug = this.settings.debug
     // performance.now() counts from process start: node's boot plus every import so far.
     if (debug) process.stderr.write(`${paint.dim(`debug: start-up: ${performance.now().toFixed(1)} ms (${leanMode ? 'lean path' : 'oclif'})`)}\n`)
-    return {
-      settings: this.settings,
-      store: new Store(this.settings.root, this.settings.runRoot),
-      ctx: {signal: this.abort.signal, log: debug ? (m) => process.stderr.write(`${paint.dim(`debug: ${m}`)}\n`) : () => undefined},
-      warn: (m) => this.warning(m),
-    }
+    return {signal: this.abort.signal, log: debug ? (m) => process.stderr.write(`${paint.dim(`debug: ${m}`)}\n`) : () => undefined}
   }
 
   /** A warning to stderr; never mixed into data on stdout. */

@@ -2,7 +2,6 @@ import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {readPodSandboxConfig} from '../runtime/podconfig.js'
-import {runPod} from '../runtime/sandbox.js'
 
 export default class Runp extends BaseCommand<typeof Runp> {
   static override summary = 'Run a new pod'
@@ -34,10 +33,10 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const rt = this.runtime()
+    const backend = await this.backend()
     const {config, warnings} = await readPodSandboxConfig(this.args.config)
     for (const w of warnings) this.warning(w)
-    const id = await runPod(rt, config, this.flags.runtime)
+    const id = await backend.runPod(config, this.flags.runtime)
     this.out(id)
   }
 }

@@ -6,7 +6,6 @@ import {outputFlag} from '../flags/output.js'
 import {toJson, toYamlText} from '../render/format.js'
 import {statsDocument, statsTable} from '../render/stats.js'
 import {ExitCode, notFoundError, PodctlError, usageError} from '../runtime/errors.js'
-import {samplePodSandboxStats} from '../runtime/stats.js'
 
 /** The longest delay a Node timer takes: --watch runs until interrupted. */
 const untilInterrupted = 2 ** 31 - 1
@@ -53,9 +52,9 @@ ${exitStatusHelp}`
     }
     // --timeout bounds the reading, not the sampling the user asked for.
     this.settings = {...this.settings, timeoutMs: watch ? untilInterrupted : Math.min(this.settings.timeoutMs + seconds * 1000, untilInterrupted)}
-    const rt = this.runtime()
+    const backend = await this.backend()
     const ref = this.flags.id ?? this.args.pod
-    const id = ref === undefined ? undefined : await rt.store.resolve(ref)
+    const id = ref === undefined ? undefined : await backend.resolve(ref)
     if (id === null) throw notFoundError(`pod "${ref}" not found`, 'list pods with: podctl pods')
     const filter = {...podFilter({label: this.flags.label}), id}
     const rateFirst = output === 'table' || this.flags.seconds !== undefined
@@ -65,7 +64,7 @@ ${exitStatusHelp}`
     let stdoutGone = false
     process.stdout.on('error', () => (stdoutGone = true))
     try {
-      for await (const entries of samplePodSandboxStats(rt, filter, {seconds, rateFirst})) {
+      for await (const entries of backend.samplePodSandboxStats(filter, {seconds, rateFirst})) {
         if (output === 'json') this.out(toJson(statsDocument(entries)))
         else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText(statsDocument(entries))}`)
         else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${statsTable(entries)}`)

@@ -1,7 +1,6 @@
 import {Args} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
-import {stopPod} from '../runtime/sandbox.js'
 
 export default class Stopp extends BaseCommand<typeof Stopp> {
   static override summary = 'Stop one or more running pods'
@@ -23,9 +22,9 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const rt = this.runtime()
+    const backend = await this.backend()
     for (const ref of this.positionals) {
-      await stopPod(rt, ref)
+      await backend.stopPod(ref)
       // crictl echoes the ID as typed.
       this.out(`Stopped sandbox ${ref}`)
     }

@@ -8,7 +8,8 @@ const load = createRequire(import.meta.url)
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 
-export const toYamlText = (value: unknown): string => (load('yaml') as typeof import('yaml')).stringify(value, {lineWidth: 0})
+// Never anchors and aliases (&a1 / *a1) where one object appears twice, as the labels in inspectp's status and info.config do.
+export const toYamlText = (value: unknown): string => (load('yaml') as typeof import('yaml')).stringify(value, {lineWidth: 0, aliasDuplicateObjects: false})
 
 /** Nanoseconds since the epoch (decimal string) as Go's RFC3339Nano: trailing zeros trimmed. */
 export function rfc3339Nano(nanos: string): string {

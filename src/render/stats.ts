@@ -51,8 +51,8 @@ export const statsColumns = ['POD', 'POD ID', 'CPU %', 'MEM', 'NET RX/TX', 'PIDS
 
 /** One row per pod; a pod without figures (NotReady) shows "-" in each. */
 export function statsTable(entries: PodStatsEntry[]): string {
-  const rows = entries.map(({view, stats}) => {
-    const pod = [view.record.config.metadata.name, view.record.id.slice(0, truncatedIdLength)]
+  const rows = entries.map(({pod: p, stats}) => {
+    const pod = [p.metadata.name, p.id.slice(0, truncatedIdLength)]
     if (!stats) return [...pod, none, none, none, none]
     const memory = stats.linux.memory
     const processes = stats.linux.process

@@ -385,6 +385,10 @@ export interface RemoveOptions {
   force: boolean
 }
 
+/** rmp without -f of a READY pod, in-process or over CRI. */
+export const podRunningError = (id: string): PodctlError =>
+  new PodctlError(`pod sandbox "${id}" is running, please stop it first`, {hint: 'stop it with podctl stopp, or use rmp -f'})
+
 /**
  * Remove a pod: always the stop path first (a NotReady pod may still hold a
  * netns and an IP), then the runtime container, the name, the files.
@@ -406,9 +410,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
     // CRI: RemovePodSandbox is idempotent: a pod removed meanwhile is fine.
     if (!record) return
     const state = criState(record.phase, {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)})
-    if (state === 'SANDBOX_READY' && !options.force) {
-      throw new PodctlError(`pod sandbox "${id}" is running, please stop it first`, {hint: 'stop it with podctl stopp, or use rmp -f'})
-    }
+    if (state === 'SANDBOX_READY' && !options.force) throw podRunningError(id)
     if (record.phase !== 'stopped' || state === 'SANDBOX_READY' || record.network?.added) {
       await stopRecord(rt, record)
       stopped = state === 'SANDBOX_READY'

@@ -218,8 +218,9 @@ function parseRuntimes(value: unknown, where: string): Record<string, RuntimeHan
   const out: Record<string, RuntimeHandler> = {}
   for (const [name, v] of Object.entries(value)) {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw usageError(`${where}.${name}: not a valid handler name`)
-    const path = (v as {path?: unknown} | null)?.path
-    if (typeof v !== 'object' || v === null || typeof path !== 'string' || path === '') {
+    // The built-in handlers keep their path when the file only gives them args.
+    const path = typeof v === 'object' && v !== null ? ((v as {path?: unknown}).path ?? builtinDefaults.runtimes[name]?.path) : undefined
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof path !== 'string' || path === '') {
       throw usageError(`${where}.${name}: must be a map with "path" set to the runtime binary`)
     }
     for (const key of Object.keys(v)) {

@@ -10,7 +10,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {PodSandboxMetadata} from '../cri/types.js'
+import type {PodSandbox, PodSandboxMetadata} from '../cri/types.js'
 import {type CgroupMode, detectCgroupMode, podCgroupsPath} from './cgroups.js'
 import {errnoOf, PodctlError, wrap} from './errors.js'
 import {parseProcStat} from './proc.js'
@@ -401,7 +401,8 @@ async function readReadyPod(view: PodView, source: StatsSource): Promise<PodSand
 // ---------------------------------------------------------------------------
 
 export interface PodStatsEntry {
-  view: PodView
+  /** the pod as ListPodSandbox gives it: in-process, or from a CRI runtime */
+  pod: PodSandbox
   /** null when the pod is NotReady, or stopped while it was read */
   stats: PodSandboxStats | null
 }
@@ -409,16 +410,16 @@ export interface PodStatsEntry {
 /** Every pod the filter selects, sorted by ID as crictl sorts them, with its stats. */
 export async function listPodSandboxStats(rt: Runtime, filter: PodFilter, source: StatsSource): Promise<PodStatsEntry[]> {
   const views = (await listPods(rt, filter)).sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
-  return Promise.all(views.map(async (view) => ({view, stats: await readPodSandboxStats(view, source)})))
+  return Promise.all(views.map(async (view) => ({pod: toPodSandbox(view), stats: await readPodSandboxStats(view, source)})))
 }
 
 /** The current sample with usage_nano_cores from the previous one, pod by pod. */
 export function withCpuRates(previous: PodStatsEntry[], current: PodStatsEntry[]): PodStatsEntry[] {
-  const before = new Map(previous.map((e) => [e.view.record.id, e.stats?.linux.cpu]))
+  const before = new Map(previous.map((e) => [e.pod.id, e.stats?.linux.cpu]))
   return current.map((entry) => {
     const cpu = entry.stats?.linux.cpu
     if (!entry.stats || !cpu) return entry
-    const rated = {...cpu, usageNanoCores: usageNanoCores(before.get(entry.view.record.id), cpu)}
+    const rated = {...cpu, usageNanoCores: usageNanoCores(before.get(entry.pod.id), cpu)}
     return {...entry, stats: {...entry.stats, linux: {...entry.stats.linux, cpu: rated}}}
   })
 }
@@ -438,14 +439,18 @@ export interface SamplingOptions {
  */
 export async function* samplePodSandboxStats(rt: Runtime, filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]> {
   const source = options.source ?? (await hostStatsSource())
-  const signal = rt.ctx.signal
-  let previous = await listPodSandboxStats(rt, filter, source)
+  yield* sampleStats(() => listPodSandboxStats(rt, filter, source), rt.ctx.signal, options)
+}
+
+/** The sampling loop over any list of pod stats: this process's own reading, or a CRI runtime's. */
+export async function* sampleStats(list: () => Promise<PodStatsEntry[]>, signal: AbortSignal, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]> {
+  let previous = await list()
   if (!options.rateFirst) yield previous
   for (;;) {
     await sleep(options.seconds * 1000, undefined, {signal}).catch((err: unknown) => {
       throw signal.aborted ? signal.reason : err
     })
-    const current = withCpuRates(previous, await listPodSandboxStats(rt, filter, source))
+    const current = withCpuRates(previous, await list())
     yield current
     previous = current
   }

@@ -5,7 +5,7 @@
 
 import {Metadata, type ServerErrorResponse, status} from '@grpc/grpc-js'
 
-import {ExitCode, messageOf, PodctlError} from '../runtime/errors.js'
+import {ExitCode, type ExitCodeValue, messageOf, PodctlError} from '../runtime/errors.js'
 
 /** Trailing metadata key holding a PodctlError's hint. */
 export const hintMetadataKey = 'podctl-hint'
@@ -33,6 +33,25 @@ export function grpcCodeOf(err: PodctlError): status {
     default:
       // containerd's plain errors: Unknown.
       return status.UNKNOWN
+  }
+}
+
+/** grpcCodeOf read backwards: the exit code of podctl's CRI client for a status. */
+export function exitCodeOf(code: status): ExitCodeValue {
+  switch (code) {
+    case status.INVALID_ARGUMENT:
+    case status.ALREADY_EXISTS:
+      return ExitCode.usage
+    case status.NOT_FOUND:
+      return ExitCode.notFound
+    case status.FAILED_PRECONDITION:
+      return ExitCode.prerequisite
+    case status.DEADLINE_EXCEEDED:
+      return ExitCode.timeout
+    case status.CANCELLED:
+      return ExitCode.interrupted
+    default:
+      return ExitCode.failure
   }
 }
 

@@ -244,7 +244,7 @@ class CpuRates {
     const current = withCpuRates([...this.last.values()], await listPodSandboxStats(rt, filter, await hostStatsSource()))
     // An unfiltered sample lists every pod: forget the ones that are gone.
     if (!filter.id && !filter.labelSelector) this.last.clear()
-    for (const entry of current) if (entry.stats) this.last.set(entry.view.record.id, entry)
+    for (const entry of current) if (entry.stats) this.last.set(entry.pod.id, entry)
     return current
   }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
 import {humanSize, statsDocument, statsTable} from '../../../src/render/stats.js'
-import type {PodView} from '../../../src/runtime/sandbox.js'
+import {type PodView, toPodSandbox} from '../../../src/runtime/sandbox.js'
 import type {PodSandboxStats, PodStatsEntry} from '../../../src/runtime/stats.js'
 
 const v = (n: number) => ({value: String(n)})
@@ -14,9 +14,9 @@ function entry(id: string, name: string, stats: Partial<PodSandboxStats['linux']
     record: {version: 1, id, name, createdAt: '1', phase: 'ready', config: {metadata: {name, uid: 'u', namespace: 'default', attempt: 0}}, runtimeHandler: '', runtimePath: 'runc'},
     state: stats ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY',
   } as PodView
-  if (!stats) return {view, stats: null}
+  if (!stats) return {pod: toPodSandbox(view), stats: null}
   const linux = {cpu: null, memory: null, network: null, process: null, containers: [], ...stats}
-  return {view, stats: {attributes: {id, metadata: view.record.config.metadata, labels: {}, annotations: {}}, linux}}
+  return {pod: toPodSandbox(view), stats: {attributes: {id, metadata: view.record.config.metadata, labels: {}, annotations: {}}, linux}}
 }
 
 describe('statsp rendering', () => {

@@ -8,7 +8,7 @@ import {describe, test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {PodctlError} from '../../../src/runtime/errors.js'
-import type {PodView} from '../../../src/runtime/sandbox.js'
+import {type PodView, toPodSandbox} from '../../../src/runtime/sandbox.js'
 import {
   countProcesses,
   type CpuUsage,
@@ -260,9 +260,9 @@ describe('sampling', () => {
       stats: {...entry.stats!, linux: {...entry.stats!.linux, cpu: {timestamp: String(timestamp), usageCoreNanoSeconds: v(usage), usageNanoCores: null}}},
     })
     const view = podView()
-    const base: PodStatsEntry = {view, stats: await readPodSandboxStats(view, source('cgroup-v1'))}
-    const other: PodStatsEntry = {view: podView({id: kubepodsId}), stats: base.stats}
-    const notReady: PodStatsEntry = {view: podView({ready: false}), stats: null}
+    const base: PodStatsEntry = {pod: toPodSandbox(view), stats: await readPodSandboxStats(view, source('cgroup-v1'))}
+    const other: PodStatsEntry = {pod: toPodSandbox(podView({id: kubepodsId})), stats: base.stats}
+    const notReady: PodStatsEntry = {pod: toPodSandbox(podView({ready: false})), stats: null}
     const rated = withCpuRates([cpuAt(base, 0n, 0n)], [cpuAt(base, 2_000_000_000n, 1_500_000_000n), cpuAt(other, 1n, 1n), notReady])
     assert.deepEqual(rated[0].stats?.linux.cpu?.usageNanoCores, v(750_000_000))
     assert.equal(rated[1].stats?.linux.cpu?.usageNanoCores, null)

@@ -1,0 +1,275 @@
+// podctl's pod verbs as a CRI v1 client (--runtime-endpoint): the PodBackend
+// of src/runtime/backend.ts over gRPC, against podctl serve, containerd or
+// CRI-O. Loaded only when an endpoint is set: grpc costs ~100 ms to import.
+//
+// Timeouts are crictl's (k8s.io/cri-client): --timeout bounds each call,
+// connecting included, and RunPodSandbox gets twice as long. Answers are
+// turned into the shapes the in-process runtime returns (every field
+// present, in the same order), so the verbs print the same either way; gRPC
+// errors become PodctlErrors with the server's message, the exit code of the
+// status (the table in src/server/errors.ts) and podctl serve's hint.
+
+import {type Client, credentials, makeClientConstructor, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+
+import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
+import type {PodBackend} from '../runtime/backend.js'
+import {ExitCode, PodctlError} from '../runtime/errors.js'
+import {type PodFilter, podRunningError, type PodStatusResult} from '../runtime/sandbox.js'
+import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
+import {exitCodeOf, hintMetadataKey} from '../server/errors.js'
+import {unixSocketPath, unixTarget} from './endpoint.js'
+import {
+  runtimeServiceDefinition,
+  type WireMetadata,
+  type WireNetworkInterfaceUsage,
+  type WirePodSandbox,
+  type WirePodSandboxStats,
+  type WirePodSandboxStatus,
+  type WirePodSandboxStatusResponse,
+  type WireUInt64,
+} from './proto.js'
+import {jsonName, messages} from './schema.js'
+
+export interface CriClientOptions {
+  /** unix:///path/to.sock */
+  endpoint: string
+  /** per call, connecting included; RunPodSandbox gets twice as long */
+  timeoutMs: number
+  /** cancels the call in flight (the server then rolls it back) */
+  ctx: {signal: AbortSignal; log: (message: string) => void}
+}
+
+type Unary = (request: object, metadata: Metadata, options: {deadline: Date}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
+
+export function criBackend(options: CriClientOptions): PodBackend {
+  const {endpoint, timeoutMs, ctx} = options
+  const RuntimeService = makeClientConstructor(runtimeServiceDefinition(), 'RuntimeService')
+  const client = new RuntimeService(unixTarget(unixSocketPath(endpoint, '--runtime-endpoint')), credentials.createInsecure(), {
+    // The kubelet's limit for CRI messages, as podctl serve's.
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  }) as Client & Record<string, Unary>
+
+  function call<T>(rpc: string, request: object, callTimeoutMs = timeoutMs): Promise<T> {
+    const {signal} = ctx
+    if (signal.aborted) return Promise.reject(signal.reason)
+    const started = performance.now()
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        inFlight.cancel()
+        reject(signal.reason)
+      }
+      const inFlight = client[rpc].call(client, request, new Metadata(), {deadline: new Date(Date.now() + callTimeoutMs)}, (err, response) => {
+        signal.removeEventListener('abort', onAbort)
+        ctx.log(`cri: ${rpc} ${err ? `failed (${status[err.code]})` : 'ok'}: ${(performance.now() - started).toFixed(1)} ms`)
+        if (signal.aborted) return
+        if (err) reject(fromServiceError(err, rpc, endpoint, callTimeoutMs))
+        else resolve(response as T)
+      })
+      signal.addEventListener('abort', onAbort, {once: true})
+    })
+  }
+
+  async function listPods(filter: PodFilter): Promise<PodSandbox[]> {
+    // The CRI filters by ID (a prefix resolves), state and labels; names, namespaces and --last are
+    // the client's business, as crictl's.
+    const request = {filter: {id: filter.id ?? '', state: filter.state ? {state: filter.state} : undefined, labelSelector: filter.labelSelector ?? {}}}
+    const {items} = await call<{items?: WirePodSandbox[]}>('ListPodSandbox', request)
+    const matches = (value: string, want: RegExp | string | undefined) => want === undefined || (typeof want === 'string' ? value === want : want.test(value))
+    const pods = (items ?? [])
+      .map(podSandboxOf)
+      .filter((p) => matches(p.metadata.name, filter.name) && matches(p.metadata.namespace, filter.namespace))
+      .sort((a, b) => compareNanos(b.createdAt, a.createdAt))
+    return filter.last ? pods.slice(0, filter.last) : pods
+  }
+
+  async function sandboxStatus(id: string, verbose: boolean): Promise<PodStatusResult | null> {
+    try {
+      const response = await call<WirePodSandboxStatusResponse>('PodSandboxStatus', {podSandboxId: id, verbose})
+      const result: PodStatusResult = {status: podSandboxStatusOf(response.status ?? {})}
+      if (verbose) result.info = infoOf(response.info ?? {})
+      return result
+    } catch (err) {
+      if (err instanceof PodctlError && err.exitCode === ExitCode.notFound) return null
+      throw err
+    }
+  }
+
+  return {
+    runPod: async (config, runtimeHandler) => {
+      // crictl: "Use 2 times longer timeout for sandbox operation".
+      const {podSandboxId} = await call<{podSandboxId?: string}>('RunPodSandbox', {config: toWire('PodSandboxConfig', config), runtimeHandler}, 2 * timeoutMs)
+      return podSandboxId ?? ''
+    },
+    stopPod: async (ref) => {
+      await call('StopPodSandbox', {podSandboxId: ref})
+    },
+    // The runtime resolves references (podctl serve: IDs, prefixes and names; containerd: IDs and prefixes).
+    resolve: async (ref) => (await sandboxStatus(ref, false))?.status.id ?? null,
+    listIds: async () => (await listPods({})).map((p) => p.id),
+    removePod: async (id, {force}) => {
+      const current = await sandboxStatus(id, false)
+      // CRI: RemovePodSandbox is idempotent: a pod removed meanwhile is fine.
+      if (!current) return {stopped: false}
+      const ready = current.status.state === 'SANDBOX_READY'
+      // The CRI's RemovePodSandbox removes a ready pod too: the refusal without -f is podctl's own.
+      if (ready && !force) throw podRunningError(id)
+      if (ready) await call('StopPodSandbox', {podSandboxId: id})
+      await call('RemovePodSandbox', {podSandboxId: id})
+      return {stopped: ready}
+    },
+    podStatus: async (id, verbose) => {
+      const result = await sandboxStatus(id, verbose)
+      if (!result) throw new PodctlError(`pod "${id}" not found`, {exitCode: ExitCode.notFound})
+      return result
+    },
+    listPods,
+    samplePodSandboxStats: (filter, sampling) => {
+      // Every pod the filter selects, NotReady ones without figures, sorted by ID: what the in-process reader lists.
+      const list = async (): Promise<PodStatsEntry[]> => {
+        const request = {filter: {id: filter.id ?? '', labelSelector: filter.labelSelector ?? {}}}
+        const [pods, {stats}] = await Promise.all([listPods(filter), call<{stats?: WirePodSandboxStats[]}>('ListPodSandboxStats', request)])
+        const byId = new Map((stats ?? []).map((s) => [s.attributes?.id ?? '', s]))
+        return pods
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .map((pod) => {
+            const wire = pod.state === 'SANDBOX_READY' ? byId.get(pod.id) : undefined
+            return {pod, stats: wire ? podSandboxStatsOf(wire) : null}
+          })
+      }
+      return sampleStats(list, ctx.signal, sampling)
+    },
+  }
+}
+
+/** A gRPC failure as podctl reports it: the server's words, the exit code of its status. */
+function fromServiceError(err: ServiceError, rpc: string, endpoint: string, timeoutMs: number): PodctlError {
+  const details = err.details || err.message
+  if (err.code === status.UNAVAILABLE) {
+    // grpc-js: "No connection established. Last error: Error: connect ENOENT /x.sock. Resolution note: " and the like.
+    const why = (/Last error: (.*)/.exec(details)?.[1] ?? details)
+      .replace(/^Error: /, '')
+      .replace(/\.? *Resolution note:.*$/, '')
+      .replace(/ \(\d{4}-[^)]*\)$/, '')
+      .trim()
+    return new PodctlError(`cannot connect to the CRI runtime at "${endpoint}": ${why}`, {
+      exitCode: ExitCode.prerequisite,
+      hint: 'is podctl serve (or containerd, CRI-O) listening there? see: podctl serve --help',
+      cause: err,
+    })
+  }
+  // The deadline this client set (the server's own timeout comes with its own message).
+  if (err.code === status.DEADLINE_EXCEEDED && /^Deadline exceeded/i.test(details)) {
+    return new PodctlError(`${rpc} timed out after ${timeoutMs} ms at "${endpoint}"`, {exitCode: ExitCode.timeout, hint: 'raise --timeout', cause: err})
+  }
+  const hint = err.metadata?.get(hintMetadataKey)[0]
+  return new PodctlError(err.code === status.UNIMPLEMENTED ? `${rpc}: ${details}` : details, {
+    exitCode: exitCodeOf(err.code),
+    hint: typeof hint === 'string' ? hint : undefined,
+    cause: err,
+  })
+}
+
+/** A pod config as podctl holds it (the proto's snake_case names) in the names the gRPC encoder takes. */
+function toWire(messageName: string, value: unknown): unknown {
+  const def = messages[messageName]
+  if (!def || typeof value !== 'object' || value === null) return value
+  const out: Record<string, unknown> = {}
+  for (const field of def.fields) {
+    const v = (value as Record<string, unknown>)[field.name]
+    if (v === undefined || v === null) continue
+    const type = field.type
+    const one = (x: unknown) => (typeof type === 'object' && 'message' in type ? toWire(type.message, x) : x)
+    out[jsonName(field.name)] = field.map ? v : field.repeated && Array.isArray(v) ? v.map(one) : one(v)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------
+// Answers in the in-process shapes: proto3 leaves defaults off the wire.
+// ---------------------------------------------------------------------------
+
+const metadataOf = (m: WireMetadata = {}) => ({name: m.name ?? '', uid: m.uid ?? '', namespace: m.namespace ?? '', attempt: m.attempt ?? 0})
+
+// proto3: an unset enum is its zero value, SANDBOX_READY.
+const stateOf = (state: string | undefined): PodSandboxState => (state === 'SANDBOX_NOTREADY' ? 'SANDBOX_NOTREADY' : 'SANDBOX_READY')
+
+function podSandboxOf(w: WirePodSandbox): PodSandbox {
+  return {
+    id: w.id ?? '',
+    metadata: metadataOf(w.metadata),
+    state: stateOf(w.state),
+    createdAt: w.createdAt ?? '0',
+    labels: w.labels ?? {},
+    annotations: w.annotations ?? {},
+    runtimeHandler: w.runtimeHandler ?? '',
+  }
+}
+
+function podSandboxStatusOf(w: WirePodSandboxStatus): PodSandboxStatus {
+  const pod = podSandboxOf(w)
+  const ns = w.linux?.namespaces?.options ?? {}
+  return {
+    id: pod.id,
+    metadata: pod.metadata,
+    state: pod.state,
+    createdAt: pod.createdAt,
+    network: {additionalIps: (w.network?.additionalIps ?? []).map((a) => ({ip: a.ip ?? ''})), ip: w.network?.ip ?? ''},
+    linux: {namespaces: {options: {ipc: ns.ipc ?? 'POD', network: ns.network ?? 'POD', pid: ns.pid ?? 'POD', targetId: ns.targetId ?? '', usernsOptions: null}}},
+    labels: pod.labels,
+    annotations: pod.annotations,
+    runtimeHandler: pod.runtimeHandler,
+  }
+}
+
+/** Verbose info: JSON strings, as containerd's {"info": "{...}"}, read back as crictl inspectp does. */
+function infoOf(info: Record<string, string>): Record<string, unknown> {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text)
+    } catch {
+      return text
+    }
+  }
+  const keys = Object.keys(info)
+  if (keys.length === 1 && keys[0] === 'info') return parse(info.info) as Record<string, unknown>
+  return Object.fromEntries(keys.map((k) => [k, parse(info[k])]))
+}
+
+const u64 = (v: WireUInt64 | undefined): UInt64Value => ({value: v?.value ?? '0'})
+const u64OrNull = (v: WireUInt64 | undefined): UInt64Value | null => (v ? u64(v) : null)
+
+function interfaceOf(i: WireNetworkInterfaceUsage) {
+  return {name: i.name ?? '', rxBytes: u64(i.rxBytes), rxErrors: u64(i.rxErrors), txBytes: u64(i.txBytes), txErrors: u64(i.txErrors)}
+}
+
+function podSandboxStatsOf(w: WirePodSandboxStats): PodSandboxStats {
+  const a = w.attributes ?? {}
+  const {cpu, memory, network, process} = w.linux ?? {}
+  return {
+    attributes: {id: a.id ?? '', metadata: metadataOf(a.metadata), labels: a.labels ?? {}, annotations: a.annotations ?? {}},
+    linux: {
+      cpu: cpu ? {timestamp: cpu.timestamp ?? '0', usageCoreNanoSeconds: u64(cpu.usageCoreNanoSeconds), usageNanoCores: u64OrNull(cpu.usageNanoCores)} : null,
+      memory: memory
+        ? {
+            timestamp: memory.timestamp ?? '0',
+            workingSetBytes: u64(memory.workingSetBytes),
+            availableBytes: u64OrNull(memory.availableBytes),
+            usageBytes: u64(memory.usageBytes),
+            rssBytes: u64(memory.rssBytes),
+            pageFaults: u64(memory.pageFaults),
+            majorPageFaults: u64(memory.majorPageFaults),
+          }
+        : null,
+      network: network
+        ? {timestamp: network.timestamp ?? '0', defaultInterface: network.defaultInterface ? interfaceOf(network.defaultInterface) : null, interfaces: (network.interfaces ?? []).map(interfaceOf)}
+        : null,
+      process: process ? {timestamp: process.timestamp ?? '0', processCount: u64(process.processCount)} : null,
+      containers: [],
+    },
+  }
+}
+
+function compareNanos(a: string, b: string): number {
+  const d = BigInt(a) - BigInt(b)
+  return d > 0n ? 1 : d < 0n ? -1 : 0
+}
