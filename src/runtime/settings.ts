@@ -6,6 +6,7 @@
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
+import {unixSocketPath} from '../cri/endpoint.js'
 import {errnoOf, messageOf, usageError} from './errors.js'
 import {didYouMean} from './suggest.js'
 
@@ -40,6 +41,8 @@ export interface Settings {
   defaultNetwork: DefaultNetwork
   timeoutMs: number
   debug: boolean
+  /** the CRI runtime the pod verbs are clients of (unix:///path), instead of running pods in-process */
+  runtimeEndpoint?: string
   /** where the settings file was read from, if one was */
   configFile?: string
 }
@@ -67,6 +70,7 @@ export interface SettingsOverrides {
   cniBinDir?: string
   timeout?: string
   debug?: boolean
+  runtimeEndpoint?: string
 }
 
 /** Keys of the config file, kebab-case as crictl's /etc/crictl.yaml. */
@@ -80,6 +84,7 @@ export const fileKeys = [
   'default-network',
   'timeout',
   'debug',
+  'runtime-endpoint',
 ] as const
 
 export function resolveSettings(overrides: SettingsOverrides): Settings {
@@ -116,6 +121,7 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
+    ...runtimeEndpointOf(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
     configFile: file.loaded ? configFile : undefined,
   }
 }
@@ -144,6 +150,7 @@ interface FileSettings {
   defaultNetwork?: Partial<DefaultNetwork>
   timeout?: string | number
   debug?: boolean
+  runtimeEndpoint?: string
 }
 
 function readSettingsFile(file: string, explicit: boolean): FileSettings {
@@ -189,6 +196,7 @@ function parseSettingsText(text: string, file: string): FileSettings {
     cniConfDir: str('cni-conf-dir'),
     cniBinDir: str('cni-bin-dir'),
     defaultRuntime: str('default-runtime'),
+    runtimeEndpoint: str('runtime-endpoint'),
   }
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
@@ -266,6 +274,13 @@ function parseDefaultNetwork(value: unknown, where: string): Partial<DefaultNetw
     throw usageError(`${where}.subnet: "${out.subnet}" is not a CIDR such as 10.85.0.0/16`)
   }
   return out
+}
+
+/** A unix:// endpoint (or a bare absolute socket path, as crictl takes), checked; unset or empty is in-process. */
+function runtimeEndpointOf(value: string | undefined, what: string): {runtimeEndpoint?: string} {
+  if (!value) return {}
+  unixSocketPath(value, what)
+  return {runtimeEndpoint: value}
 }
 
 function absolute(path: string, what: string): string {
