@@ -94,6 +94,7 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
   const caps = privileged ? input.boundingCapabilities : defaultCapabilities.filter((c) => input.boundingCapabilities.includes(c))
 
   const user: Record<string, unknown> = {uid: sc.run_as_user?.value ?? 0, gid: sc.run_as_group?.value ?? 0}
+  // supplemental_groups_policy Merge and Strict give the pause the same groups: its rootfs has no /etc/group to merge from.
   if (sc.supplemental_groups && sc.supplemental_groups.length > 0) user.additionalGids = sc.supplemental_groups
 
   const process: Record<string, unknown> = {
@@ -139,6 +140,7 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
   const spec: OciSpec = {
     ociVersion: '1.0.2',
     process,
+    // Read-only whatever readonly_rootfs says: one pause rootfs is shared by every pod, and the pause writes nothing.
     root: {path: input.rootfs, readonly: true},
     mounts,
     annotations: sandboxAnnotations(input),

@@ -109,6 +109,8 @@ describe('linux.security_context', e2eOptions(), () => {
       ['user only: group 0', {run_as_user: {value: 65534}}, {uid: '65534', gid: '0', groups: []}],
       ['user 0 and group', {run_as_user: {value: 0}, run_as_group: {value: 5}}, {uid: '0', gid: '5', groups: []}],
       ['supplemental groups only', {supplemental_groups: [44]}, {uid: '0', gid: '0', groups: ['44']}],
+      // Merge and Strict are the same for the pause: its rootfs has no /etc/group to merge from.
+      ['supplemental_groups_policy Strict', {run_as_user: {value: 1000}, supplemental_groups: [7], supplemental_groups_policy: 'Strict'}, {uid: '1000', gid: '0', groups: ['7']}],
     ]
     for (const [what, sc, want] of cases) {
       const {id, pid} = run('ids', sc)
