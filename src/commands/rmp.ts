@@ -1,13 +1,15 @@
 import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {progressLine} from '../render/progress.js'
 import {messageOf, notFoundError, PodctlError, wrap} from '../runtime/errors.js'
+import {removePod} from '../runtime/sandbox.js'
 
 export default class Rmp extends BaseCommand<typeof Rmp> {
   static override summary = 'Remove one or more pods'
   static override description = `Removes each pod: the stop path first (kill the pause process, CNI DEL, remove the network namespace), then the runtime's container, the pod's files and its name reservation. The pod's log directory is left, as kubelet expects.
 
-A READY pod is refused unless -f is given. Every pod is attempted; errors are collected and reported at the end. Removing a pod that is already gone succeeds (the CRI says so), but an ID you typed that matches no pod is reported and makes the exit status 3.
+A READY pod is refused unless -f is given. Every pod is attempted; errors are collected and reported at the end. When stderr is a terminal and there are several pods, a progress line ("removing pod 3 of 40") is shown there; nothing of it is written to a pipe or file. Removing a pod that is already gone succeeds (the CRI says so), but an ID you typed that matches no pod is reported and makes the exit status 3.
 
 EXIT STATUS
 ${exitStatusHelp}`
@@ -29,25 +31,30 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const backend = await this.backend()
+    const rt = this.runtime()
     const {force, all} = this.flags
     if (!all && this.positionals.length === 0) {
       throw new PodctlError('no pod ID given', {exitCode: 2, hint: `name at least one pod, or use -a: ${this.config.bin} rmp --help`})
     }
-    const refs = all ? await backend.listIds() : this.positionals
+    const refs = all ? await rt.store.listIds() : this.positionals
     if (all && refs.length === 0) {
       process.stderr.write('No pods to remove\n')
       return
     }
     const errors: PodctlError[] = []
-    for (const ref of refs) {
+    // Only a terminal sees it; cleared before each line of data.
+    const progress = progressLine(refs.length > 1 ? process.stderr : undefined)
+    for (const [i, ref] of refs.entries()) {
+      progress.update(`removing pod ${i + 1} of ${refs.length}: ${ref}`)
       try {
-        const id = await backend.resolve(ref)
+        const id = await rt.store.resolve(ref)
         if (id === null) throw notFoundError(`pod "${ref}" not found`)
-        const {stopped} = await backend.removePod(id, {force})
+        const {stopped} = await removePod(rt, id, {force})
+        progress.clear()
         if (stopped) this.out(`Stopped sandbox ${ref}`)
         this.out(`Removed sandbox ${ref}`)
       } catch (err) {
+        progress.clear()
         const e = err instanceof PodctlError ? err : new PodctlError(messageOf(err), {cause: err})
         this.printError(wrap(`removing the pod sandbox "${ref}"`, e))
         errors.push(e)
