@@ -159,7 +159,9 @@ export function checkResources(r: LinuxContainerResources | undefined, facts: Cg
   if (!r) return
   const hugepages = r.hugepage_limits ?? []
   if (hugepages.length > 0 && !facts.controllers.includes('hugetlb')) {
-    throw usageError(`${field}.hugepage_limits: this host has no hugetlb cgroup controller`, 'remove hugepage_limits, or run on a host with the hugetlb controller')
+    // On a hybrid host hugetlb may sit in the v2 hierarchy, where a v1 driver (runc's, here) cannot use it.
+    const where = facts.mode === 'v2' ? '' : ' mounted as a cgroup v1 hierarchy'
+    throw usageError(`${field}.hugepage_limits: this host has no hugetlb cgroup controller${where}`, 'remove hugepage_limits, or run on a host with the hugetlb controller')
   }
   for (const [i, h] of hugepages.entries()) {
     if (!facts.hugepageSizes.includes(h.page_size ?? '')) {

@@ -114,7 +114,8 @@ describe('checkResources: what the host cannot apply is refused, naming the fiel
   ]
   for (const [label, r, facts] of ok) test(`accepted: ${label}`, () => checkResources(r, facts, 'linux.resources'))
   const bad: [string, LinuxContainerResources, CgroupFacts, string][] = [
-    ['huge pages without hugetlb', {hugepage_limits: [{page_size: '2MB', limit: 1}]}, v1, 'linux.resources.hugepage_limits: this host has no hugetlb cgroup controller'],
+    ['huge pages without hugetlb', {hugepage_limits: [{page_size: '2MB', limit: 1}]}, v1, 'linux.resources.hugepage_limits: this host has no hugetlb cgroup controller mounted as a cgroup v1 hierarchy'],
+    ['huge pages without hugetlb on v2', {hugepage_limits: [{page_size: '2MB', limit: 1}]}, {...v2, controllers: ['cpu']}, 'linux.resources.hugepage_limits: this host has no hugetlb cgroup controller'],
     ['a page size the host lacks', {hugepage_limits: [{page_size: '16MB', limit: 1}]}, v2, 'linux.resources.hugepage_limits[0].page_size: "16MB" is not a huge page size of this host (2MB, 1GB)'],
     ['unified on v1', {unified: {'pids.max': '5'}}, v1, 'linux.resources.unified: needs cgroup v2'],
     ['swap without swap accounting', {memory_swap_limit_in_bytes: 1 << 30}, v1, 'linux.resources.memory_swap_limit_in_bytes: this host has no swap accounting'],
