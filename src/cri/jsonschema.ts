@@ -83,7 +83,7 @@ function messageSchema(name: string): Schema {
     const camel = jsonName(field.name)
     if (camel !== field.name) {
       properties[camel] = {...fieldSchema(name, field), description: `${field.name}, by its JSON name`}
-      exclusive.push({not: {required: [field.name, camel]}})
+      exclusive.push({not: {type: 'object', required: [field.name, camel]}})
     }
   }
   const required = requiredFields[name]
