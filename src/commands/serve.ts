@@ -36,6 +36,7 @@ ${exitStatusHelp}`
     {description: 'Serve on the default socket, <run-root>/cri.sock', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'List its pods with crictl', command: 'crictl --runtime-endpoint unix:///run/podctl/cri.sock pods'},
     {description: 'Point a kubelet at it', command: 'kubelet --container-runtime-endpoint=unix:///run/podctl/cri.sock --cgroup-driver=cgroupfs ...'},
+    {description: 'Make podctl itself a client of it (every pod verb takes the flag)', command: '<%= config.bin %> pods --runtime-endpoint unix:///run/podctl/cri.sock'},
     {description: 'Serve on another socket, logging every call', command: '<%= config.bin %> <%= command.id %> --listen unix:///run/podctl/test.sock --debug'},
   ]
 
