@@ -136,6 +136,16 @@ debug: true
   test('a directory as config file', () => {
     assert.throws(() => resolveSettings({config: dir}), podctlError(2, `cannot read config file "${dir}"`))
   })
+
+  test('runtime-endpoint: unset is in-process; the flag beats the file; only unix endpoints, named by where they came from', () => {
+    assert.equal(resolveSettings({config: configFile('')}).runtimeEndpoint, undefined)
+    const config = configFile('runtime-endpoint: unix:///run/podctl/cri.sock\n')
+    assert.equal(resolveSettings({config}).runtimeEndpoint, 'unix:///run/podctl/cri.sock')
+    assert.equal(resolveSettings({config, runtimeEndpoint: '/run/other.sock'}).runtimeEndpoint, '/run/other.sock')
+    assert.throws(() => resolveSettings({config, runtimeEndpoint: 'tcp://127.0.0.1:1'}), podctlError(2, '--runtime-endpoint: "tcp://127.0.0.1:1": only unix:// endpoints'))
+    const relative = configFile('runtime-endpoint: unix://run/cri.sock\n')
+    assert.throws(() => resolveSettings({config: relative}), podctlError(2, `config file "${relative}": runtime-endpoint: "unix://run/cri.sock": the socket path must be absolute`))
+  })
 })
 
 describe('parseDuration', () => {
