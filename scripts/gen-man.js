@@ -12,15 +12,17 @@
 //   node scripts/gen-man.js           write man/podctl.1 and man/podctl-<verb>.1
 //   node scripts/gen-man.js --check   write nothing; exit 1 naming every page
 //                                     that differs from what is in man/ (CI)
+//   node scripts/gen-man.js --out DIR write the pages to DIR instead of man/
+//                                     (tests render them from there)
 //
 // Plain Node, no dependencies: it runs before or without a full install.
 
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const repo = new URL('../', import.meta.url)
-const manDir = new URL('man/', repo)
-const rel = (url) => fileURLToPath(url).slice(fileURLToPath(repo).length)
+let manDir = new URL('man/', repo)
+const rel = (url) => (fileURLToPath(url).startsWith(fileURLToPath(repo)) ? fileURLToPath(url).slice(fileURLToPath(repo).length) : fileURLToPath(url))
 
 class GenError extends Error {}
 const fail = (message) => {
@@ -106,7 +108,13 @@ function readSources() {
   if (!conflist || !conflist[1].includes('${net.name}')) fail('src/runtime/cni.ts: defaultConflistFile not found')
   const conflistFile = (name) => conflist[1].replaceAll('${net.name}', name)
 
-  return {layout, layoutNotes, fileKeys, defaults, conflistFile}
+  // The functions Go templates may call (src/render/template.ts): the TEMPLATES section lists them.
+  const template = readText('src/render/template.ts')
+  const fnSrc = template.match(/const functions = new Set\(\[([^\]]*)\]\)/)
+  if (!fnSrc) fail('src/render/template.ts: `functions` not found')
+  const templateFunctions = [...fnSrc[1].matchAll(/'([^']+)'/g)].map((m) => m[1])
+
+  return {layout, layoutNotes, fileKeys, defaults, conflistFile, templateFunctions}
 }
 
 // ---------------------------------------------------------------- roff
@@ -430,7 +438,18 @@ function overviewPage(ctx) {
   for (const c of commands) out.push('.TP', `.BR ${roffCode(pageName(ctx, c))} (1)`, roffText(c.summary ?? ''))
   out.push('.PP', `${bold(`${bin} `)}${ital('command')} ${bold('--help')} prints the same as the command's page.`)
 
-  out.push('.SH "GLOBAL OPTIONS"', `Every command takes these. Precedence: the flag, then its environment variable, then the config file, then the built-in default.`, ...flagList(globalFlags))
+  out.push(
+    '.SH OPTIONS',
+    '.TP',
+    bold('--version'),
+    `Print ${bold(bin)}'s version, platform and Node.js version (${bold(`${bin} version`)} says more).`,
+    '.TP',
+    `${bold('-h')}, ${bold('--help')}`,
+    `Print the commands; after a command, its help, which says what its page says.`,
+    '.SS "GLOBAL OPTIONS"',
+    `Every command takes these. Precedence: the flag, then its environment variable, then the config file, then the built-in default.`,
+    ...flagList(globalFlags),
+  )
 
   out.push(
     '.SH "STATE DIRECTORY"',
@@ -500,12 +519,102 @@ function overviewPage(ctx) {
     '.RE',
   )
 
+  out.push(...scriptingSections(ctx, sources))
+  out.push(...overviewExamples(bin))
+
   const codes = [...exitTables.values()][0]
   if (codes) out.push(...exitStatusSection(codes))
   out.push(...environmentSection(globalFlags))
   out.push(...filesSection(d))
   out.push(...seeAlso(ctx, undefined))
   return out.join('\n') + '\n'
+}
+
+/** TEMPLATES, SHELL COMPLETION and SCRIPTING: what the overview tells scripts and their authors. */
+function scriptingSections(ctx, sources) {
+  const {bin} = ctx
+  const has = (id) => ctx.commands.some((c) => c.id === id)
+  const out = [
+    '.SH TEMPLATES',
+    '.PP',
+    `${bold('inspectp')} and ${bold('pods')} take ${bold('-o go-template --template')} ${ital('TEMPLATE')}, as ${bold('crictl')} does.`,
+    `The template is a Go text/template run on the JSON the command prints with ${bold('-o json')}:`,
+    `for ${bold('inspectp')}, each pod's ${bold('{"status": ..., "info": ...}')} in turn, one result per pod;`,
+    `for ${bold('pods')}, the whole ${bold('{"items": [...]}')}.`,
+    'Keys are those of the JSON (lowerCamelCase), and a key that is not there is an error, as in crictl.',
+    'A newline follows each result unless it ends with one.',
+    '.PP',
+    `${bin} implements the part of the language that scripts use:`,
+    'fields, chained and on maps, of the data (.a.b), of a variable ($v.a) or of a parenthesized pipeline;',
+    `pipelines (${bold('|')}); variables (${bold('$x := ...')}, ${bold('$x = ...')}, ${bold('$')} for the whole data);`,
+    `${bold('if')}/${bold('else if')}/${bold('else')}, ${bold('with')}/${bold('else')}, ${bold('range')} over arrays and maps (keys sorted) with ${bold('$i, $v :=')} and ${bold('else')};`,
+    `comments and the trim markers ${bold('{{-')} and ${bold('-}}')}.`,
+    `The functions: ${sources.templateFunctions.map(bold).join(', ')}`,
+    `(${bold('json')} prints a value as compact JSON; ${bold('title')} capitalizes each word).`,
+    'Unlike Go, JSON numbers are numbers, so they compare with number literals.',
+    'A template that does not parse, or fails as it runs, is a usage error (exit status 2) that names the line and column.',
+    '.PP',
+    '.RS 4',
+    '.EX',
+    roffCode(
+      [
+        `$ ${bin} inspectp -o go-template --template '{{.status.network.ip}}' web`,
+        `$ ${bin} pods -o go-template --template \\`,
+        `    '{{range .items}}{{.id}} {{.metadata.name}} {{lower .state}}{{"\\n"}}{{end}}'`,
+        `$ ${bin} inspectp -o go-template --template \\`,
+        `    '{{range $k, $v := .status.labels}}{{$k}}={{$v}} {{end}}' web`,
+      ].join('\n'),
+    ),
+    '.EE',
+    '.RE',
+  ]
+  if (has('completion')) {
+    out.push(
+      '.SH "SHELL COMPLETION"',
+      '.PP',
+      `${bold(`${bin} completion bash`)}|${bold('zsh')}|${bold('fish')} prints a script that completes commands, options, their fixed values, and the IDs and names of existing pods`,
+      `(see ${bold(`${bin}-completion`)}(1)). For example, in ${ital('~/.bashrc')}:`,
+      '.PP',
+      '.RS 4',
+      '.EX',
+      roffCode(`source <(${bin} completion bash)`),
+      '.EE',
+      '.RE',
+    )
+  }
+  out.push(
+    '.SH SCRIPTING',
+    '.PP',
+    `Data goes to standard output, and nothing else does: warnings, errors and progress go to standard error, and ${bold('-q')}, ${bold('-o json')}, ${bold('-o yaml')} and templates are never mixed with messages.`,
+    'Colours are used only on a terminal, and never when the environment variable NO_COLOR is set; progress lines only when standard error is a terminal.',
+    'Each error is one line on standard error (a second line may give a hint), and its exit status says what kind of failure it was (see EXIT STATUS).',
+    '.PP',
+    `Where ${bold('crictl')} is a pitfall for scripts, ${bin} deliberately differs:`,
+    '.IP \\(bu 2',
+    `a missing required argument is a usage error (exit status 2), where crictl prints its help and exits 0;`,
+    '.IP \\(bu 2',
+    `${bold('pods --exit-code')} exits 6 when no pod matches the filters (an empty list exits 0 otherwise, as crictl);`,
+    '.IP \\(bu 2',
+    `${bold('--name-exact')} and ${bold('--namespace-exact')} match a whole name, beside crictl's unanchored regular expressions ${bold('--name')} and ${bold('--namespace')};`,
+    '.IP \\(bu 2',
+    `${bold('statsp --watch')} clears the screen only on a terminal;`,
+    '.IP \\(bu 2',
+    `${bold('createdAt')} is an RFC 3339 time in ${bold('pods -o json')} as in ${bold('inspectp')}.`,
+  )
+  return out
+}
+
+function overviewExamples(bin) {
+  const lines = [
+    ['Run a pod from a crictl-style config, and list pods', `${bin} runp pod.json\n${bin} pods`],
+    ['Its IP address', `${bin} inspectp -o go-template --template '{{.status.network.ip}}' nginx-sandbox`],
+    ['Stop and remove every pod', `${bin} rmp -af`],
+  ]
+  const out = ['.SH EXAMPLES']
+  for (const [what, cmd] of lines) {
+    out.push('.PP', roffText(what), '.PP', '.RS 4', '.EX', roffCode(cmd.split('\n').map((c) => `$ ${c}`).join('\n')), '.EE', '.RE')
+  }
+  return out
 }
 
 // ---------------------------------------------------------------- main
@@ -528,8 +637,13 @@ function existingPages(bin) {
 
 function main(argv) {
   const check = argv.includes('--check')
-  const unknown = argv.filter((a) => a !== '--check')
-  if (unknown.length) fail(`unknown argument ${unknown[0]}; usage: node scripts/gen-man.js [--check]`)
+  const outAt = argv.indexOf('--out')
+  if (outAt >= 0) {
+    if (!argv[outAt + 1]) fail('--out needs a directory')
+    manDir = pathToFileURL(`${argv[outAt + 1].replace(/\/+$/, '')}/`)
+  }
+  const unknown = argv.filter((a, i) => a !== '--check' && !(outAt >= 0 && (i === outAt || i === outAt + 1)))
+  if (unknown.length) fail(`unknown argument ${unknown[0]}; usage: node scripts/gen-man.js [--check] [--out DIR]`)
   const {pages, ctx} = generate()
   const stale = existingPages(ctx.bin).filter((n) => !pages.has(n))
 

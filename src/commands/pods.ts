@@ -22,7 +22,7 @@ ${exitStatusHelp}`
     {description: 'List every pod', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'IDs of ready pods in namespace "default"', command: '<%= config.bin %> <%= command.id %> -q --state ready --namespace "^default$"'},
     {description: 'Pods with a label, as JSON', command: '<%= config.bin %> <%= command.id %> --label app=web -o json'},
-    {description: 'Name and IP of every pod, one per line', command: `<%= config.bin %> <%= command.id %> -o go-template --template '{{range .items}}{{.metadata.name}} {{.id}}{{"\\n"}}{{end}}'`},
+    {description: 'Name and ID of every pod, one per line', command: `<%= config.bin %> <%= command.id %> -o go-template --template '{{range .items}}{{.metadata.name}} {{.id}}{{"\\n"}}{{end}}'`},
     {description: 'Does a pod named "web" exist? (exit 0 if so, 6 if not)', command: '<%= config.bin %> <%= command.id %> -q --name-exact web --exit-code'},
   ]
 
