@@ -1,0 +1,895 @@
+#!/usr/bin/env node
+// podctl's benchmark (issue 6): every verb timed as a user runs it (`node
+// bin/run.js ...`, wall time and peak RSS), next to the floors measured in the
+// same run: a bare `node -e 0`, and the work podctl cannot avoid — a network
+// namespace, the CNI plugin chain of the same conflist, and runc on a pause
+// bundle made from the same rootfs. Each podctl figure is printed as a ratio
+// to its floor and checked against the issue's targets; the results are
+// written to bench/results/<time>.json and bench/results/latest.json.
+//
+//   node scripts/bench.js [--runs N] [--quick] [--max-pods N]
+//   node scripts/bench.js --markdown [results.json]    the tables of a past run, for README.md
+//
+// It runs as root against its own state root, run root, CNI conf dir and
+// network (pbench, bridge pbench0, 10.232.0.0/16), never the user's, and
+// removes everything it made at the end, also on failure or Ctrl-C.
+// Node built-ins only.
+
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {randomBytes, randomUUID} from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const bin = path.join(repo, 'bin', 'run.js')
+const resultsDir = path.join(repo, 'bench', 'results')
+
+const NETWORK = {name: 'pbench', bridge: 'pbench0', subnet: '10.232.0.0/16'}
+const CGROUP_PARENT = '/pbench'
+const NAMESPACE = 'pbench'
+const BURST = {pods: 50, parallel: 8}
+const SETUP_PARALLEL = 4
+/** pods 1..10 of the listing ladder get pod networking; the rest host network */
+const NETWORKED_LADDER_PODS = 10
+const RSS_LIMIT_MIB = 100
+const DEBUG_RUNS = 3
+
+const {values: opts, positionals} = parseArgs({
+  options: {
+    runs: {type: 'string'},
+    quick: {type: 'boolean', default: false},
+    'max-pods': {type: 'string'},
+    markdown: {type: 'boolean', default: false},
+    help: {type: 'boolean', short: 'h', default: false},
+  },
+  allowPositionals: true,
+})
+
+const log = (m) => process.stderr.write(`[bench] ${m}\n`)
+
+// ---------------------------------------------------------------------------
+// Statistics and rendering
+// ---------------------------------------------------------------------------
+
+const round = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d)
+
+function median(xs) {
+  const s = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b)
+  if (s.length === 0) return null
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function summary(xs) {
+  return {median: round(median(xs)), min: round(Math.min(...xs)), max: round(Math.max(...xs))}
+}
+
+const maxOf = (xs) => (xs.some((x) => x === null || x === undefined) || xs.length === 0 ? null : round(Math.max(...xs)))
+const sumAt = (arrays, i) => arrays.reduce((acc, a) => acc + a[i], 0)
+const fmt = (x, d = 1) => (x === null || x === undefined ? '—' : x.toFixed(d))
+
+/** A markdown table with padded columns: reads well in a terminal and in README.md. */
+function table(headers, rows, right = []) {
+  const cells = [headers, ...rows].map((r) => r.map(String))
+  const width = headers.map((_, c) => Math.max(3, ...cells.map((r) => r[c].length)))
+  const line = (r) => `| ${r.map((v, c) => (right.includes(c) ? v.padStart(width[c]) : v.padEnd(width[c]))).join(' | ')} |`
+  const rule = `|${width.map((w, c) => (right.includes(c) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`
+  return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n')
+}
+
+function render(res) {
+  const m = res.machine
+  const out = []
+  out.push(
+    `Run ${res.date} on ${m.cpuModel} (${m.cpus} cores), ${m.memGiB} GiB, ${m.os}, kernel ${m.kernel}, ` +
+      `node ${m.node}, ${m.runc}, cgroup ${m.cgroup}; podctl ${res.podctl.version} at ${res.podctl.commit}${res.podctl.dirty ? ' (uncommitted changes)' : ''}; ` +
+      `${res.options.runs} runs per row${res.options.quick ? ', --quick' : ''}; load average ${m.loadavg.start.join(' ')} at start, ${m.loadavg.end.join(' ')} at end.`,
+  )
+  out.push('')
+  out.push(
+    table(
+      ['scenario', 'median ms', 'min', 'max', 'peak RSS MiB', 'floor', 'floor ms', 'ratio', 'target', 'result'],
+      res.rows.map((r) => [
+        r.scenario,
+        fmt(r.median),
+        fmt(r.min),
+        fmt(r.max),
+        fmt(r.rssMiB),
+        r.floor?.name ?? '—',
+        fmt(r.floor?.median),
+        r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+        r.target === null ? '—' : `≤ ${r.target}×`,
+        r.pass === null ? '—' : r.pass ? 'pass' : 'FAIL',
+      ]),
+      [1, 2, 3, 4, 6, 7],
+    ),
+  )
+  out.push('')
+  out.push(`- result: the row's ratio target, if it has one, and peak RSS ≤ ${RSS_LIMIT_MIB} MiB; each row's node floor is sampled right before each of its runs.`)
+  for (const r of res.rows.filter((r) => r.note)) out.push(`- ${r.scenario}: ${r.note}.`)
+  out.push('')
+  out.push('Floors (same run):')
+  out.push('')
+  out.push(
+    table(
+      ['floor', 'median ms', 'min', 'max', 'peak RSS MiB'],
+      Object.entries(res.floors).map(([name, f]) => [name, fmt(f.median), fmt(f.min), fmt(f.max), fmt(f.rssMiB ?? null)]),
+      [1, 2, 3, 4],
+    ),
+  )
+  out.push('')
+  const b = res.burst
+  if (b) {
+    out.push(
+      `Burst: ${b.pods} pods started ${b.parallel} at a time in ${fmt(b.totalMs / 1000, 2)} s: ` +
+        `${fmt(b.podsPerSecond, 2)} pods/s, ${b.errors.length} errors; each runp median ${fmt(b.median)} ms, max ${fmt(b.max)} ms.`,
+    )
+    out.push('')
+  }
+  out.push('Targets:')
+  out.push('')
+  for (const t of res.targets) out.push(`- ${t.pass === null ? 'not measured' : t.pass ? 'pass' : 'FAIL'}: ${t.target} — ${t.value}`)
+  out.push('')
+  if (res.steps) {
+    out.push(`Where the time goes (--debug, median of ${res.steps.runs} runs; exec lines are the helper processes, inside the steps):`)
+    out.push('')
+    const rows = []
+    for (const [verb, s] of Object.entries(res.steps.verbs)) {
+      rows.push([verb, 'wall (whole command)', fmt(s.wall)])
+      for (const [part, ms] of s.parts) rows.push(['', part, fmt(ms)])
+    }
+    out.push(table(['verb', 'part', 'ms'], rows, [2]))
+    out.push('')
+  }
+  for (const n of res.notes) out.push(`- ${n}`)
+  return out.join('\n')
+}
+
+if (opts.help) {
+  process.stdout.write(`usage: node scripts/bench.js [--runs N] [--quick] [--max-pods N]
+       node scripts/bench.js --markdown [results.json]
+
+  --runs N       runs per measured row (default 7; 3 with --quick)
+  --quick        fewer pods (0/10/100) and 3 runs, to try it out
+  --max-pods N   cap the listing ladder (default 1000)
+  --markdown     print the tables of a results file (default bench/results/latest.json)
+
+Needs root, runc, catatonit, the CNI plugins, util-linux and iproute2, and a
+built tree (npm run build). Uses its own network pbench (bridge pbench0,
+10.232.0.0/16) and temp dirs; removes all of it at the end. Exit status: 0
+when the bench ran (a missed target is a result, shown as FAIL), 2 on an
+error, 130 when interrupted.
+`)
+  process.exit(0)
+}
+
+if (opts.markdown) {
+  const file = positionals[0] ?? path.join(resultsDir, 'latest.json')
+  process.stdout.write(`${render(JSON.parse(fs.readFileSync(file, 'utf8')))}\n`)
+  process.exit(0)
+}
+
+// ---------------------------------------------------------------------------
+// Settings of this run
+// ---------------------------------------------------------------------------
+
+const quick = opts.quick
+const RUNS = Number(opts.runs ?? (quick ? 3 : 7))
+const MAX_PODS = Number(opts['max-pods'] ?? 1000)
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer')
+if (!Number.isInteger(MAX_PODS) || MAX_PODS < 0) throw new Error('--max-pods must be a non-negative integer')
+const LADDER = [...new Set([0, 1, ...(quick ? [10, 100] : [10, 100, 1000])])].filter((n) => n <= MAX_PODS)
+
+const tag = randomBytes(3).toString('hex')
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podctl-bench-'))
+const root = path.join(dir, 'root')
+const runRoot = `/run/podctl-bench-${tag}`
+const confDir = path.join(dir, 'net.d')
+const configFile = path.join(dir, 'podctl.yaml')
+const floorRuncRoot = path.join(runRoot, 'floor-runc')
+const floorNetns = path.join(runRoot, 'floor-netns')
+const floorBundle = path.join(dir, 'floor-bundle')
+const cniBinDirs = (process.env.PODCTL_CNI_BIN_DIR ?? '/opt/cni/bin:/usr/lib/cni:/usr/libexec/cni').split(':').filter(Boolean)
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null
+
+// podctl sees only the bench's settings (a user's PODCTL_* would change what is measured).
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PODCTL_') || k === 'PODCTL_CNI_BIN_DIR')),
+  PODCTL_ROOT: root,
+  PODCTL_RUN_ROOT: runRoot,
+  PODCTL_CNI_CONF_DIR: confDir,
+  PODCTL_CONFIG: configFile,
+  NO_COLOR: '1',
+}
+
+const notes = []
+
+// ---------------------------------------------------------------------------
+// Running things
+// ---------------------------------------------------------------------------
+
+/** The first signal stops the bench after the command in flight; cleanup always runs. */
+let stopping = null
+let cleaningUp = false
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (stopping) return log('still cleaning up, please wait')
+    stopping = sig
+    log(`${sig}: stopping after the command in flight, then cleaning up`)
+  })
+}
+
+class Interrupted extends Error {}
+function checkStop() {
+  if (stopping && !cleaningUp) throw new Interrupted(`interrupted by ${stopping}`)
+}
+
+/**
+ * Spawn and wait; wall time from spawn to exit. Children get their own
+ * process group (detached), so a Ctrl-C reaches only the bench, which lets
+ * the command in flight finish and then cleans up.
+ */
+function exec(file, args, {input, quiet = false} = {}) {
+  return new Promise((resolve, reject) => {
+    const stdio = quiet ? 'ignore' : [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+    const start = process.hrtime.bigint()
+    const child = spawn(file, args, {env, stdio, detached: true})
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({ms: Number(process.hrtime.bigint() - start) / 1e6, code: code ?? 128, signal, stdout, stderr}))
+    if (input !== undefined) child.stdin.end(input)
+  })
+}
+
+let rssSeq = 0
+/** A node process (podctl, or a floor) under GNU time for its peak RSS. */
+async function timed(args, options = {}) {
+  checkStop()
+  if (!timeBin) return {...(await exec(process.execPath, args, options)), rssMiB: null}
+  const rssFile = path.join(dir, `rss.${++rssSeq}`)
+  const r = await exec(timeBin, ['-f', '%M', '-o', rssFile, process.execPath, ...args], options)
+  const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n')
+  fs.rmSync(rssFile, {force: true})
+  return {...r, rssMiB: Number(lines[lines.length - 1]) / 1024}
+}
+
+const podctl = (args) => timed([bin, ...args])
+
+/** Every bare-node sample of the run, for the floors table. */
+const nodeSamples = []
+async function bareNode() {
+  const r = await timed(['-e', '0'])
+  nodeSamples.push(r)
+  return r
+}
+
+async function podctlOk(args) {
+  const r = await podctl(args)
+  if (r.code !== 0) throw new Error(`podctl ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
+  return r
+}
+
+async function mustRun(file, args, options) {
+  checkStop()
+  const r = await exec(file, args, options)
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
+  return r
+}
+
+/** Run fn over items, `parallel` at a time; waits for every one in flight even after a failure. */
+async function pool(items, parallel, fn) {
+  let next = 0
+  let failed = false
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++
+      try {
+        await fn(items[i], i)
+      } catch (err) {
+        failed = true
+        throw err
+      }
+    }
+  }
+  const settled = await Promise.allSettled(Array.from({length: Math.min(parallel, items.length)}, worker))
+  const rejected = settled.find((s) => s.status === 'rejected')
+  if (rejected) throw rejected.reason
+}
+
+function podConfigFile(name, {hostNetwork = false} = {}) {
+  const config = {
+    metadata: {name, namespace: NAMESPACE, uid: randomUUID(), attempt: 0},
+    linux: {cgroup_parent: CGROUP_PARENT, ...(hostNetwork ? {security_context: {namespace_options: {network: 2}}} : {})},
+  }
+  const file = path.join(dir, 'pods', `${name}.json`)
+  fs.writeFileSync(file, JSON.stringify(config))
+  return file
+}
+
+async function runPod(name, options) {
+  const r = await podctlOk(['runp', podConfigFile(name, options)])
+  return r.stdout.trim()
+}
+
+// ---------------------------------------------------------------------------
+// The floors: what podctl cannot avoid, done directly
+// ---------------------------------------------------------------------------
+
+/** The pause bundle of the runc floor: podctl's pause rootfs and a `runc spec` config in the floor netns. */
+function makeFloorBundle() {
+  fs.cpSync(path.join(root, 'pause', 'rootfs'), path.join(floorBundle, 'rootfs'), {recursive: true})
+  execFileSync('runc', ['spec', '--bundle', floorBundle])
+  const file = path.join(floorBundle, 'config.json')
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'))
+  spec.process.terminal = false
+  spec.process.args = ['/catatonit', '-P']
+  spec.root = {path: path.join(floorBundle, 'rootfs'), readonly: true}
+  spec.hostname = 'pbench-floor'
+  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'network' ? {type: 'network', path: floorNetns} : ns))
+  fs.writeFileSync(file, JSON.stringify(spec, null, 1))
+}
+
+function readConflist() {
+  const files = fs.readdirSync(confDir).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
+  return JSON.parse(fs.readFileSync(path.join(confDir, files[0]), 'utf8'))
+}
+
+function pluginPath(type) {
+  const found = cniBinDirs.map((d) => path.join(d, type)).find((p) => fs.existsSync(p))
+  if (!found) throw new Error(`CNI plugin ${type} not found in ${cniBinDirs.join(':')}`)
+  return found
+}
+
+/** The plugin chain as podctl runs it: ADD in order fed the previous result, DEL in reverse fed the cached one. */
+async function cniChain(command, conflist, containerId, prevResult) {
+  const plugins = command === 'ADD' ? conflist.plugins : [...conflist.plugins].reverse()
+  let result = prevResult
+  let ms = 0
+  for (const plugin of plugins) {
+    const conf = {...plugin, cniVersion: conflist.cniVersion, name: conflist.name}
+    delete conf.capabilities
+    if (result) conf.prevResult = result
+    const cniEnv = {
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: containerId,
+      CNI_NETNS: floorNetns,
+      CNI_IFNAME: 'eth0',
+      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${NAMESPACE};K8S_POD_NAME=floor;K8S_POD_INFRA_CONTAINER_ID=${containerId};K8S_POD_UID=floor`,
+      CNI_PATH: cniBinDirs.join(':'),
+    }
+    checkStop()
+    const start = process.hrtime.bigint()
+    const r = await new Promise((resolve, reject) => {
+      const child = spawn(pluginPath(plugin.type), [], {env: {...env, ...cniEnv}, stdio: ['pipe', 'pipe', 'pipe'], detached: true})
+      let out = ''
+      child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
+      child.stderr.resume()
+      child.on('error', reject)
+      child.on('close', (code) => resolve({code, out}))
+      child.stdin.end(JSON.stringify(conf))
+    })
+    ms += Number(process.hrtime.bigint() - start) / 1e6
+    if (r.code !== 0) throw new Error(`CNI ${command} of ${plugin.type} failed: ${r.out.trim()}`)
+    if (command === 'ADD') result = JSON.parse(r.out)
+  }
+  return {ms, result}
+}
+
+/** What the cleanup must undo if a floor iteration is cut short. */
+const floorState = {netns: false, cni: null, container: null}
+
+const floorParts = ['netns add', 'CNI ADD', 'runc run -d', 'runc kill', 'runc delete -f', 'CNI DEL', 'netns del']
+
+/** One floor iteration, in podctl's order: netns, CNI ADD, runc, then the stop and remove path. */
+async function floorIteration(conflist, i) {
+  const t = {}
+  const id = `pbench-floor-${i}`
+  const cniId = randomBytes(32).toString('hex')
+  let start = process.hrtime.bigint()
+  fs.writeFileSync(floorNetns, '', {flag: 'wx', mode: 0o444})
+  floorState.netns = true
+  await mustRun('unshare', [`--net=${floorNetns}`, 'true'])
+  t['netns add'] = Number(process.hrtime.bigint() - start) / 1e6
+
+  floorState.cni = {id: cniId, result: undefined}
+  const add = await cniChain('ADD', conflist, cniId)
+  floorState.cni.result = add.result
+  t['CNI ADD'] = add.ms
+
+  floorState.container = id
+  t['runc run -d'] = (await mustRun('runc', ['--root', floorRuncRoot, 'run', '-d', '--bundle', floorBundle, id], {quiet: true})).ms
+  t['runc kill'] = (await mustRun('runc', ['--root', floorRuncRoot, 'kill', id, 'KILL'])).ms
+  t['runc delete -f'] = (await mustRun('runc', ['--root', floorRuncRoot, 'delete', '-f', id])).ms
+  floorState.container = null
+
+  t['CNI DEL'] = (await cniChain('DEL', conflist, cniId, add.result)).ms
+  floorState.cni = null
+
+  start = process.hrtime.bigint()
+  await mustRun('umount', ['--lazy', floorNetns])
+  fs.unlinkSync(floorNetns)
+  floorState.netns = false
+  t['netns del'] = Number(process.hrtime.bigint() - start) / 1e6
+  return t
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------
+
+/** A measured podctl row; each run is preceded by a bare-node sample, so its floor is interleaved with it. */
+function newRow(id, scenario, pods) {
+  return {id, scenario, pods, ms: [], rss: [], node: [], nodeRss: []}
+}
+
+async function sample(row, args) {
+  const n = await bareNode()
+  row.node.push(n.ms)
+  row.nodeRss.push(n.rssMiB)
+  const r = await podctlOk(args)
+  row.ms.push(r.ms)
+  row.rss.push(r.rssMiB)
+  return r
+}
+
+/**
+ * Finish a row: its figures, its floor (node median + the median of per-run
+ * extra floor parts; none when floorName is null), ratio, verdict.
+ */
+function finish(row, {floorName = 'node', extra = null, target = null, note} = {}) {
+  const floorMs = floorName === null ? null : median(row.node) + (extra ? median(extra) : 0)
+  const s = summary(row.ms)
+  const rssMiB = maxOf(row.rss)
+  const ratio = floorMs === null ? null : round(s.median / floorMs, 2)
+  const ratioOk = target === null ? null : ratio <= target
+  const rssOk = rssMiB === null ? null : rssMiB <= RSS_LIMIT_MIB
+  const pass = ratioOk === null && rssOk === null ? null : ratioOk !== false && rssOk !== false
+  return {
+    id: row.id,
+    scenario: row.scenario,
+    pods: row.pods,
+    runs: row.ms.map((x) => round(x)),
+    ...s,
+    rssMiB: round(rssMiB),
+    floor: floorName === null ? null : {name: floorName, median: round(floorMs), nodeRuns: row.node.map((x) => round(x))},
+    ratio,
+    target,
+    pass,
+    ...(note ? {note} : {}),
+  }
+}
+
+/**
+ * One `rmp -af`, timed as a row. A failure is a result, not the end of the
+ * bench: the row fails with podctl's last error line, and the cleanup
+ * removes what is left.
+ */
+async function removeAll(id, scenario, pods) {
+  const r = await podctl(['rmp', '-af'])
+  const row = finish({...newRow(id, scenario, pods), ms: [r.ms], rss: [r.rssMiB]}, {floorName: null, note: 'one run'})
+  if (r.code === 0) return row
+  const last = r.stderr.trim().split('\n').filter((l) => l.startsWith('error:')).slice(-2).join(' / ')
+  return {...row, pass: false, note: `one run; exited ${r.code}: ${last}`}
+}
+
+// ---------------------------------------------------------------------------
+// --debug step timings
+// ---------------------------------------------------------------------------
+
+function execLabel(file, args) {
+  const base = path.basename(file)
+  const sub = args.trim().split(/\s+/).find((a) => ['create', 'start', 'kill', 'delete', 'state', 'run'].includes(a))
+  return `exec ${sub ? `${base} ${sub}` : base}`
+}
+
+/** Step and exec lines of one --debug run, summed per label, in order of appearance. */
+function parseDebug(stderr) {
+  const parts = new Map()
+  let steps = 0
+  let execs = 0
+  for (const line of stderr.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+    let m = /^debug: step (.+): ([\d.]+) ms$/.exec(line)
+    if (m) {
+      parts.set(`step ${m[1]}`, (parts.get(`step ${m[1]}`) ?? 0) + Number(m[2]))
+      steps += Number(m[2])
+      continue
+    }
+    m = /^debug: exec (\S+)(.*) -> \S+ \(([\d.]+) ms\)$/.exec(line)
+    if (m) {
+      const label = execLabel(m[1], m[2])
+      parts.set(label, (parts.get(label) ?? 0) + Number(m[3]))
+      execs += Number(m[3])
+    }
+  }
+  return {parts, steps, execs}
+}
+
+function aggregateDebug(runs) {
+  const labels = []
+  for (const r of runs) for (const k of r.parts.keys()) if (!labels.includes(k)) labels.push(k)
+  const parts = labels.map((k) => [k, round(median(runs.map((r) => r.parts.get(k) ?? 0)))])
+  const outside = runs.map((r) => r.wall - (r.steps > 0 ? r.steps : r.execs))
+  const what = runs[0].steps > 0 ? 'outside the steps: node, module loading, oclif, config, exit' : 'outside the execs: node, module loading, oclif, podctl JS, exit'
+  parts.push([what, round(median(outside))])
+  return {wall: round(median(runs.map((r) => r.wall))), parts}
+}
+
+// ---------------------------------------------------------------------------
+// Machine
+// ---------------------------------------------------------------------------
+
+function machine() {
+  const cpus = os.cpus()
+  const osRelease = fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : ''
+  const runc = spawnSync('runc', ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0] || 'runc: unknown'
+  let cgroup = 'v1'
+  if (fs.statfsSync('/sys/fs/cgroup').type === 0x63677270) cgroup = 'v2'
+  else if (fs.existsSync('/sys/fs/cgroup/unified') && fs.statfsSync('/sys/fs/cgroup/unified').type === 0x63677270) cgroup = 'v1 (hybrid)'
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    memGiB: round(os.totalmem() / 2 ** 30),
+    os: /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? os.type(),
+    kernel: os.release(),
+    node: process.version,
+    runc,
+    cgroup,
+    loadavg: {start: os.loadavg().map((x) => round(x, 2))},
+  }
+}
+
+function podctlVersion() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))
+  const git = (args) => spawnSync('git', ['-C', repo, ...args], {encoding: 'utf8'}).stdout.trim()
+  return {version: pkg.version, commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown', dirty: git(['status', '--porcelain', '--untracked-files=no']) !== ''}
+}
+
+// ---------------------------------------------------------------------------
+// The bench
+// ---------------------------------------------------------------------------
+
+function prerequisites() {
+  if (process.getuid?.() !== 0) throw new Error('the bench needs root: podctl creates network namespaces and runs runc')
+  for (const [tool, pkg] of [['runc', 'runc'], ['unshare', 'util-linux'], ['umount', 'mount'], ['ip', 'iproute2'], ['catatonit', 'catatonit']]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${pkg})`)
+  }
+  pluginPath('bridge')
+  if (!fs.existsSync(path.join(repo, 'dist', 'src', 'commands', 'runp.js'))) throw new Error('podctl is not built: run npm run build (or npm run bench)')
+  if (!timeBin) notes.push('GNU time is missing (/usr/bin/time; apt-get install time): peak RSS is reported as null.')
+}
+
+/** One bench per machine at a time: they would share the bridge pbench0. */
+function benchLock() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', (err) => reject(err.code === 'EADDRINUSE' ? new Error('another podctl bench is running on this machine') : err))
+    server.listen({path: '\0podctl-bench'}, () => {
+      server.unref()
+      resolve(server)
+    })
+  })
+}
+
+async function bench() {
+  const m = machine()
+  const rows = []
+  const floors = {'node -e 0': null} // filled in at the end from every bare-node sample; first in the table
+  fs.mkdirSync(path.join(dir, 'pods'), {recursive: true})
+  fs.mkdirSync(runRoot, {recursive: true, mode: 0o711})
+  fs.writeFileSync(configFile, `default-network:\n  name: ${NETWORK.name}\n  bridge: ${NETWORK.bridge}\n  subnet: ${NETWORK.subnet}\n`)
+
+  // Warm-up, not measured: the page cache, the pause rootfs, the conflist, the bridge, iptables chains.
+  log('warm-up')
+  await bareNode()
+  await podctlOk(['--version'])
+  const warm = await runPod('warmup')
+  await podctlOk(['stopp', warm])
+  await podctlOk(['rmp', warm])
+  const conflist = readConflist()
+  makeFloorBundle()
+  await floorIteration(conflist, 0)
+
+  // --version
+  log(`--version ×${RUNS}`)
+  const version = newRow('version', '--version', null)
+  for (let i = 0; i < RUNS; i++) await sample(version, ['--version'])
+  rows.push(finish(version, {target: 1.3}))
+
+  // Lifecycle: each iteration is a floor iteration, then runp, stopp, rmp of one pod.
+  const runp = newRow('runp', 'runp (pod network)', 0)
+  const stopp = newRow('stopp', 'stopp', 1)
+  const rmp = newRow('rmp', 'rmp (after stopp)', 1)
+  const parts = Object.fromEntries(floorParts.map((p) => [p, []]))
+  for (let i = 0; i < RUNS; i++) {
+    log(`lifecycle ${i + 1}/${RUNS}`)
+    const t = await floorIteration(conflist, i + 1)
+    for (const p of floorParts) parts[p].push(t[p])
+    const id = (await sample(runp, ['runp', podConfigFile(`life-${i}`)])).stdout.trim()
+    await sample(stopp, ['stopp', id])
+    await sample(rmp, ['rmp', id])
+  }
+  const per = (names) => parts[names[0]].map((_, i) => sumAt(names.map((p) => parts[p]), i))
+  rows.push(finish(runp, {floorName: 'node + runc run -d + netns add + CNI ADD', extra: per(['runc run -d', 'netns add', 'CNI ADD']), target: 1.2}))
+  rows.push(finish(stopp, {floorName: 'node + runc kill + CNI DEL + netns del', extra: per(['runc kill', 'CNI DEL', 'netns del'])}))
+  rows.push(finish(rmp, {floorName: 'node + runc delete -f', extra: per(['runc delete -f'])}))
+  const both = {...newRow('stopp+rmp', 'stopp + rmp', 1), ms: stopp.ms.map((x, i) => x + rmp.ms[i]), rss: [...stopp.rss, ...rmp.rss], node: stopp.node}
+  const twoNodes = 2 * median(stopp.node) + median(per(['runc kill', 'runc delete -f', 'CNI DEL', 'netns del']))
+  rows.push(
+    finish(both, {
+      floorName: 'node + runc kill/delete + CNI DEL + netns del',
+      extra: per(['runc kill', 'runc delete -f', 'CNI DEL', 'netns del']),
+      target: 1.2,
+      note: `the floor counts one node start for two processes, as the issue states; with two it is ${fmt(twoNodes)} ms (ratio ${(median(both.ms) / twoNodes).toFixed(2)}×)`,
+    }),
+  )
+  for (const p of floorParts) floors[p] = summary(parts[p])
+  const imp = []
+  for (let i = 0; i < RUNS; i++) imp.push(await timed(['--input-type=module', '-e', `await import(${JSON.stringify(path.join(repo, 'node_modules', '@oclif', 'core', 'lib', 'index.js'))})`]))
+  floors["node + import('@oclif/core') (info)"] = {...summary(imp.map((r) => r.ms)), rssMiB: maxOf(imp.map((r) => r.rssMiB))}
+
+  // --debug step timings of runp, stopp, rmp (not part of the rows: debug output costs a little).
+  log('--debug step timings')
+  const debugRuns = {runp: [], stopp: [], rmp: []}
+  for (let i = 0; i < Math.min(RUNS, DEBUG_RUNS); i++) {
+    const r = await podctlOk(['runp', '--debug', podConfigFile(`debug-${i}`)])
+    const id = r.stdout.trim()
+    debugRuns.runp.push({wall: r.ms, ...parseDebug(r.stderr)})
+    for (const verb of ['stopp', 'rmp']) {
+      const v = await podctlOk([verb, '--debug', id])
+      debugRuns[verb].push({wall: v.ms, ...parseDebug(v.stderr)})
+    }
+  }
+  const steps = {runs: debugRuns.runp.length, verbs: Object.fromEntries(Object.entries(debugRuns).map(([k, v]) => [k, aggregateDebug(v)]))}
+
+  // Burst: 50 pods, 8 at a time.
+  log(`burst: ${BURST.pods} pods, ${BURST.parallel} at a time`)
+  const burstRuns = []
+  const errors = []
+  const burstStart = process.hrtime.bigint()
+  await pool([...Array(BURST.pods).keys()], BURST.parallel, async (i) => {
+    const r = await podctl(['runp', podConfigFile(`burst-${i}`)])
+    burstRuns.push(r)
+    if (r.code !== 0) errors.push(`runp burst-${i} exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`)
+  })
+  const totalMs = Number(process.hrtime.bigint() - burstStart) / 1e6
+  const burst = {
+    pods: BURST.pods,
+    parallel: BURST.parallel,
+    totalMs: round(totalMs),
+    podsPerSecond: round((BURST.pods - errors.length) / (totalMs / 1000), 2),
+    errors,
+    ...summary(burstRuns.map((r) => r.ms)),
+    rssMiB: maxOf(burstRuns.map((r) => r.rssMiB)),
+  }
+  rows.push(await removeAll('rmp-all-burst', `rmp -af (${BURST.pods} pods, pod network)`, BURST.pods))
+
+  // The listing ladder: pods 1..10 with pod networking, the rest host network.
+  const statsp = (await exec(process.execPath, [bin, 'statsp', '--help'])).code === 0
+  if (!statsp) notes.push('statsp is not available in this build (podctl statsp --help failed): its rows are skipped.')
+  notes.push(`listing ladder: pods 1-${NETWORKED_LADDER_PODS} use pod networking (netns + CNI), pods ${NETWORKED_LADDER_PODS + 1}+ host network (namespace_options.network: 2), to keep the setup fast; every pod runs a real pause process.`)
+  const ids = []
+  for (const count of LADDER) {
+    if (ids.length < count) {
+      log(`setup: ${ids.length} → ${count} pods`)
+      const setupStart = process.hrtime.bigint()
+      const have = ids.length
+      await pool([...Array(count - have).keys()].map((k) => have + k), SETUP_PARALLEL, async (n) => {
+        ids[n] = await runPod(`pod-${n}`, {hostNetwork: n >= NETWORKED_LADDER_PODS})
+      })
+      log(`setup: ${count - have} pods in ${(Number(process.hrtime.bigint() - setupStart) / 1e9).toFixed(1)} s`)
+    }
+    const measure = async (id, scenario, args, options) => {
+      log(`${scenario} ×${RUNS}`)
+      const row = newRow(id, scenario, count)
+      for (let i = 0; i < RUNS; i++) await sample(row, args)
+      rows.push(finish(row, options))
+    }
+    const podsWord = count === 1 ? 'pod' : 'pods'
+    if (count !== 1) await measure(`pods-${count}`, `pods, ${count} ${podsWord}`, ['pods'], {target: count === 0 ? 1.3 : count === 1000 ? 2 : null})
+    if (count === 1 || (count === LADDER[LADDER.length - 1] && count > 1)) {
+      await measure(`inspectp-${count}`, `inspectp, ${count} ${podsWord}`, ['inspectp', ids[0]], {target: count === 1000 ? 2 : null})
+    }
+    if (statsp && (count === 1 || count === 100)) {
+      await measure(`statsp-${count}`, `statsp -o json, ${count} ${podsWord}`, ['statsp', '-o', 'json'], {target: count === 100 ? 1.5 : null})
+    }
+  }
+  if (ids.length > 0) {
+    log(`rmp -af of ${ids.length} pods`)
+    rows.push(await removeAll(`rmp-all-${ids.length}`, `rmp -af (${ids.length} pods)`, ids.length))
+  }
+
+  m.loadavg.end = os.loadavg().map((x) => round(x, 2))
+  floors['node -e 0'] = {...summary(nodeSamples.map((n) => n.ms)), rssMiB: maxOf(nodeSamples.map((n) => n.rssMiB))}
+  const res = {
+    version: 1,
+    date: new Date().toISOString(),
+    machine: m,
+    podctl: podctlVersion(),
+    options: {runs: RUNS, quick, maxPods: MAX_PODS, ladder: LADDER, network: NETWORK},
+    rows,
+    floors,
+    burst,
+    steps,
+    notes,
+  }
+  res.targets = targets(res, statsp)
+  return res
+}
+
+function targets(res, statsp) {
+  const row = (id) => res.rows.find((r) => r.id === id)
+  const ratioTarget = (id, text) => {
+    const r = row(id)
+    return r ? {target: text, value: `${r.ratio.toFixed(2)}× (${fmt(r.median)} ms vs ${fmt(r.floor.median)} ms)`, pass: r.ratio <= r.target} : {target: text, value: 'not measured in this run', pass: null}
+  }
+  const rss = [...res.rows.map((r) => r.rssMiB), res.burst.rssMiB]
+  const worst = res.rows.reduce((a, r) => (r.rssMiB !== null && (a === null || r.rssMiB > a.rssMiB) ? r : a), null)
+  return [
+    ratioTarget('version', '--version ≤ 1.3× bare node'),
+    ratioTarget('pods-0', 'pods with 0 pods ≤ 1.3× bare node'),
+    ratioTarget('pods-1000', 'pods with 1,000 pods ≤ 2× bare node'),
+    ratioTarget('inspectp-1000', 'inspectp with 1,000 pods ≤ 2× bare node'),
+    ratioTarget('runp', 'runp ≤ 1.2× (node + runc run -d + netns add + CNI ADD)'),
+    ratioTarget('stopp+rmp', 'stopp + rmp ≤ 1.2× (node + runc kill/delete + CNI DEL + netns del)'),
+    statsp ? ratioTarget('statsp-100', 'statsp -o json over 100 pods ≤ 1.5× bare node') : {target: 'statsp -o json over 100 pods ≤ 1.5× bare node', value: 'statsp not available', pass: null},
+    rss.includes(null)
+      ? {target: `peak RSS of any verb ≤ ${RSS_LIMIT_MIB} MiB`, value: 'no GNU time', pass: null}
+      : {target: `peak RSS of any verb ≤ ${RSS_LIMIT_MIB} MiB`, value: `max ${fmt(Math.max(...rss))} MiB (${worst?.scenario})`, pass: Math.max(...rss) <= RSS_LIMIT_MIB},
+    {
+      target: `${BURST.pods} pods started ${BURST.parallel} at a time, no error`,
+      value: `${res.burst.errors.length} errors, ${fmt(res.burst.podsPerSecond, 2)} pods/s`,
+      pass: res.burst.errors.length === 0,
+    },
+  ]
+}
+
+// ---------------------------------------------------------------------------
+// Cleanup: everything this run made, and nothing else
+// ---------------------------------------------------------------------------
+
+async function quiet(file, args) {
+  return exec(file, args).catch((err) => ({code: -1, stdout: '', stderr: err.message}))
+}
+
+function ownMounts() {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p) => p && (p.startsWith(`${runRoot}/`) || p.startsWith(`${dir}/`)))
+}
+
+/** catatonit processes in the bench's cgroups: its pods' parent, or a floor container's own cgroup. */
+function ownPauses() {
+  const pids = []
+  for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+      // A zombie is dead already: reaping it is its parent's business.
+      if (!stat.includes('(catatonit) ') || stat.includes('(catatonit) Z')) continue
+      const cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      if (/^[^:]*:[^:]*:(\/pbench\/|\/pbench-floor-)/m.test(cgroup)) pids.push(Number(pid))
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids
+}
+
+/** The bench's cgroup parent in each hierarchy; one found at the start is not this run's to report. */
+const ownCgroups = () => (fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []).map((c) => path.join('/sys/fs/cgroup', c, CGROUP_PARENT)).filter((p) => fs.existsSync(p))
+const cgroupsAtStart = new Set(ownCgroups())
+
+async function cleanup() {
+  cleaningUp = true
+  const left = []
+  if (floorState.container) await quiet('runc', ['--root', floorRuncRoot, 'delete', '-f', floorState.container])
+  if (floorState.cni) {
+    const r = await cniChain('DEL', readConflist(), floorState.cni.id, floorState.cni.result).catch((e) => ({error: e}))
+    if (r.error) left.push(`floor CNI DEL: ${r.error.message}`)
+  }
+  if (floorState.netns) {
+    await quiet('umount', ['--lazy', floorNetns])
+    fs.rmSync(floorNetns, {force: true})
+  }
+  if (fs.existsSync(path.join(root, 'pods'))) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await quiet(process.execPath, [bin, 'rmp', '-af', '--timeout', '30m'])
+      if (r.code !== 0) left.push(`podctl rmp -af exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`)
+      const rest = (await quiet(process.execPath, [bin, 'pods', '-q'])).stdout.trim()
+      if (!rest) break
+    }
+  }
+  // What podctl could not remove is still the bench's own (its run root, its runc root): remove it.
+  for (const runcRoot of [path.join(runRoot, 'runtime', 'runc'), floorRuncRoot]) {
+    if (!fs.existsSync(runcRoot)) continue
+    const ids = (await quiet('runc', ['--root', runcRoot, 'list', '-q'])).stdout.split('\n').filter(Boolean)
+    for (const id of ids) {
+      left.push(`runc container ${id}`)
+      await quiet('runc', ['--root', runcRoot, 'delete', '-f', id])
+    }
+  }
+  // Pause processes of the bench's cgroups (its pods' parent /pbench, the floor's /pbench-floor-N) that survived all that.
+  for (const pid of ownPauses()) {
+    left.push(`pause process ${pid}`)
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const mount of ownMounts().reverse()) {
+    left.push(`mount ${mount}`)
+    await quiet('umount', ['--lazy', mount])
+  }
+  if (spawnSync('ip', ['link', 'show', NETWORK.bridge], {stdio: 'ignore'}).status === 0) {
+    // CNI DEL removes each pod's veth; one still on the bridge was missed.
+    const veths = (spawnSync('ip', ['-o', 'link', 'show', 'master', NETWORK.bridge], {encoding: 'utf8'}).stdout ?? '').split('\n').map((l) => /^\d+: ([^@:]+)/.exec(l)?.[1]).filter(Boolean)
+    for (const veth of veths) {
+      left.push(`veth ${veth} on ${NETWORK.bridge}`)
+      await quiet('ip', ['link', 'del', veth])
+    }
+    await quiet('ip', ['link', 'del', NETWORK.bridge])
+  }
+  for (const cg of ownCgroups()) {
+    try {
+      fs.rmdirSync(cg)
+    } catch (err) {
+      if (err.code !== 'ENOENT' && !cgroupsAtStart.has(cg)) left.push(`cgroup ${cg}: ${err.code}`)
+    }
+  }
+  const nat = spawnSync('iptables', ['-t', 'nat', '-S'], {encoding: 'utf8'}).stdout ?? ''
+  const rules = nat.split('\n').filter((l) => l.includes('10.232.') && !l.startsWith('-N'))
+  if (rules.length > 0) left.push(`iptables nat rules: ${rules.join('; ')}`)
+  fs.rmSync(dir, {recursive: true, force: true})
+  fs.rmSync(runRoot, {recursive: true, force: true})
+  // Checked afterwards rather than assumed: what is still there is reported, and the exit status says so.
+  if (spawnSync('ip', ['link', 'show', NETWORK.bridge], {stdio: 'ignore'}).status === 0) left.push(`bridge ${NETWORK.bridge} is still there`)
+  for (const pid of ownPauses()) left.push(`pause process ${pid} is still running`)
+  for (const mount of ownMounts()) left.push(`mount ${mount} is still there`)
+  for (const d of [dir, runRoot]) if (fs.existsSync(d)) left.push(`${d} is still there`)
+  return left
+}
+
+// ---------------------------------------------------------------------------
+
+function writeResults(res) {
+  fs.mkdirSync(resultsDir, {recursive: true})
+  const stamp = res.date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')
+  const text = `${JSON.stringify(res, null, 2)}\n`
+  const files = [path.join(resultsDir, `${stamp}.json`), path.join(resultsDir, 'latest.json')]
+  for (const file of files) {
+    fs.writeFileSync(`${file}.tmp`, text)
+    fs.renameSync(`${file}.tmp`, file)
+  }
+  return files
+}
+
+let exitCode = 0
+let lock
+try {
+  prerequisites()
+  lock = await benchLock()
+  log(`state in ${dir} and ${runRoot}; network ${NETWORK.name} (${NETWORK.bridge}, ${NETWORK.subnet}); ${RUNS} runs per row; ladder ${LADDER.join('/')}`)
+  const res = await bench()
+  const files = writeResults(res)
+  process.stdout.write(`${render(res)}\n\nResults: ${files.map((f) => path.relative(repo, f)).join(', ')}\n`)
+} catch (err) {
+  log(`error: ${err instanceof Interrupted ? err.message : (err.stack ?? err)}`)
+  exitCode = err instanceof Interrupted ? 130 : 2
+} finally {
+  // Without the lock, the bridge and cgroup names belong to the bench that holds it: remove only our dirs.
+  log('cleanup')
+  const left = lock ? await cleanup().catch((err) => [`cleanup failed: ${err.message}`]) : (fs.rmSync(dir, {recursive: true, force: true}), [])
+  for (const l of left) log(`cleanup: had to remove or could not remove: ${l}`)
+  if (left.length > 0 && exitCode === 0) exitCode = 2
+  lock?.close()
+}
+process.exit(exitCode)
