@@ -58,27 +58,14 @@ const visibleLength = (s: string) => s.replace(ansi, '').length
 
 /**
  * crictl's table: Go text/tabwriter with minwidth 20, padding 3, spaces;
- * left-aligned, the last column unpadded. Drawn with cli-table3 (borderless)
- * so that coloured cells keep their alignment.
+ * left-aligned, the last column unpadded. Cells are padded by their visible
+ * length, so that coloured cells keep their alignment. (Not cli-table3: its
+ * layout takes seconds over a thousand rows, and loading it costs every table.)
  */
 export function tabwriter(header: string[], rows: string[][]): string {
   const all = [header, ...rows]
   const widths = header.map((_h, col) =>
-    col === header.length - 1 ? Math.max(...all.map((r) => visibleLength(r[col] ?? ''))) : Math.max(20, ...all.map((r) => visibleLength(r[col] ?? '') + 3)),
+    col === header.length - 1 ? 0 : Math.max(20, ...all.map((r) => visibleLength(r[col] ?? '') + 3)),
   )
-  const none = {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ''}
-  const Table = load('cli-table3') as typeof import('cli-table3')
-  const table = new Table({
-    chars: none,
-    colWidths: widths,
-    wordWrap: false,
-    truncate: '',
-    style: {'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true},
-  })
-  table.push(...all)
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n')
+  return all.map((row) => header.map((_h, col) => (row[col] ?? '') + ' '.repeat(Math.max(0, widths[col] - visibleLength(row[col] ?? '')))).join('').trimEnd()).join('\n')
 }

@@ -17,6 +17,7 @@ import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
 import {levenshtein} from './suggest.js'
+import {parseSimpleYaml} from './yaml-lite.js'
 
 export interface ParsedPodConfig {
   config: PodSandboxConfig
@@ -81,9 +82,9 @@ function parseDocument(text: string, where: string): unknown {
   }
   let doc: unknown
   try {
-    // Loaded only for YAML documents: JSON configs never pay for the parser.
-    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
-    doc = parseYaml(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: true})
+    // Loaded only for YAML beyond plain block maps and lists (yaml-lite.ts): most configs never pay for the parser.
+    const simple = parseSimpleYaml(text)
+    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: true})
   } catch (err) {
     throw usageError(`${where} is not valid YAML: ${yamlErrorLine(err as Error & {linePos?: {line: number; col: number}[]}, text)}`)
   }

@@ -50,7 +50,8 @@ function canonicalIp(ip: string): string {
   return [...left, ...fill, ...right].map((g) => g.replace(/^0+(?=.)/, '')).join(':')
 }
 
-const unspecified = new Set(['0.0.0.0', canonicalIp('::')])
+// Spelled out, not canonicalIp('::'): node compiles its IPv6 pattern on first use, which costs every verb's start-up.
+const unspecified = new Set(['0.0.0.0', '0:0:0:0:0:0:0:0'])
 
 /**
  * Whether two host addresses receive some of the same traffic: "" is every

@@ -14,17 +14,11 @@ import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
 import type {OpContext} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
-import {buildPauseSpec, podHostname} from './oci-spec.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
-import {ensurePauseRootfs, pauseArgs} from './pause.js'
-import {checkRunnable, readHostFacts} from './podconfig.js'
 import {cniPortMappings, refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
-import {defaultSeccompProfile, loadLocalhostSeccomp} from './seccomp.js'
-import {hostHosts, hostResolvConf, podHosts, resolvConfFromDns} from './sandbox-files.js'
 import type {Settings} from './settings.js'
 import {criState, needsStop} from './state.js'
-import {findOrphans, removeOrphan} from './gc.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
 
 /** Everything a lifecycle call needs; built once per command. */
@@ -53,6 +47,22 @@ const isHostNetwork = (config: PodSandboxConfig) => config.linux?.security_conte
 function nowNanos(): string {
   const ms = BigInt(Date.now())
   return (ms * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)).toString()
+}
+
+/**
+ * What only runp needs, loaded when a pod is run: each module costs node's
+ * ESM loader time at start-up, and pods, inspectp, stopp and rmp (each a
+ * process of its own) should not pay for the spec builder and the checks.
+ */
+async function runpModules() {
+  const [ociSpec, pause, podconfig, seccomp, files] = await Promise.all([
+    import('./oci-spec.js'),
+    import('./pause.js'),
+    import('./podconfig.js'),
+    import('./seccomp.js'),
+    import('./sandbox-files.js'),
+  ])
+  return {...ociSpec, ...pause, ...podconfig, ...seccomp, ...files}
 }
 
 class UndoStack {
@@ -93,20 +103,25 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   const timer = stepTimer(ctx)
   const hostNetwork = isHostNetwork(config)
 
-  // Step 1: prerequisites, before anything is made.
+  // Step 1: prerequisites, before anything is made: the host's facts read at once, the config checked against them.
+  const {buildPauseSpec, podHostname, ensurePauseRootfs, pauseArgs, checkRunnable, readHostFacts, defaultSeccompProfile, loadLocalhostSeccomp, hostHosts, hostResolvConf, podHosts, resolvConfFromDns} =
+    await runpModules()
   const handler = runtimeHandler || settings.defaultRuntime
-  const runtimePath = await resolveRuntime(settings.runtimes, handler)
+  const [runtimePath, caps, {cgroupMode, hostFacts}, seccompProfile] = await Promise.all([
+    resolveRuntime(settings.runtimes, handler),
+    ownCapabilities(),
+    detectCgroupMode().then(async (cgroupMode) => ({cgroupMode, hostFacts: await readHostFacts(cgroupMode)})),
+    loadLocalhostSeccomp(config),
+  ])
   const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler), settings.runtimes[handler]?.args)
-  await store.init()
-  const rootfs = await ensurePauseRootfs(store.pauseDir())
-  const network = hostNetwork ? undefined : await loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir())
+  checkOomScoreAdj(config, caps.effective)
+  checkRunnable(config, hostFacts)
+  const [rootfs, network] = await Promise.all([
+    store.init().then(() => ensurePauseRootfs(store.pauseDir())),
+    hostNetwork ? undefined : loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir()),
+  ])
   if (network?.created) rt.warn(`no CNI config in ${settings.cniConfDir}: wrote podctl's default network to ${network.file}`)
   const plugins = network ? await resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
-  const caps = await ownCapabilities()
-  const cgroupMode = await detectCgroupMode()
-  const seccompProfile = await loadLocalhostSeccomp(config)
-  checkOomScoreAdj(config, caps.effective)
-  checkRunnable(config, await readHostFacts(cgroupMode))
   timer('prerequisites')
 
   // Step 2: the ID and its lock, held until runp ends.
@@ -244,7 +259,10 @@ function fault(step: number | string): void {
   if (faultStep === String(step)) process.kill(process.pid, 'SIGKILL')
 }
 
-function stepTimer(ctx: OpContext): (step: string) => void {
+/** Logs each step's time (under --debug) when called at the end of the step. */
+type StepTimer = (step: string) => void
+
+function stepTimer(ctx: OpContext): StepTimer {
   let last = performance.now()
   return (step) => {
     const now = performance.now()
@@ -344,13 +362,16 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
 }
 
 /** The stop path: kill pause → CNI DEL with the cached result → remove the netns. */
-async function stopRecord(rt: Runtime, record: PodRecord): Promise<void> {
+async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer = () => undefined): Promise<void> {
   try {
     await killPauseStep(rt, record)
+    timer('kill pause')
     fault('stop-1')
     await teardownNetwork(rt, record)
+    timer('cni del')
     fault('stop-2')
     await removeNetnsStep(rt, record)
+    timer('netns')
   } catch (err) {
     record.cleanupError = messageOf(err)
     await rt.store.writeRecord(record).catch(() => undefined)
@@ -359,6 +380,7 @@ async function stopRecord(rt: Runtime, record: PodRecord): Promise<void> {
   record.phase = 'stopped'
   record.cleanupError = undefined
   await rt.store.writeRecord(record)
+  timer('record stopped')
 }
 
 // ---------------------------------------------------------------------------
@@ -367,15 +389,19 @@ async function stopRecord(rt: Runtime, record: PodRecord): Promise<void> {
 
 /** CRI: StopPodSandbox is idempotent; an unknown pod is already stopped. */
 export async function stopPod(rt: Runtime, ref: string): Promise<string | null> {
+  const timer = stepTimer(rt.ctx)
   const id = await rt.store.resolve(ref)
+  timer('resolve')
   // CRI: StopPodSandbox must not return an error if all resources have already been reclaimed.
   if (id === null) return null
   await withPodLock(rt, id, async () => {
+    timer('lock')
     const record = await rt.store.readRecord(id)
     if (!record) return
     const live = {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)}
-    if (!needsStop(record.phase, live) && !record.network?.added && !(record.netnsPath && (await isMountPoint(record.netnsPath)))) return
-    await stopRecord(rt, record)
+    const stop = needsStop(record.phase, live) || record.network?.added || (record.netnsPath && (await isMountPoint(record.netnsPath)))
+    timer('read record')
+    if (stop) await stopRecord(rt, record, timer)
   })
   return id
 }
@@ -395,8 +421,10 @@ export const podRunningError = (id: string): PodctlError =>
  * Returns the ID removed, or null when there was no such pod.
  */
 export async function removePod(rt: Runtime, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
+  const timer = stepTimer(rt.ctx)
   let stopped = false
   await withPodLock(rt, id, async () => {
+    timer('lock')
     let record: PodRecord | null
     try {
       record = await rt.store.readRecord(id)
@@ -410,16 +438,20 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
     // CRI: RemovePodSandbox is idempotent: a pod removed meanwhile is fine.
     if (!record) return
     const state = criState(record.phase, {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)})
+    timer('read record')
     if (state === 'SANDBOX_READY' && !options.force) throw podRunningError(id)
     if (record.phase !== 'stopped' || state === 'SANDBOX_READY' || record.network?.added) {
-      await stopRecord(rt, record)
+      await stopRecord(rt, record, timer)
       stopped = state === 'SANDBOX_READY'
     }
     fault('rm-1')
     await deleteContainerStep(rt, record)
+    timer('runtime delete')
     await rt.store.releaseName(record.name, id, lockWait(rt, 'the name index'))
+    timer('release name')
     fault('rm-2')
     await rt.store.removePodDir(id)
+    timer('remove files')
   })
   return {stopped}
 }
@@ -431,6 +463,8 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
  */
 async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
   await rt.store.removePodDir(id)
+  // Loaded here: only a corrupt record needs gc's search, and every module costs start-up time.
+  const {findOrphans, removeOrphan} = await import('./gc.js')
   const orphans = (await findOrphans(rt, {includeLocked: [id]})).filter((o) => o.id === id)
   for (const o of orphans) await removeOrphan(rt, o)
 }
@@ -596,7 +630,7 @@ function unreadableRecord(id: string, createdAt: string): PodRecord {
   }
 }
 
+/** Decimal nanosecond strings compared without BigInt (a thousand pods sort ten thousand times): the longer is later, else the text decides. */
 function compareNanos(a: string, b: string): number {
-  const d = BigInt(a) - BigInt(b)
-  return d > 0n ? 1 : d < 0n ? -1 : 0
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 }

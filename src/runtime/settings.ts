@@ -8,6 +8,7 @@ import {createRequire} from 'node:module'
 
 import {unixSocketPath} from '../cri/endpoint.js'
 import {errnoOf, messageOf, usageError} from './errors.js'
+import {parseSimpleYaml} from './yaml-lite.js'
 import {didYouMean} from './suggest.js'
 
 export interface RuntimeHandler {
@@ -168,9 +169,9 @@ function readSettingsFile(file: string, explicit: boolean): FileSettings {
 function parseSettingsText(text: string, file: string): FileSettings {
   let doc: unknown
   try {
-    // The parser is loaded only when a config file exists.
-    const {parse: parseYaml} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
-    doc = parseYaml(text, {uniqueKeys: true})
+    // Plain block YAML is read without loading the parser (yaml-lite.ts says why); the rest, and every error, is the parser's.
+    const simple = parseSimpleYaml(text)
+    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true})
   } catch (err) {
     throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)
   }
