@@ -9,6 +9,24 @@ import {existsSync, readdirSync, readFileSync, rmdirSync, statfsSync} from 'node
 import net from 'node:net'
 import {join} from 'node:path'
 
+import type {TestEnv} from './harness.js'
+
+/**
+ * runp a pod config that must be refused before anything is made: exit 2,
+ * nothing on stdout, an "error:" line matching `message` and no stack trace,
+ * and afterwards no pod and no IP.
+ */
+export function assertRefused(env: TestEnv, linux: Record<string, unknown>, message: RegExp, what = message.source): void {
+  const r = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}, linux})])
+  assert.equal(r.code, 2, `${what}: ${r.stderr}`)
+  assert.equal(r.stdout, '', what)
+  assert.match(r.stderr, /^error: /, what)
+  assert.match(r.stderr, message, what)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
+  assert.equal(env.ok(['pods', '-q']), '', `${what}: no pod`)
+  assert.deepEqual(env.ipamAllocations(), [], `${what}: no IP`)
+}
+
 /** /proc/<pid>/status as a map of its lines. */
 export function procStatus(pid: number): Record<string, string> {
   const out: Record<string, string> = {}

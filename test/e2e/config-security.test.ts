@@ -8,7 +8,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {capabilityMask, hexMask, procStatus} from './config-helpers.js'
+import {assertRefused, capabilityMask, hexMask, procStatus} from './config-helpers.js'
 import {e2eOptions, TestEnv} from './harness.js'
 
 /** The default capability set of a pod (containerd's and Docker's), as the kernel masks it. */
@@ -132,13 +132,7 @@ describe('linux.security_context', e2eOptions(), () => {
       [{run_as_user: {value: 4_294_967_295}}, /linux\.security_context\.run_as_user: 4294967295 is not a user or group ID/],
       [{supplemental_groups: [1, -1]}, /linux\.security_context\.supplemental_groups\[1\]/],
     ]
-    for (const [sc, message] of cases) {
-      const r = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}, linux: {security_context: sc}})])
-      assert.equal(r.code, 2, r.stderr)
-      assert.match(r.stderr, /^error: /)
-      assert.match(r.stderr, message)
-      assert.equal(env.ok(['pods', '-q']), '')
-    }
+    for (const [sc, message] of cases) assertRefused(env, {security_context: sc}, message)
     env.assertNoLeaks()
   })
 
@@ -179,15 +173,7 @@ describe('linux.security_context', e2eOptions(), () => {
       [{seccomp: {profile_type: 'Localhost', localhost_ref: bad}}, /bad\.json/],
       [{seccomp_profile_path: 'chrome/default'}, /linux\.security_context\.seccomp_profile_path/],
     ]
-    for (const [sc, message] of cases) {
-      const r = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}, linux: {security_context: sc}})])
-      assert.equal(r.code, 2, r.stderr)
-      assert.match(r.stderr, /^error: /)
-      assert.match(r.stderr, message)
-      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
-      assert.equal(env.ok(['pods', '-q']), '')
-      assert.deepEqual(env.ipamAllocations(), [])
-    }
+    for (const [sc, message] of cases) assertRefused(env, {security_context: sc}, message)
     env.assertNoLeaks()
   })
 })

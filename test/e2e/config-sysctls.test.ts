@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {hostSysctl, readIn, sysctlFile} from './config-helpers.js'
+import {assertRefused, hostSysctl, readIn, sysctlFile} from './config-helpers.js'
 import {e2eOptions, TestEnv} from './harness.js'
 
 /** A sysctl's value as the kernel prints it, whitespace (tabs in kernel.sem) made single spaces. */
@@ -84,15 +84,7 @@ describe('linux.sysctls', e2eOptions(), () => {
       ['given twice', {sysctls: {'net.ipv4.ip_forward': '1', 'net/ipv4/ip_forward': '0'}}, /linux\.sysctls\.net\/ipv4\/ip_forward: given twice/],
       ['a control character', {sysctls: {'net.ipv4.ip_forward': '1\n'}}, /linux\.sysctls\.net\.ipv4\.ip_forward: the value "1\\n" contains a control character/],
     ]
-    for (const [what, linux, message] of cases) {
-      const r = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}, linux})])
-      assert.equal(r.code, 2, `${what}: ${r.stderr}`)
-      assert.equal(r.stdout, '')
-      assert.match(r.stderr, message, what)
-      assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
-      assert.equal(env.ok(['pods', '-q']), '', `${what}: no pod`)
-      assert.deepEqual(env.ipamAllocations(), [], `${what}: no IP`)
-    }
+    for (const [what, linux, message] of cases) assertRefused(env, linux, message, what)
     assert.deepEqual(hostValues(Object.keys(host)), host)
     env.assertNoLeaks()
   })
