@@ -172,7 +172,7 @@ const CGROUP2_SUPER_MAGIC = 0x63677270
 export const cgroupV2Host = (): boolean => statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC
 
 /** Every hierarchy root a pod cgroup can be in: /sys/fs/cgroup itself on v2; each mounted hierarchy on v1. */
-export function hierarchies(): string[] {
+function hierarchies(): string[] {
   if (cgroupV2Host()) return ['/sys/fs/cgroup']
   return readdirSync('/sys/fs/cgroup', {withFileTypes: true})
     .filter((e) => e.isDirectory())
@@ -203,13 +203,4 @@ export function removeTestCgroups(paths: string[], mustContain: string): string[
     }
   }
   return left
-}
-
-/** Wait (briefly) until a predicate holds. */
-export async function eventually(predicate: () => boolean, ms = 3000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (predicate()) return true
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  return predicate()
 }
