@@ -90,3 +90,36 @@ describe('bash completion completes', () => {
     }
   })
 })
+
+describe('fish completion completes', () => {
+  /** What fish offers for a command line (`complete -C`), the candidates without their descriptions. */
+  function fishComplete(line: string): {words: string[]; stderr: string} {
+    const r = spawnSync('fish', ['--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', join(dir, 'podctl.fish'), line], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: {PATH: '/usr/bin:/bin', HOME: dir},
+    })
+    assert.equal(r.status, 0, r.stderr)
+    return {words: r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort(), stderr: r.stderr}
+  }
+  const cases: [string, string[]][] = [
+    ['podctl ins', ['inspectp']],
+    ['podctl pods --exi', ['--exit-code']],
+    ['podctl pods -o ', ['go-template', 'json', 'table', 'yaml']],
+    ['podctl pods --state ', ['notready', 'ready']],
+    ['podctl runp js', ['jsonschema']],
+    ['podctl stopp --ro', ['--root']],
+    ['podctl stopp ', []],
+  ]
+  for (const [line, want] of cases) {
+    test(JSON.stringify(line), (t) => {
+      if (!has('fish')) {
+        console.log('# skipped: fish is not installed')
+        return t.skip('fish is not installed')
+      }
+      const got = fishComplete(line)
+      assert.deepEqual(got.words, want)
+      assert.equal(got.stderr, '', 'completion wrote to stderr')
+    })
+  }
+})
