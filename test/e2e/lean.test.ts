@@ -2,6 +2,7 @@
 // stdout, stderr and exit code for the same command line.
 
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
 import {after, before, describe, test} from 'node:test'
 
 import {e2eOptions, TestEnv} from './harness.js'
@@ -35,12 +36,32 @@ describe('lean path parity', e2eOptions(), () => {
       ['runp', env.podConfig('{"metadata": {}}', 'bad.json')],
       ['runp'],
       ['gc', '--dry-run'],
+      ['config', '--list'],
+      ['config', '--list', '-o', 'yaml', '--root', '/srv/podctl'],
+      ['config', '--get', 'default-network.subnet'],
+      ['config', '--get', 'default-network.subnt'],
+      ['config'],
+      ['config', '--set', 'bogus=1'],
+      ['info'],
+      ['info', '-o', 'yaml', '--cni-bin-dir', '/nonexistent'],
+      ['version'],
+      ['version', '-o', 'json'],
+      ['runp', 'jsonschema'],
+      ['runp', 'js'],
     ]
     for (const args of lines) {
       const lean = env.podctl(args)
       const oclif = env.podctl(args, {env: {PODCTL_NO_LEAN: '1'}})
       assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}`)
     }
+  })
+
+  test('config --set writes the same file either way', () => {
+    const files = ['lean', 'oclif'].map((how) => env.podConfig('# kept\nroot: /srv/podctl\n', `settings-${how}.yaml`))
+    const set = ['--set', 'timeout=2m,runtimes.dbg.path=runc', '--set', 'runtimes.dbg.args=[--debug]']
+    env.ok(['config', '-c', files[0], ...set])
+    env.ok(['config', '-c', files[1], ...set], {env: {PODCTL_NO_LEAN: '1'}})
+    assert.equal(readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8'))
   })
 
   test('help and unknown flags go to oclif', () => {
