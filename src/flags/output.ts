@@ -8,7 +8,7 @@ import {usageError} from '../runtime/errors.js'
 export const outputFlag = (options: {formats: string[]; default: string}) =>
   Flags.string({
     char: 'o',
-    description: `output format, one of: ${options.formats.join(', ')}`,
+    description: `output format, one of: ${options.formats.join(', ')}${options.formats.includes('go-template') ? ' (go-template runs --template)' : ''}`,
     default: options.default,
     options: options.formats,
   })
