@@ -329,5 +329,6 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
     'default-network': s.defaultNetwork,
     timeout: formatDuration(s.timeoutMs),
     debug: s.debug,
+    'runtime-endpoint': s.runtimeEndpoint ?? '',
   }
 }

@@ -151,6 +151,7 @@ describe('getSetting and listSettings', () => {
       {key: 'default-network.subnet', value: '10.9.0.0/16', source: 'file'},
       {key: 'timeout', value: '90s', source: 'file'},
       {key: 'debug', value: false, source: 'default'},
+      {key: 'runtime-endpoint', value: '', source: 'default'},
     ])
   })
 })

@@ -212,6 +212,7 @@ describe('effectiveConfig', () => {
       'default-network': {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
       timeout: '30s',
       debug: false,
+      'runtime-endpoint': '',
     })
   })
 })
