@@ -10,7 +10,7 @@ export default class Config extends BaseCommand<typeof Config> {
   static override summary = 'Get, set or list podctl\'s settings'
   static override description = `As crictl config: --get prints a setting, --set changes it in the config file, --list shows every setting.
 
-The config file is ${defaultConfigFile}, or the one named by --config or PODCTL_CONFIG. Its keys: root, run-root, cni-conf-dir, cni-bin-dir (colon-separated), default-runtime, runtimes, default-network, timeout (a duration such as 30s, or a number of seconds) and debug (true or false). Nested settings are named with dots: default-network.name, default-network.bridge, default-network.subnet, runtimes.<handler>.path and runtimes.<handler>.args.
+The config file is ${defaultConfigFile}, or the one named by --config or PODCTL_CONFIG. Its keys: root, run-root, cni-conf-dir, cni-bin-dir (colon-separated), default-runtime, runtimes, default-network, timeout (a duration such as 30s, or a number of seconds), debug (true or false) and runtime-endpoint (as --runtime-endpoint). Nested settings are named with dots: default-network.name, default-network.bridge, default-network.subnet, runtimes.<handler>.path and runtimes.<handler>.args.
 
 A runtime handler (the name runp --runtime takes) maps to a binary and options: "path" is an absolute path or a name looked up on PATH; "args" is a list of global options given to the runtime before every command, each one element in --name=value form, e.g. [--debug]. podctl sets --root, --log and --log-format itself and places pods with cgroupfs paths, so those options and a systemd cgroup manager are refused. The handlers runc and crun are built in; the file's are merged over them.
 
