@@ -389,7 +389,7 @@ function verbPage(ctx, cmd) {
 /** Config-file keys that are not global flags: described here. */
 const configKeyHelp = (d) => ({
   'default-runtime': `The runtime handler ${bold('runp')} uses when it gets no ${bold('--runtime')}. Default: ${bold(d.defaultRuntime)}.`,
-  runtimes: `Runtime handlers, a map of handler name to ${bold('{path}')}: the OCI runtime binary, an absolute path or a name looked up on ${bold('PATH')}. Merged over the built-in handlers ${bold('runc')} and ${bold('crun')}.`,
+  runtimes: `Runtime handlers, a map of handler name to ${bold('{path, args}')}: ${bold('path')} is the OCI runtime binary, an absolute path or a name looked up on ${bold('PATH')}; ${bold('args')} is a list of global options given to it before every command, each in --name=value form (podctl's own --root, --log, --log-format and a systemd cgroup manager are refused). Merged over the built-in handlers ${bold('runc')} and ${bold('crun')}, which keep their path when given only args.`,
   'default-network': `The built-in network, a map with any of ${bold('name')}, ${bold('bridge')}, ${bold('subnet')} (see DEFAULT NETWORK). Default: ${bold(`{name: ${d.network.name}, bridge: ${d.network.bridge}, subnet: ${d.network.subnet}}`)}.`,
 })
 
