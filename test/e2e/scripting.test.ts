@@ -121,8 +121,8 @@ describe('scripting and terminals', e2eOptions(), () => {
       .filter((c) => Object.values(c.args ?? {}).some((a) => a.required))
       .map((c) => c.id.split(':'))
     // Verbs whose argument is required in their own terms: rmp (IDs or -a), completion (the shell),
-    // inspectp when the filters find nothing.
-    const own = [['rmp'], ['completion'], ['inspectp', '--name-exact', 'nope']]
+    // config (one of --get, --set, --list), inspectp when the filters find nothing.
+    const own = [['rmp'], ['completion'], ['config'], ['inspectp', '--name-exact', 'nope']]
     assert.ok(needy.some((c) => c[0] === 'stopp') && needy.some((c) => c[0] === 'runp'), `verbs with required args: ${needy.join(' ')}`)
     for (const args of [...needy, ...own]) {
       for (const lean of [true, false]) {
