@@ -522,8 +522,8 @@ class Exec {
             value = typeof value === 'string' ? Buffer.from(value)[key] : value[key]
           } else if (isMap(value)) {
             if (typeof key !== 'string') throw fail(`value has type ${typeName(key)}; should be string`)
-            if (!Object.hasOwn(value, key)) throw fail(`map has no entry for key ${JSON.stringify(key)}`)
-            value = value[key]
+            // As Go's index: a missing key gives the zero value (nil), whatever missingkey says.
+            value = Object.hasOwn(value, key) ? value[key] : undefined
           } else if (value === null || value === undefined) {
             throw fail('index of untyped nil')
           } else throw fail(`can't index item of type ${typeName(value)}`)
