@@ -17,42 +17,26 @@ export const hintMetadataKey = 'podctl-hint'
  */
 const nameReserved = /^failed to reserve pod name /
 
+/** podctl's exit codes and the status codes containerd returns for the same failures; any other is Unknown. */
+const statusOfExitCode = new Map<ExitCodeValue, status>([
+  [ExitCode.usage, status.INVALID_ARGUMENT],
+  [ExitCode.notFound, status.NOT_FOUND],
+  [ExitCode.prerequisite, status.FAILED_PRECONDITION],
+  [ExitCode.timeout, status.DEADLINE_EXCEEDED],
+  [ExitCode.interrupted, status.CANCELLED],
+])
+
 export function grpcCodeOf(err: PodctlError): status {
   if (nameReserved.test(err.message)) return status.ALREADY_EXISTS
-  switch (err.exitCode) {
-    case ExitCode.usage:
-      return status.INVALID_ARGUMENT
-    case ExitCode.notFound:
-      return status.NOT_FOUND
-    case ExitCode.prerequisite:
-      return status.FAILED_PRECONDITION
-    case ExitCode.timeout:
-      return status.DEADLINE_EXCEEDED
-    case ExitCode.interrupted:
-      return status.CANCELLED
-    default:
-      // containerd's plain errors: Unknown.
-      return status.UNKNOWN
-  }
+  // containerd's plain errors: Unknown.
+  return statusOfExitCode.get(err.exitCode) ?? status.UNKNOWN
 }
 
-/** grpcCodeOf read backwards: the exit code of podctl's CRI client for a status. */
+/** The same table read backwards: the exit code of podctl's CRI client for a status. */
 export function exitCodeOf(code: status): ExitCodeValue {
-  switch (code) {
-    case status.INVALID_ARGUMENT:
-    case status.ALREADY_EXISTS:
-      return ExitCode.usage
-    case status.NOT_FOUND:
-      return ExitCode.notFound
-    case status.FAILED_PRECONDITION:
-      return ExitCode.prerequisite
-    case status.DEADLINE_EXCEEDED:
-      return ExitCode.timeout
-    case status.CANCELLED:
-      return ExitCode.interrupted
-    default:
-      return ExitCode.failure
-  }
+  if (code === status.ALREADY_EXISTS) return ExitCode.usage
+  for (const [exitCode, grpcCode] of statusOfExitCode) if (grpcCode === code) return exitCode
+  return ExitCode.failure
 }
 
 export function toServiceError(err: unknown): ServerErrorResponse {
