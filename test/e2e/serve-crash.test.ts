@@ -111,7 +111,7 @@ describe('podctl serve: concurrency and crashes', e2eOptions(), () => {
       cri.close()
     }
     assert.equal((await served.exited).signal, 'SIGKILL')
-    assert.ok(results.some((r) => r.err !== null), 'at least the call under way failed')
+    // Which calls had finished when the kill came is the scheduler's business; what matters is what is left.
     for (const r of results) if (r.res?.pod_sandbox_id) env.seen.add(r.res.pod_sandbox_id)
     // The CLI cleans up what the dead server left; a new server starts on its socket.
     env.ok(['rmp', '-af'])
