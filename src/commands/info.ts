@@ -14,7 +14,7 @@ RuntimeReady: the default runtime handler's binary is found and "<runtime> --ver
 
 NetworkReady: the network pods would join, the first file in the CNI conf dir or, when there is none, podctl's built-in network, is a valid CNI config (CNIConfigInvalid), and every plugin it runs, IPAM plugins included, is in the CNI bin dirs (CNIPluginNotFound).
 
-info only looks: it creates no directory, writes no default network and builds no pause rootfs (runp does those on first use). It does not need root.
+info only looks: it creates no directory, writes no default network and builds no pause rootfs (runp does those on first use). It does not need root. With --runtime-endpoint set it still describes this node, and says so on stderr.
 
 EXIT STATUS
 ${exitStatusHelp}
@@ -32,6 +32,7 @@ When a condition is false, the report is still printed on stdout, one line on st
   }
 
   async run(): Promise<void> {
+    if (this.settings.runtimeEndpoint) this.warning(`this describes the local node's runtime and network; the CRI runtime at ${this.settings.runtimeEndpoint} is not asked`)
     const ctx = {signal: AbortSignal.timeout(this.settings.timeoutMs), log: () => undefined}
     const {status, ...checked} = await nodeInfo(this.settings, new Store(this.settings.root, this.settings.runRoot), ctx)
     const report = {status, config: {...effectiveConfig(this.settings), 'config-file': this.settings.configFile ?? null}, ...checked}

@@ -11,7 +11,7 @@ export default class Version extends BaseCommand<typeof Version> {
   static override summary = 'Display the versions of podctl, its OCI runtime and its CNI plugins'
   static override description = `Prints crictl version's four lines (Version is the kubelet runtime API version, 0.1.0; RuntimeName and RuntimeVersion are podctl's; RuntimeApiVersion is the CRI API version, v1), as crictl prints them against "podctl serve", then the default OCI runtime handler's name, version and binary, and the release of each CNI plugin of the network pods would join (its "CNI <type> plugin <version>" banner; distribution builds often say "unknown") with the CNI spec versions it supports.
 
-A runtime or plugin that cannot be found is reported as such (in -o json, in an "error" field) rather than failing: version answers on a half-installed node; use info to check one.
+A runtime or plugin that cannot be found is reported as such (in -o json, in an "error" field) rather than failing: version answers on a half-installed node; use info to check one. With --runtime-endpoint set it still describes this node, and says so on stderr.
 
 EXIT STATUS
 ${exitStatusHelp}`
@@ -27,6 +27,7 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
+    if (this.settings.runtimeEndpoint) this.warning(`this describes the local node's runtime and network; the CRI runtime at ${this.settings.runtimeEndpoint} is not asked`)
     const ctx = {signal: AbortSignal.timeout(this.settings.timeoutMs), log: () => undefined}
     const {ociRuntime, cniPlugins} = await versionInfo(this.settings, new Store(this.settings.root, this.settings.runRoot), ctx)
     const report = {version: kubeletApiVersion, runtimeName: 'podctl', runtimeVersion: this.config.version, runtimeApiVersion: 'v1', ociRuntime, cniPlugins}
