@@ -67,6 +67,35 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     env.assertNoLeaks()
   })
 
+  test('a config with every section reaches the server as the file says', () => {
+    const body = {
+      hostname: 'full',
+      log_directory: join(env.dir, 'logs'),
+      dns_config: {servers: ['10.96.0.10'], searches: ['svc.cluster.local'], options: ['ndots:5']},
+      labels: {app: 'full', 'example.com/tier': 'x'},
+      annotations: {'example.com/note': 'a: b'},
+      linux: {
+        sysctls: {'net.core.somaxconn': '1024', 'kernel.shm_rmid_forced': '1'},
+        resources: {cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 268435456},
+        overhead: {memory_limit_in_bytes: 16777216},
+        security_context: {namespace_options: {pid: 'POD', ipc: 'POD'}, seccomp: {profile_type: 'RuntimeDefault'}, run_as_user: {value: 0}},
+      },
+    }
+    const local = env.ok(['runp', env.podConfig({metadata: {name: 'full-local', namespace: 'client', uid: 'u1', attempt: 2}, ...body})]).trim()
+    const viaCri = remote(['runp', env.podConfig({metadata: {name: 'full-remote', namespace: 'client', uid: 'u2', attempt: 2}, ...body})])
+    assert.equal(viaCri.code, 0, viaCri.stderr)
+    const id = viaCri.stdout.trim()
+    env.seen.add(id)
+    const configOf = (pod: string) => {
+      const {config} = env.inspect(pod).info
+      delete config.metadata.name
+      delete config.metadata.uid
+      return config
+    }
+    assert.deepEqual(configOf(id), configOf(local))
+    assert.equal(env.inspect(id).status.metadata.attempt, 2)
+  })
+
   test('runp errors: the same messages and exit codes', () => {
     // Checked by the client before any call.
     same(['runp', env.podConfig('{"metadata": {}}', 'bad.json')])
