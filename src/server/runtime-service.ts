@@ -15,15 +15,12 @@
 // containers every second and holds the node NotReady while that fails.
 
 import {readFileSync} from 'node:fs'
-import {readdir, readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {status, type UntypedServiceImplementation} from '@grpc/grpc-js'
 
 import type {PodSandboxState} from '../cri/types.js'
-import {defaultConflist, parseConflist, resolvePlugins} from '../runtime/cni.js'
-import {messageOf, notFoundError} from '../runtime/errors.js'
-import {resolveRuntime} from '../runtime/oci-runtime.js'
+import {notFoundError} from '../runtime/errors.js'
+import {nodeInfo} from '../runtime/info.js'
 import {parsePodSandboxConfig} from '../runtime/podconfig.js'
 import {listPods, type PodFilter, podStatus, removePod, runPod, type Runtime, stopPod, toPodSandbox} from '../runtime/sandbox.js'
 import {hostStatsSource, listPodSandboxStats, nowNanos, type PodStatsEntry, withCpuRates} from '../runtime/stats.js'
@@ -186,7 +183,8 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
     Status: ctx.unary(
       'Status',
       async (req: {verbose?: boolean}, rt) => {
-        const [runtimeReady, networkReady] = await Promise.all([runtimeCondition(rt), networkCondition(rt)])
+        // The conditions podctl info reports: runtime, pause rootfs and cgroups; the network pods would join.
+        const {conditions} = (await nodeInfo(rt.settings, rt.store, rt.ctx)).status
         const features = {recursiveReadOnlyMounts: false, userNamespaces: false}
         // The default handler is named "" (the CRI), then every configured one.
         const handlers = ['', ...Object.keys(rt.settings.runtimes)].map((name) => ({name, features}))
@@ -194,7 +192,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
         const info = req.verbose
           ? {config: JSON.stringify({root, runRoot, cniConfDir, cniBinDirs, defaultRuntime, runtimes, defaultNetwork, timeoutMs, podCidr, cgroupDriver: 'cgroupfs'})}
           : {}
-        return {status: {conditions: [runtimeReady, networkReady]}, info, runtimeHandlers: handlers, features: {supplementalGroupsPolicy: false}}
+        return {status: {conditions}, info, runtimeHandlers: handlers, features: {supplementalGroupsPolicy: false}}
       },
       {mutates: false},
     ),
@@ -248,33 +246,3 @@ class CpuRates {
     return current
   }
 }
-
-// Status: the two conditions the kubelet requires.
-
-async function runtimeCondition(rt: Runtime) {
-  try {
-    await resolveRuntime(rt.settings.runtimes, rt.settings.defaultRuntime)
-    return {type: 'RuntimeReady', status: true, reason: '', message: ''}
-  } catch (err) {
-    return {type: 'RuntimeReady', status: false, reason: 'OCIRuntimeNotFound', message: messageOf(err)}
-  }
-}
-
-/**
- * Ready when the network pods would get can be set up: the first config in
- * the CNI conf dir (the one runPod uses, see loadNetwork), or podctl's
- * built-in default when there is none, and every plugin it names. Nothing is
- * written: runp writes the default on first use.
- */
-async function networkCondition(rt: Runtime) {
-  const {cniConfDir, cniBinDirs, defaultNetwork} = rt.settings
-  try {
-    const files = (await readdir(cniConfDir).catch(() => [] as string[])).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
-    const conflist = files.length > 0 ? parseConflist(await readFile(join(cniConfDir, files[0]), 'utf8'), join(cniConfDir, files[0])) : defaultConflist(defaultNetwork, rt.store.ipamDir())
-    await resolvePlugins(conflist, cniBinDirs)
-    return {type: 'NetworkReady', status: true, reason: '', message: ''}
-  } catch (err) {
-    return {type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `Network plugin returns error: ${messageOf(err)}`}
-  }
-}
-
