@@ -9,7 +9,7 @@ import {after, afterEach, before, describe, test} from 'node:test'
 
 import {lockName, tryLock} from '../../src/runtime/lock.js'
 import {e2eOptions, type Result, TestEnv} from './harness.js'
-import {type Served, startServe, stopServe} from './serve-helpers.js'
+import {type Served, startServe, stopServe, waitForLog} from './serve-helpers.js'
 
 describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
   let env: TestEnv
@@ -212,17 +212,8 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
       const r = remote(['runp', '--timeout', '1s', config('too-slow')])
       assert.equal(r.code, 5, r.stderr)
       assert.equal(r.stderr.split('\n')[0], `error: RunPodSandbox timed out after 2000 ms at "${served.endpoint}"`)
-      // The server learns that the client gone, and gives up too.
-      await new Promise<void>((resolve) => {
-        const check = () => {
-          if (/RunPodSandbox client\/too-slow attempt 0 failed .*cancelled/.test(served.log())) {
-            served.child.stderr.off('data', check)
-            resolve()
-          }
-        }
-        served.child.stderr.on('data', check)
-        check()
-      })
+      // The server learns that the client is gone, and gives up too.
+      await waitForLog(served, /RunPodSandbox client\/too-slow attempt 0 failed .*cancelled/)
     } finally {
       await names.release()
     }

@@ -7,7 +7,7 @@ import {existsSync} from 'node:fs'
 import {after, afterEach, before, describe, test} from 'node:test'
 
 import {e2eOptions, TestEnv} from './harness.js'
-import {RawCri, type Served, startServe, stopServe} from './serve-helpers.js'
+import {RawCri, type Served, startServe, stopServe, waitForLog} from './serve-helpers.js'
 
 describe('podctl serve: concurrency and crashes', e2eOptions(), () => {
   let env: TestEnv
@@ -95,16 +95,7 @@ describe('podctl serve: concurrency and crashes', e2eOptions(), () => {
     try {
       const calls = Array.from({length: 3}, (_v, i) => cri.call('RunPodSandbox', {config: config(`inflight-${i}`)}))
       // --debug logs each step of runPod: kill once a call is under way.
-      await new Promise<void>((resolve) => {
-        const check = () => {
-          if (/RunPodSandbox: step/.test(served.log())) {
-            served.child.stderr.off('data', check)
-            resolve()
-          }
-        }
-        served.child.stderr.on('data', check)
-        check()
-      })
+      await waitForLog(served, /RunPodSandbox: step/)
       served.child.kill('SIGKILL')
       results = await Promise.all(calls)
     } finally {

@@ -46,6 +46,20 @@ export async function startServe(env: TestEnv, extraArgs: string[] = [], extraEn
   return {child, socket, endpoint, log: () => stderr, exited}
 }
 
+/** Resolves once serve's log matches (serve logs each call as it ends; with --debug, each step). */
+export function waitForLog(served: Served, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (pattern.test(served.log())) {
+        served.child.stderr.off('data', check)
+        resolve()
+      }
+    }
+    served.child.stderr.on('data', check)
+    check()
+  })
+}
+
 /** SIGTERM, and wait for the exit. */
 export async function stopServe(served: Served): Promise<{code: number | null; signal: NodeJS.Signals | null}> {
   if (served.child.exitCode !== null || served.child.signalCode !== null) return served.exited
