@@ -16,9 +16,10 @@ NetworkReady: the network pods would join, the first file in the CNI conf dir or
 
 info only looks: it creates no directory, writes no default network and builds no pause rootfs (runp does those on first use). It does not need root. With --runtime-endpoint set it still describes this node, and says so on stderr.
 
+When a condition is false, the report is still printed on stdout, one line on stderr names the reasons, and the exit status is ${ExitCode.prerequisite}; both true: 0.
+
 EXIT STATUS
-${exitStatusHelp}
-When a condition is false, the report is still printed on stdout, one line on stderr names the reasons, and the exit status is ${ExitCode.prerequisite}.`
+${exitStatusHelp}`
 
   static override examples = [
     {description: 'Check the node', command: '<%= config.bin %> <%= command.id %>'},

@@ -15,7 +15,7 @@ ${exitStatusHelp}`
 
   static override examples = [
     {description: 'Save the schema', command: '<%= config.bin %> <%= command.id %> > pod-config.schema.json'},
-    {description: 'Check a YAML pod config in an editor: first line of the file (yaml-language-server)', command: 'echo "# yaml-language-server: \\$schema=./pod-config.schema.json"'},
+    {description: 'Have editors that use yaml-language-server check and complete pod.yaml with it', command: "sed -i '1i # yaml-language-server: $schema=./pod-config.schema.json' pod.yaml"},
     {description: 'The names a namespace mode may take', command: `<%= config.bin %> <%= command.id %> | jq '."$defs".NamespaceOption.properties.network'`},
   ]
 
