@@ -9,7 +9,7 @@ import {dirname} from 'node:path'
 
 import {parseDocument, parse as parseYaml} from 'yaml'
 
-import {errnoOf, messageOf, usageError} from './errors.js'
+import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
 import {checkSettingsText, effectiveConfig, fileKeys, runtimeHandlerKeys, type Settings} from './settings.js'
 import {writeFileAtomic} from './store.js'
 import {didYouMean} from './suggest.js'
@@ -171,6 +171,10 @@ export async function setSettings(file: string, assignments: string[]): Promise<
   const text = empty ? comment : doc.toString()
   checkSettingsText(text, file)
   const mode = await stat(target).then((st) => st.mode & 0o777, () => 0o644)
-  await mkdir(dirname(target), {recursive: true, mode: 0o755})
-  await writeFileAtomic(target, text, mode)
+  try {
+    await mkdir(dirname(target), {recursive: true, mode: 0o755})
+    await writeFileAtomic(target, text, mode)
+  } catch (err) {
+    throw new PodctlError(`cannot write config file "${file}": ${messageOf(err)}`, {hint: errnoOf(err) === 'EACCES' ? 'run it as root, or name a file you can write with --config' : undefined, cause: err})
+  }
 }
