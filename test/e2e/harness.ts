@@ -166,7 +166,13 @@ export class TestEnv {
         .stdout.split('\n')
         .filter(Boolean)
         .filter((path) => {
-          const stat = readFileSync(path.replace(/cgroup$/, 'stat'), 'utf8')
+          let stat: string
+          try {
+            stat = readFileSync(path.replace(/cgroup$/, 'stat'), 'utf8')
+          } catch {
+            // It exited, and was reaped, since grep saw it: it holds nothing.
+            return false
+          }
           return !/\) [ZX] /.test(stat)
         })
       if (live.length > 0) found.push(`processes in pod ${id.slice(0, 13)} cgroups: ${live.join(' ')}`)
