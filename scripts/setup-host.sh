@@ -20,6 +20,8 @@ declare -A provides=(
   [util-linux]=/usr/bin/unshare
   [man-db]=/usr/bin/man
   [groff-base]=/usr/bin/groff
+  [zsh]=/usr/bin/zsh
+  [fish]=/usr/bin/fish
 )
 missing=()
 for pkg in "${!provides[@]}"; do
