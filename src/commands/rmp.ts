@@ -3,7 +3,6 @@ import {Args, Flags} from '../cli/oclif.js'
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {progressLine} from '../render/progress.js'
 import {messageOf, notFoundError, PodctlError, wrap} from '../runtime/errors.js'
-import {removePod} from '../runtime/sandbox.js'
 
 export default class Rmp extends BaseCommand<typeof Rmp> {
   static override summary = 'Remove one or more pods'
@@ -31,12 +30,12 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const rt = this.runtime()
+    const backend = await this.backend()
     const {force, all} = this.flags
     if (!all && this.positionals.length === 0) {
       throw new PodctlError('no pod ID given', {exitCode: 2, hint: `name at least one pod, or use -a: ${this.config.bin} rmp --help`})
     }
-    const refs = all ? await rt.store.listIds() : this.positionals
+    const refs = all ? await backend.listIds() : this.positionals
     if (all && refs.length === 0) {
       process.stderr.write('No pods to remove\n')
       return
@@ -47,9 +46,9 @@ ${exitStatusHelp}`
     for (const [i, ref] of refs.entries()) {
       progress.update(`removing pod ${i + 1} of ${refs.length}: ${ref}`)
       try {
-        const id = await rt.store.resolve(ref)
+        const id = await backend.resolve(ref)
         if (id === null) throw notFoundError(`pod "${ref}" not found`)
-        const {stopped} = await removePod(rt, id, {force})
+        const {stopped} = await backend.removePod(id, {force})
         progress.clear()
         if (stopped) this.out(`Stopped sandbox ${ref}`)
         this.out(`Removed sandbox ${ref}`)
