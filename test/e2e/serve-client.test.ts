@@ -3,7 +3,7 @@
 // the same state; grpc is loaded only in client mode.
 
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
@@ -23,12 +23,20 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     env.teardown()
   })
   afterEach(() => {
+    const clientPods = join(env.dir, 'client-root', 'pods')
+    assert.deepEqual(existsSync(clientPods) ? readdirSync(clientPods) : [], [], 'the client made no pod in-process')
     env.ok(['rmp', '-af'])
     env.assertNoLeaks()
   })
 
-  /** The same command line in client mode. */
-  const remote = (args: string[], extraEnv: Record<string, string> = {}) => env.podctl([args[0], '--runtime-endpoint', served.endpoint, ...args.slice(1)], {env: extraEnv})
+  /**
+   * The same command line in client mode, with state roots of its own that stay empty: a verb that
+   * acted in-process instead of over the socket would see no pods there.
+   */
+  const remote = (args: string[], extraEnv: Record<string, string> = {}) =>
+    env.podctl([args[0], '--runtime-endpoint', served.endpoint, ...args.slice(1)], {
+      env: {PODCTL_ROOT: join(env.dir, 'client-root'), PODCTL_RUN_ROOT: join(env.runRoot, 'client-run'), ...extraEnv},
+    })
   const config = (name: string, extra: object = {}) => env.podConfig({metadata: {name, namespace: 'client', uid: `uid-${name}`}, ...extra})
 
   /** crictl's CREATED column moves with the clock (and its width with it): compare it as a placeholder, columns as one space. */
