@@ -6,7 +6,6 @@
 // - everything else (help, bad command lines, no verb) goes through oclif.
 import {readFileSync} from 'node:fs'
 
-const argv = process.argv.slice(2)
 const root = new URL('../', import.meta.url)
 const manifest = (() => {
   try {
@@ -15,6 +14,10 @@ const manifest = (() => {
     return undefined
   }
 })()
+// Global flags before the verb, as crictl takes them, are moved behind it.
+const given = process.argv.slice(2)
+const argv =
+  manifest && given.length > 1 && given[0].startsWith('-') ? (await import('../dist/src/cli/argv.js')).hoistGlobalFlags(given, manifest) : given
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const {version} = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
@@ -28,6 +31,6 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     await lean.runLean(id, argv.slice(id.split(':').length), manifest, root)
   } else {
     const {execute} = await import('@oclif/core/execute')
-    await execute({dir: import.meta.url})
+    await execute({dir: import.meta.url, args: argv})
   }
 }

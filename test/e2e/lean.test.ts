@@ -64,6 +64,19 @@ describe('lean path parity', e2eOptions(), () => {
     assert.equal(readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8'))
   })
 
+  test('global flags before the verb, as crictl takes them, work on both paths', () => {
+    const first = ['--root', env.root, '-D', 'pods', '-q']
+    const after = ['pods', '-q', '--root', env.root, '-D']
+    const want = env.podctl(after, {env: {PODCTL_ROOT: '/nonexistent'}})
+    assert.equal(want.code, 0, want.stderr)
+    assert.deepEqual(want.stdout.trim().split('\n').sort(), [...ids].sort())
+    for (const extra of [{}, {PODCTL_NO_LEAN: '1'}] as Record<string, string>[]) {
+      const got = env.podctl(first, {env: {PODCTL_ROOT: '/nonexistent', ...extra}})
+      assert.equal(got.code, 0, got.stderr)
+      assert.equal(got.stdout, want.stdout)
+    }
+  })
+
   test('help and unknown flags go to oclif', () => {
     const help = env.podctl(['pods', '--help'])
     assert.equal(help.code, 0)
