@@ -68,17 +68,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
-  /** The runtime a verb acts through: root checked, timeout and signals armed. */
-  protected runtime(): Runtime {
+  /**
+   * The runtime a verb acts through: root checked, signals armed, and
+   * --timeout over the whole command, or with perCall left to the caller
+   * (the local backend gives each pod operation the whole timeout).
+   */
+  protected runtime(options: {perCall?: boolean} = {}): Runtime {
     if (process.getuid?.() !== 0) {
       throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
     }
-    const timeoutMs = this.settings.timeoutMs
-    const timer = setTimeout(
-      () => this.abort.abort(new PodctlError(`timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout, hint: 'raise --timeout'})),
-      timeoutMs,
-    )
-    timer.unref()
+    if (!options.perCall) {
+      const timeoutMs = this.settings.timeoutMs
+      const timer = setTimeout(
+        () => this.abort.abort(new PodctlError(`timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout, hint: 'raise --timeout'})),
+        timeoutMs,
+      )
+      timer.unref()
+    }
     return {settings: this.settings, store: new Store(this.settings.root, this.settings.runRoot), ctx: this.armed(), warn: (m) => this.warning(m)}
   }
 
@@ -89,7 +95,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async backend(): Promise<PodBackend> {
     const endpoint = this.settings.runtimeEndpoint
-    if (!endpoint) return localBackend(this.runtime())
+    if (!endpoint) return localBackend(this.runtime({perCall: true}))
     const {criBackend} = await import('./cri/client.js')
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }

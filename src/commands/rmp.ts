@@ -55,6 +55,8 @@ ${exitStatusHelp}`
       } catch (err) {
         progress.clear()
         const e = err instanceof PodctlError ? err : new PodctlError(messageOf(err), {cause: err})
+        // One pod: its error is the command's, on one line; several: each is said, then a count.
+        if (refs.length === 1) throw wrap(`removing the pod sandbox "${ref}"`, e)
         this.printError(wrap(`removing the pod sandbox "${ref}"`, e))
         errors.push(e)
       }

@@ -6,6 +6,7 @@
 import type {PodSandbox, PodSandboxConfig} from '../cri/types.js'
 import {listPods, type PodFilter, type PodStatusResult, podStatus, type RemoveOptions, removePod, runPod, type Runtime, stopPod, toPodSandbox} from './sandbox.js'
 import type {PodStatsEntry, SamplingOptions} from './stats.js'
+import {ExitCode, PodctlError} from './errors.js'
 
 export interface PodBackend {
   /** RunPodSandbox: the new pod's ID */
@@ -26,22 +27,57 @@ export interface PodBackend {
   samplePodSandboxStats(filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]>
 }
 
-/** The verbs' default: the runtime in this process. */
+/**
+ * The verbs' default: the runtime in this process. Every call gets the whole
+ * --timeout, as every call does in client mode: `rmp -af` of a thousand pods
+ * must not fail the pods after the first minute. `rt.ctx.signal` (Ctrl-C)
+ * still cancels any call.
+ */
 export function localBackend(rt: Runtime): PodBackend {
   return {
-    runPod: (config, runtimeHandler) => runPod(rt, config, runtimeHandler),
-    stopPod: async (ref) => {
-      await stopPod(rt, ref)
-    },
-    resolve: (ref) => rt.store.resolve(ref),
-    listIds: () => rt.store.listIds(),
-    removePod: (id, options) => removePod(rt, id, options),
-    podStatus: (id, verbose) => podStatus(rt, id, verbose),
-    listPods: async (filter) => (await listPods(rt, filter)).map(toPodSandbox),
-    // Loaded by statsp alone: pods and the other verbs do not pay for it.
+    runPod: (config, runtimeHandler) => timed(rt, (r) => runPod(r, config, runtimeHandler)),
+    stopPod: (ref) => timed(rt, async (r) => void (await stopPod(r, ref))),
+    resolve: (ref) => timed(rt, (r) => r.store.resolve(ref)),
+    listIds: () => timed(rt, (r) => r.store.listIds()),
+    removePod: (id, options) => timed(rt, (r) => removePod(r, id, options)),
+    podStatus: (id, verbose) => timed(rt, (r) => podStatus(r, id, verbose)),
+    listPods: (filter) => timed(rt, async (r) => (await listPods(r, filter)).map(toPodSandbox)),
+    // Loaded by statsp alone: pods and the other verbs do not pay for it. One
+    // deadline for the whole sampling (statsp sets it from --seconds, or none for --watch).
     samplePodSandboxStats: async function* (filter, options) {
       const {samplePodSandboxStats} = await import('./stats.js')
-      yield* samplePodSandboxStats(rt, filter, options)
+      const deadline = withDeadline(rt)
+      try {
+        yield* samplePodSandboxStats(deadline.rt, filter, options)
+      } finally {
+        deadline.done()
+      }
     },
+  }
+}
+
+/** `rt` with a signal that also fires when --timeout has passed since now. */
+export function withDeadline(rt: Runtime): {rt: Runtime; done: () => void} {
+  const abort = new AbortController()
+  const ms = rt.settings.timeoutMs
+  const timer = setTimeout(() => abort.abort(new PodctlError(`timed out after ${ms} ms`, {exitCode: ExitCode.timeout, hint: 'raise --timeout'})), ms)
+  timer.unref()
+  const parent = rt.ctx.signal
+  const follow = () => abort.abort(parent.reason)
+  if (parent.aborted) follow()
+  else parent.addEventListener('abort', follow, {once: true})
+  const done = () => {
+    clearTimeout(timer)
+    parent.removeEventListener('abort', follow)
+  }
+  return {rt: {...rt, ctx: {...rt.ctx, signal: abort.signal}}, done}
+}
+
+async function timed<T>(rt: Runtime, call: (rt: Runtime) => Promise<T>): Promise<T> {
+  const deadline = withDeadline(rt)
+  try {
+    return await call(deadline.rt)
+  } finally {
+    deadline.done()
   }
 }

@@ -70,7 +70,7 @@ const badConfigs: [string, object | string, RegExp][] = [
   ['linux a number', {metadata: md, linux: 5}, /linux: must be an object/],
   ['sysctl value a number', withLinux({sysctls: {'net.ipv4.ip_forward': 1}}), /sysctls\.net\.ipv4\.ip_forward: must be a string/],
   ['windows section', {metadata: md, windows: {security_context: {run_as_username: 'x'}}}, /windows: Windows pod settings are not supported/],
-  ['duplicate YAML key', 'metadata:\n  name: a\n  name: b\n  namespace: n\n', /is not valid YAML: Map keys must be unique/],
+  ['duplicate YAML key', 'metadata:\n  name: a\n  name: b\n  namespace: n\n', /is not valid YAML: duplicate key "name" \(line 3, column 3\)/],
   ['a key as snake and camel', {metadata: md, log_directory: '/a', logDirectory: '/b'}, /logDirectory: given twice/],
   ['relative seccomp profile', withLinux({security_context: {seccomp: {profile_type: 'Localhost', localhost_ref: 'p.json'}}}), /seccomp\.localhost_ref: "p\.json" must be an absolute path/],
   ['missing seccomp profile', withLinux({security_context: {seccomp: {profile_type: 2, localhost_ref: '/nonexistent/p.json'}}}), /cannot load seccomp profile "\/nonexistent\/p\.json"/],
@@ -147,7 +147,10 @@ describe('bad input', e2eOptions(), () => {
     for (const [what, args, code, fragment, extraEnv] of cases) {
       const r = env.podctl(args, {env: extraEnv})
       assert.equal(r.code, code, `${what}: exit ${r.code}\n${r.stderr}`)
-      assert.match(r.stderr.split('\n')[0], fragment, what)
+      // One error line (warnings may precede it, e.g. the default network being written).
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
+      assert.equal(errors.length, 1, `${what}: one error line\n${r.stderr}`)
+      assert.match(errors[0], fragment, what)
       assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
     }
     const broken = join(env.dir, 'broken.yaml')
