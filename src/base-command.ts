@@ -29,7 +29,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     'run-root': Flags.string({env: 'PODCTL_RUN_ROOT', helpGroup: 'GLOBAL', description: 'volatile state directory: runtime state, network namespaces [default: /run/podctl]'}),
     'cni-conf-dir': Flags.string({env: 'PODCTL_CNI_CONF_DIR', helpGroup: 'GLOBAL', description: 'CNI network configuration directory [default: /etc/cni/net.d]'}),
     'cni-bin-dir': Flags.string({env: 'PODCTL_CNI_BIN_DIR', helpGroup: 'GLOBAL', description: 'CNI plugin directories, colon-separated [default: /opt/cni/bin:/usr/lib/cni:/usr/libexec/cni]'}),
-    timeout: Flags.string({char: 't', env: 'PODCTL_TIMEOUT', helpGroup: 'GLOBAL', description: 'give up (and roll back) after this long, e.g. 30s, 2m [default: 60s]'}),
+    timeout: Flags.string({char: 't', env: 'PODCTL_TIMEOUT', helpGroup: 'GLOBAL', description: 'give up on a pod operation (and roll it back) after this long, e.g. 30s, 2m; each pod of a multi-pod verb gets the whole time [default: 60s]'}),
     'runtime-endpoint': Flags.string({
       env: 'CONTAINER_RUNTIME_ENDPOINT',
       helpGroup: 'GLOBAL',
