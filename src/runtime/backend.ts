@@ -4,7 +4,8 @@
 // their flags, output and exit codes are the same either way.
 
 import type {PodSandbox, PodSandboxConfig} from '../cri/types.js'
-import {listPods, type PodFilter, type PodStatusResult, podStatus, type RemoveOptions, removePod, runPod, type Runtime, stopPod, toPodSandbox} from './sandbox.js'
+import {listPods, type PodFilter, toPodSandbox} from './listing.js'
+import type {PodStatusResult, RemoveOptions, Runtime} from './sandbox.js'
 import type {PodStatsEntry, SamplingOptions} from './stats.js'
 import {ExitCode, PodctlError} from './errors.js'
 
@@ -35,12 +36,12 @@ export interface PodBackend {
  */
 export function localBackend(rt: Runtime): PodBackend {
   return {
-    runPod: (config, runtimeHandler) => timed(rt, (r) => runPod(r, config, runtimeHandler)),
-    stopPod: (ref) => timed(rt, async (r) => void (await stopPod(r, ref))),
+    runPod: (config, runtimeHandler) => timed(rt, async (r) => (await sandbox()).runPod(r, config, runtimeHandler)),
+    stopPod: (ref) => timed(rt, async (r) => void (await (await sandbox()).stopPod(r, ref))),
     resolve: (ref) => timed(rt, (r) => r.store.resolve(ref)),
     listIds: () => timed(rt, (r) => r.store.listIds()),
-    removePod: (id, options) => timed(rt, (r) => removePod(r, id, options)),
-    podStatus: (id, verbose) => timed(rt, (r) => podStatus(r, id, verbose)),
+    removePod: (id, options) => timed(rt, async (r) => (await sandbox()).removePod(r, id, options)),
+    podStatus: (id, verbose) => timed(rt, async (r) => (await sandbox()).podStatus(r, id, verbose)),
     listPods: (filter) => timed(rt, async (r) => (await listPods(r, filter)).map(toPodSandbox)),
     // Loaded by statsp alone: pods and the other verbs do not pay for it. One
     // deadline for the whole sampling (statsp sets it from --seconds, or none for --watch).
@@ -55,6 +56,9 @@ export function localBackend(rt: Runtime): PodBackend {
     },
   }
 }
+
+/** What runs, stops, removes and inspects pods: loaded on first use, so that `pods` does not pay for the runtime, CNI, netns and cgroup modules. */
+const sandbox = () => import('./sandbox.js')
 
 /** `rt` with a signal that also fires when --timeout has passed since now. */
 export function withDeadline(rt: Runtime): {rt: Runtime; done: () => void} {

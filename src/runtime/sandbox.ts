@@ -7,10 +7,11 @@ import {chmod, mkdir, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
-import {NamespaceMode, type PodSandbox, type PodSandboxConfig, type PodSandboxState, type PodSandboxStatus} from '../cri/types.js'
+import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
 import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
+import {metadataOf, type PodView, view} from './listing.js'
 import type {OpContext} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
@@ -479,27 +480,11 @@ async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>): Pr
 }
 
 // ---------------------------------------------------------------------------
-// status, list
+// status (listing is in ./listing.ts)
 // ---------------------------------------------------------------------------
-
-export interface PodView {
-  record: PodRecord
-  state: PodSandboxState
-}
-
-async function view(record: PodRecord): Promise<PodView> {
-  const pauseAlive = record.phase === 'ready' && (await sameProcessAlive(record.pid, record.pidStartTime))
-  return {record, state: criState(record.phase, {pauseAlive})}
-}
 
 function nsModeName(mode: number | undefined): string {
   return enumName('NamespaceMode', mode ?? NamespaceMode.POD)
-}
-
-/** Metadata in proto field order, as protojson prints it. */
-function metadataOf(record: PodRecord) {
-  const {name, uid, namespace, attempt} = record.config.metadata
-  return {name, uid, namespace, attempt}
 }
 
 export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
@@ -518,19 +503,6 @@ export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
         options: {ipc: nsModeName(ns.ipc), network: nsModeName(ns.network), pid: nsModeName(ns.pid), targetId: ns.target_id ?? '', usernsOptions: null},
       },
     },
-    labels: record.config.labels ?? {},
-    annotations: record.config.annotations ?? {},
-    runtimeHandler: record.runtimeHandler,
-  }
-}
-
-export function toPodSandbox(v: PodView): PodSandbox {
-  const {record} = v
-  return {
-    id: record.id,
-    metadata: metadataOf(record),
-    state: v.state,
-    createdAt: record.createdAt,
     labels: record.config.labels ?? {},
     annotations: record.config.annotations ?? {},
     runtimeHandler: record.runtimeHandler,
@@ -577,60 +549,4 @@ export async function podStatus(rt: Runtime, id: string, verbose: boolean): Prom
   return {status, info}
 }
 
-export interface PodFilter {
-  /** exact ID after prefix resolution */
-  id?: string
-  state?: PodSandboxState
-  /** every key must match exactly */
-  labelSelector?: Record<string, string>
-  name?: RegExp | string
-  namespace?: RegExp | string
-  /** keep only the newest N (0: all) */
-  last?: number
-}
-
-/** Pods newest first, filtered; never spawns a process per pod. */
-export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<PodView[]> {
-  const {records: readable, broken} = await rt.store.listRecords()
-  // A corrupt record is one pod shown NotReady with a warning, never the end of the listing.
-  for (const b of broken) rt.warn(`${b.error.message}; listing it as NotReady`)
-  const records = [...readable, ...broken.map((b) => unreadableRecord(b.id, b.createdAt))]
-  let id = filter.id
-  if (id !== undefined) {
-    const resolved = await rt.store.resolve(id, records).catch(() => null)
-    if (resolved === null) return []
-    id = resolved
-  }
-  const matches = (value: string, want: RegExp | string | undefined) =>
-    want === undefined || (typeof want === 'string' ? value === want : want.test(value))
-  const candidates = records.filter(
-    (r) =>
-      (id === undefined || r.id === id) &&
-      matches(r.config.metadata.name, filter.name) &&
-      matches(r.config.metadata.namespace, filter.namespace) &&
-      Object.entries(filter.labelSelector ?? {}).every(([k, v]) => r.config.labels?.[k] === v),
-  )
-  let views = await Promise.all(candidates.map(view))
-  if (filter.state) views = views.filter((v) => v.state === filter.state)
-  views.sort((a, b) => compareNanos(b.record.createdAt, a.record.createdAt))
-  return filter.last ? views.slice(0, filter.last) : views
-}
-
-/** What a pod with an unreadable record is listed as: its ID, no metadata, NotReady. */
-function unreadableRecord(id: string, createdAt: string): PodRecord {
-  return {
-    version: recordVersion,
-    id,
-    name: '',
-    createdAt,
-    phase: 'unknown',
-    config: {metadata: {name: '', uid: '', namespace: '', attempt: 0}},
-    runtimeHandler: '',
-    runtimePath: '',
-  }
-}
-
-/** Decimal nanosecond strings compared without BigInt (a thousand pods sort ten thousand times): the longer is later, else the text decides. */
-function compareNanos(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
-}
+export {listPods, metadataOf, type PodFilter, type PodView, toPodSandbox, view} from './listing.js'

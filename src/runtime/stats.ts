@@ -15,7 +15,8 @@ import type {PodSandbox, PodSandboxMetadata} from '../cri/types.js'
 import {type CgroupMode, detectCgroupMode, podCgroupsPath} from './cgroups.js'
 import {errnoOf, PodctlError, wrap} from './errors.js'
 import {parseProcStat} from './proc.js'
-import {listPods, type PodFilter, type PodView, type Runtime, toPodSandbox} from './sandbox.js'
+import {listPods, type PodFilter, type PodView, toPodSandbox} from './listing.js'
+import type {Runtime} from './sandbox.js'
 
 // ---------------------------------------------------------------------------
 // The CRI messages, as protojson prints them: lowerCamelCase, 64-bit integers
