@@ -6,6 +6,14 @@
 // - everything else (help, bad command lines, no verb) goes through oclif.
 import {readFileSync} from 'node:fs'
 
+// A reader that goes away (podctl pods | head -1) is not an error: what is
+// left to print is dropped and the verb finishes its work (rmp -af | head -1
+// still removes every pod), with its own exit status.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err
+  process.stdout.write = () => true
+})
+
 const root = new URL('../', import.meta.url)
 const manifest = (() => {
   try {

@@ -254,4 +254,19 @@ describe('scripting and terminals', e2eOptions(), () => {
     assert.deepEqual(env.ok(['pods', '-q']), '')
     assert.deepEqual(env.leaks(), [])
   })
+
+  test('a reader that is gone before the output (| true, as | head -1 after its line) is no error, and rmp -af still removes every pod', () => {
+    const made = ['h1', 'h2', 'h3'].map((n) => env.runPod(`sc-head-${n}`, hostNet))
+    const pipe = (args: string) => spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" ${args} | true; exit \${PIPESTATUS[0]}`], {env: env.env(), encoding: 'utf8'})
+    for (const args of ['pods', 'pods -o json', 'inspectp -q sc-head-h1 sc-head-h2 sc-head-h3']) {
+      const r = pipe(args)
+      assert.equal(r.status, 0, `${args}: ${r.stderr}`)
+      assert.equal(r.stderr, '', `${args}: nothing on stderr (no EPIPE stack)`)
+    }
+    const rm = pipe('rmp -af')
+    assert.equal(rm.status, 0, rm.stderr)
+    assert.deepEqual(env.ok(['pods', '-q']), '')
+    for (const id of made) assert.equal(env.podctl(['inspectp', id]).code, 3)
+    assert.deepEqual(env.leaks(), [])
+  })
 })
