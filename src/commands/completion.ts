@@ -3,11 +3,10 @@ import {readFileSync} from 'node:fs'
 import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
-import {bashCompletion, completionModel, fishCompletion, type ManifestCommand, zshCompletion} from '../render/completion.js'
+import {bashCompletion, completionModel, fishCompletion, type ManifestCommand, shells, zshCompletion} from '../render/completion.js'
 import {PodctlError, usageError} from '../runtime/errors.js'
 import {Store} from '../runtime/store.js'
 
-const shells = ['bash', 'zsh', 'fish']
 
 export default class Completion extends BaseCommand<typeof Completion> {
   static override summary = 'Print a shell completion script'

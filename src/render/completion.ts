@@ -6,6 +6,8 @@
 // `podctl completion --list-pods`, which reads the state directory and
 // nothing else, with stderr discarded and (where `timeout` exists) a time limit.
 
+import {fileKeys} from '../runtime/settings.js'
+
 export interface ManifestFlag {
   name: string
   char?: string
@@ -53,8 +55,14 @@ interface Verb {
 
 /** Flags whose values are paths. */
 const pathFlags = new Set(['config', 'root', 'run-root', 'cni-conf-dir', 'cni-bin-dir'])
+/** The shells `completion` writes scripts for. */
+export const shells = ['bash', 'zsh', 'fish']
+/** Settings `config --get` takes: the file's keys and the default network's fields. */
+const configKeys = [...fileKeys, ...['name', 'bridge', 'subnet'].map((k) => `default-network.${k}`)].sort()
 /** Flags whose choices are checked by the command rather than by oclif's `options`. */
-const knownWords: Record<string, string[]> = {state: ['ready', 'notready']}
+const knownWords: Record<string, string[]> = {state: ['ready', 'notready'], get: configKeys}
+/** Positional arguments whose choices are checked by the command. */
+const knownArgWords: Record<string, string[]> = {shell: shells}
 /** Flags whose values are pods. */
 const podFlags = new Set(['id'])
 
@@ -72,6 +80,7 @@ function argValue(cmd: ManifestCommand): Value {
   const [first] = args
   if (!first) return {kind: 'none'}
   if (first.options?.length) return {kind: 'words', words: first.options}
+  if (knownArgWords[first.name]) return {kind: 'words', words: knownArgWords[first.name]}
   if (first.name === 'pod') return {kind: 'pods'}
   if (/\bfile\b/i.test(first.description ?? '') || first.name === 'config') return {kind: 'files'}
   return {kind: 'none'}

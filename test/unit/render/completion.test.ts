@@ -74,6 +74,8 @@ describe('bash completion completes', () => {
     {line: ['podctl', 'gc', '--config', 'podctl.f'], want: ['podctl.fish']},
     {line: ['podctl', 'stopp', ''], want: []},
     {line: ['podctl', 'nosuchverb', ''], want: []},
+    {line: ['podctl', 'completion', ''], want: ['bash', 'fish', 'zsh']},
+    {line: ['podctl', 'config', '--get', 'default-n'], want: ['default-network', 'default-network.bridge', 'default-network.name', 'default-network.subnet']},
   ]
   for (const c of cases) {
     test(JSON.stringify(c.line.slice(1)), () => {
@@ -110,6 +112,8 @@ describe('fish completion completes', () => {
     ['podctl runp js', ['jsonschema']],
     ['podctl stopp --ro', ['--root']],
     ['podctl stopp ', []],
+    ['podctl completion ', ['bash', 'fish', 'zsh']],
+    ['podctl config --get run', ['run-root', 'runtime-endpoint', 'runtimes']],
   ]
   for (const [line, want] of cases) {
     test(JSON.stringify(line), (t) => {
@@ -157,6 +161,8 @@ describe('zsh completion completes', () => {
     [['podctl', 'runp', ''], (got) => assert.deepEqual(got, ['<files>', 'jsonschema'])],
     [['podctl', 'stopp', '--root', ''], (got) => assert.deepEqual(got, ['<files>'])],
     [['podctl', 'stopp', ''], (got) => assert.deepEqual(got, [])],
+    [['podctl', 'completion', ''], (got) => assert.deepEqual(got, ['bash', 'fish', 'zsh'])],
+    [['podctl', 'config', '--get', ''], (got) => assert.ok(got.includes('root') && got.includes('default-network.subnet'), got.join(' '))],
   ]
   for (const [words, check] of cases) {
     test(JSON.stringify(words.join(' ')), (t) => {
