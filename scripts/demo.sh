@@ -16,7 +16,9 @@ say podctl pods
 podctl pods
 say podctl inspectp -q "${POD:0:12}"
 podctl inspectp -q "${POD:0:12}"
-IP=$(podctl inspectp -q "$POD" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status.network.ip))')
+say podctl inspectp -o go-template --template '{{.status.network.ip}}' "$POD"
+IP=$(podctl inspectp -o go-template --template '{{.status.network.ip}}' "$POD")
+echo "$IP"
 say ping -c 1 "$IP"
 ping -c 1 -W 2 "$IP"
 say podctl stopp "$POD"
