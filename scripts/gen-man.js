@@ -98,6 +98,7 @@ function readSources() {
     runRoot: str(/\brunRoot: '([^']+)'/, 'builtinDefaults.runRoot'),
     cniConfDir: str(/\bcniConfDir: '([^']+)'/, 'builtinDefaults.cniConfDir'),
     defaultRuntime: str(/\bdefaultRuntime: '([^']+)'/, 'builtinDefaults.defaultRuntime'),
+    cgroupParent: str(/\bcgroupParent: '([^']+)'/, 'builtinDefaults.cgroupParent'),
   }
   const net = settings.match(/defaultNetwork: \{name: '([^']+)', bridge: '([^']+)', subnet: '([^']+)'\}/)
   if (!net) fail('src/runtime/settings.ts: builtinDefaults.defaultNetwork not found')
@@ -391,6 +392,7 @@ const configKeyHelp = (d) => ({
   'default-runtime': `The runtime handler ${bold('runp')} uses when it gets no ${bold('--runtime')}. Default: ${bold(d.defaultRuntime)}.`,
   runtimes: `Runtime handlers, a map of handler name to ${bold('{path, args}')}: ${bold('path')} is the OCI runtime binary, an absolute path or a name looked up on ${bold('PATH')}; ${bold('args')} is a list of global options given to it before every command, each in --name=value form (podctl's own --root, --log, --log-format and a systemd cgroup manager are refused). Merged over the built-in handlers ${bold('runc')} and ${bold('crun')}, which keep their path when given only args.`,
   'default-network': `The built-in network, a map with any of ${bold('name')}, ${bold('bridge')}, ${bold('subnet')} (see DEFAULT NETWORK). Default: ${bold(`{name: ${d.network.name}, bridge: ${d.network.bridge}, subnet: ${d.network.subnet}}`)}.`,
+  'cgroup-parent': `The parent cgroup of pods whose config names no ${bold('linux.cgroup_parent')}: an absolute cgroupfs path, or a systemd-style slice such as ${bold('kubepods.slice')}, mapped as for cgroup_parent. Each pod records the parent it was placed under, so changing this later does not lose existing pods. Default: ${bold(d.cgroupParent)}.`,
 })
 
 /** What a config-file key adds to its flag. */

@@ -7,13 +7,14 @@ import {join} from 'node:path'
 
 import type {LinuxContainerResources} from '../cri/types.js'
 import {usageError} from './errors.js'
+import {builtinDefaults} from './settings.js'
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2'
 
 const CGROUP2_SUPER_MAGIC = 0x63677270
 
-/** The parent of pods that name none: podctl's own cgroup. */
-export const defaultCgroupParent = '/podctl'
+/** The parent of pods that name none, unless the cgroup-parent setting says otherwise: podctl's own cgroup. */
+export const defaultCgroupParent = builtinDefaults.cgroupParent
 
 export async function detectCgroupMode(mountPoint = '/sys/fs/cgroup'): Promise<CgroupMode> {
   if ((await statfs(mountPoint)).type === CGROUP2_SUPER_MAGIC) return 'v2'
@@ -51,6 +52,10 @@ export function expandSlice(slice: string): string {
  * given in systemd form ("/test.slice", "kubepods-burstable.slice") is mapped
  * to the directory systemd would use, so pods land beside the kubelet's.
  */
+/** The cgroup parent a pod record was placed under; older records did not say, and used the config's or the built-in one. */
+export const recordCgroupParent = (record: {cgroupParent?: string; config: {linux?: {cgroup_parent?: string}}}): string | undefined =>
+  record.cgroupParent || record.config.linux?.cgroup_parent || undefined
+
 export function podCgroupsPath(cgroupParent: string | undefined, podSandboxId: string): string {
   const parent = cgroupParent && cgroupParent !== '' ? cgroupParent : defaultCgroupParent
   const base = parent.split('/').filter(Boolean)

@@ -7,9 +7,9 @@
 // still running holds its lock, and is skipped.
 
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
-import {defaultCgroupParent} from './cgroups.js'
+import {podCgroupsPath} from './cgroups.js'
 import {delNetwork, findConflist, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
 import {cniLockName, withLock} from './lock.js'
@@ -67,7 +67,7 @@ export async function findOrphans(rt: Runtime, options: {includeLocked?: string[
   // The cgroup parent is shared by every state root on the machine, so a pod
   // cgroup is only taken for this root's when another of its traces is here.
   const ours = new Set(orphans.map((o) => o.id))
-  for (const dir of await cgroupParents()) {
+  for (const dir of await cgroupParents(rt.settings.cgroupParent)) {
     for (const id of await list(dir)) {
       if (ours.has(id)) orphans.push({kind: 'cgroup', id, path: join(dir, id)})
     }
@@ -132,10 +132,10 @@ async function releaseAllocation(rt: Runtime, orphan: Orphan): Promise<void> {
   })
 }
 
-/** podctl's cgroup parent in every hierarchy: each v1 controller, the unified one, or v2's root. */
-async function cgroupParents(): Promise<string[]> {
+/** podctl's cgroup parent (the cgroup-parent setting) in every hierarchy: each v1 controller, the unified one, or v2's root. */
+async function cgroupParents(cgroupParent: string): Promise<string[]> {
   const base = '/sys/fs/cgroup'
-  const parent = defaultCgroupParent.replace(/^\//, '')
+  const parent = dirname(podCgroupsPath(cgroupParent, 'x')).replace(/^\//, '')
   const dirs = [join(base, parent)]
   const entries = await readdir(base, {withFileTypes: true}).catch(() => [])
   for (const e of entries) if (e.isDirectory()) dirs.push(join(base, e.name, parent))

@@ -8,7 +8,7 @@ import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
-import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, removePodCgroup} from './cgroups.js'
+import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
@@ -117,6 +117,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler), settings.runtimes[handler]?.args)
   checkOomScoreAdj(config, caps.effective)
   checkRunnable(config, hostFacts)
+  const cgroupParent = config.linux?.cgroup_parent || checkedCgroupParent(settings)
   const [rootfs, network] = await Promise.all([
     store.init().then(() => ensurePauseRootfs(store.pauseDir())),
     hostNetwork ? undefined : loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir()),
@@ -139,6 +140,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     config,
     runtimeHandler,
     runtimePath,
+    cgroupParent,
   }
   try {
     // Step 3: the record, written before any side effect (the name included), so
@@ -205,7 +207,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       rootfs,
       netnsPath: record.netnsPath,
       files: {hostname: store.sandboxFile(id, 'hostname'), hosts: store.sandboxFile(id, 'hosts'), resolvConf: store.sandboxFile(id, 'resolv.conf')},
-      cgroupsPath: podCgroupsPath(config.linux?.cgroup_parent, id),
+      cgroupsPath: podCgroupsPath(cgroupParent, id),
       cgroupV2: cgroupMode === 'v2',
       boundingCapabilities: caps.bounding,
       args: pauseArgs,
@@ -273,6 +275,16 @@ function stepTimer(ctx: OpContext): StepTimer {
 }
 
 /** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
+/** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */
+function checkedCgroupParent(settings: Settings): string {
+  try {
+    podCgroupsPath(settings.cgroupParent, '0')
+  } catch (err) {
+    throw usageError(`the cgroup-parent setting${settings.configFile ? ` (config file "${settings.configFile}")` : ''}: ${messageOf(err)}`, (err as PodctlError).hint)
+  }
+  return settings.cgroupParent
+}
+
 function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
   const adj = config.linux?.resources?.oom_score_adj ?? config.linux?.overhead?.oom_score_adj
   if (adj !== undefined && adj < 0 && !effective.includes('CAP_SYS_RESOURCE')) {
@@ -301,7 +313,7 @@ function attachment(record: PodRecord, netnsGone = false) {
     capabilityArgs: {
       portMappings: portMappings.length > 0 ? portMappings : undefined,
       dns: dns ? {servers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? []} : undefined,
-      cgroupPath: podCgroupsPath(record.config.linux?.cgroup_parent, record.id),
+      cgroupPath: podCgroupsPath(recordCgroupParent(record), record.id),
       'io.kubernetes.cri.pod-annotations': record.config.annotations ?? {},
     },
   }
@@ -359,7 +371,7 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
   if (!record.containerCreated) return
   await runtimeOf(rt, record).delete(rt.ctx, record.id)
   // The runtime removes the pod cgroup, unless it forgot the container (a cleared run root).
-  await removePodCgroup(podCgroupsPath(record.config.linux?.cgroup_parent, record.id))
+  await removePodCgroup(podCgroupsPath(recordCgroupParent(record), record.id))
 }
 
 /** The stop path: kill pause → CNI DEL with the cached result → remove the netns. */
@@ -538,8 +550,8 @@ export async function podStatus(rt: Runtime, id: string, verbose: boolean): Prom
     runtimeHandler: record.runtimeHandler,
     runtimeType: runtime.handler,
     runtimeBinary: record.runtimePath,
-    cgroupsPath: podCgroupsPath(record.config.linux?.cgroup_parent, id),
-    cgroupParent: record.config.linux?.cgroup_parent || defaultCgroupParent,
+    cgroupsPath: podCgroupsPath(recordCgroupParent(record), id),
+    cgroupParent: recordCgroupParent(record) ?? defaultCgroupParent,
     config: record.config,
     runtimeSpec: spec,
     cniConfFile: record.network?.confFile ?? '',

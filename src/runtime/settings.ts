@@ -40,6 +40,8 @@ export interface Settings {
   defaultRuntime: string
   runtimes: Record<string, RuntimeHandler>
   defaultNetwork: DefaultNetwork
+  /** the cgroup parent of pods whose config names none: a cgroupfs path or a systemd-style slice */
+  cgroupParent: string
   timeoutMs: number
   debug: boolean
   /** the CRI runtime the pod verbs are clients of (unix:///path), instead of running pods in-process */
@@ -58,6 +60,7 @@ export const builtinDefaults: Omit<Settings, 'configFile'> = {
   defaultRuntime: 'runc',
   runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
   defaultNetwork: {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
+  cgroupParent: '/podctl',
   timeoutMs: 60_000,
   debug: false,
 }
@@ -83,6 +86,7 @@ export const fileKeys = [
   'default-runtime',
   'runtimes',
   'default-network',
+  'cgroup-parent',
   'timeout',
   'debug',
   'runtime-endpoint',
@@ -120,6 +124,7 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     defaultRuntime: defaultRuntimeOf(file, configFile),
     runtimes: {...d.runtimes, ...file.runtimes},
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
+    cgroupParent: file.cgroupParent ?? d.cgroupParent,
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
     ...runtimeEndpointOf(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
@@ -149,6 +154,7 @@ interface FileSettings {
   defaultRuntime?: string
   runtimes?: Record<string, RuntimeHandler>
   defaultNetwork?: Partial<DefaultNetwork>
+  cgroupParent?: string
   timeout?: string | number
   debug?: boolean
   runtimeEndpoint?: string
@@ -198,6 +204,7 @@ function parseSettingsText(text: string, file: string): FileSettings {
     cniBinDir: str('cni-bin-dir'),
     defaultRuntime: str('default-runtime'),
     runtimeEndpoint: str('runtime-endpoint'),
+    cgroupParent: cgroupParentOf(str('cgroup-parent'), at('cgroup-parent')),
   }
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
@@ -210,6 +217,21 @@ function parseSettingsText(text: string, file: string): FileSettings {
   if (raw.runtimes !== undefined) out.runtimes = parseRuntimes(raw.runtimes, at('runtimes'))
   if (raw['default-network'] !== undefined) out.defaultNetwork = parseDefaultNetwork(raw['default-network'], at('default-network'))
   return out
+}
+
+/**
+ * A cgroup parent as a pod config's linux.cgroup_parent takes it: an absolute
+ * cgroupfs path, or a systemd-style slice (kubepods.slice); the slice's own
+ * rules are checked where it is expanded (cgroups.ts), at runp.
+ */
+function cgroupParentOf(value: string | undefined, where: string): string | undefined {
+  if (value === undefined) return undefined
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u001f\u007f:]/.test(value) || value.split('/').some((part) => part === '..' || part === '.')
+  if (bad || !(value.startsWith('/') || (value.endsWith('.slice') && !value.includes('/')))) {
+    throw usageError(`${where}: ${JSON.stringify(value)} is not a cgroup parent`, 'give an absolute path such as /podctl, or a systemd-style slice such as kubepods.slice')
+  }
+  return value
 }
 
 export const runtimeHandlerKeys = ['path', 'args'] as const
@@ -327,6 +349,7 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
     'default-runtime': s.defaultRuntime,
     runtimes: s.runtimes,
     'default-network': s.defaultNetwork,
+    'cgroup-parent': s.cgroupParent,
     timeout: formatDuration(s.timeoutMs),
     debug: s.debug,
     'runtime-endpoint': s.runtimeEndpoint ?? '',

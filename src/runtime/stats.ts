@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {PodSandbox, PodSandboxMetadata} from '../cri/types.js'
-import {type CgroupMode, detectCgroupMode, podCgroupsPath} from './cgroups.js'
+import {type CgroupMode, detectCgroupMode, podCgroupsPath, recordCgroupParent} from './cgroups.js'
 import {errnoOf, PodctlError, wrap} from './errors.js'
 import {parseProcStat} from './proc.js'
 import {listPods, type PodFilter, type PodView, toPodSandbox} from './listing.js'
@@ -386,7 +386,7 @@ async function readReadyPod(view: PodView, source: StatsSource): Promise<PodSand
   const {record} = view
   const now = source.now ?? nowNanos
   const procRoot = source.procRoot ?? '/proc'
-  const cgroupsPath = podCgroupsPath(record.config.linux?.cgroup_parent, record.id)
+  const cgroupsPath = podCgroupsPath(recordCgroupParent(record), record.id)
   const dirs = await podCgroupDirs(source, cgroupsPath)
   const cpu = await readCpu(source, dirs.cpu, now)
   const memory = await readMemory(source, dirs.memory, now)

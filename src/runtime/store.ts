@@ -39,6 +39,8 @@ export interface PodRecord {
   config: PodSandboxConfig
   runtimeHandler: string
   runtimePath: string
+  /** the cgroup parent the pod was placed under: its config's, else the cgroup-parent setting then in force (older records: unset) */
+  cgroupParent?: string
   /** the network namespace path, once podctl is about to create it */
   netnsPath?: string
   network?: {

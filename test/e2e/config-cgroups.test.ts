@@ -154,6 +154,36 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
     })
   }
 
+  test('the cgroup-parent setting places the pods that name no parent; a pod\'s own parent still wins', () => {
+    const settingsText = readFileSync(env.configFile, 'utf8')
+    const withSetting = {env: {PODCTL_CONFIG: env.podConfig(`${settingsText}\ncgroup-parent: setting${tag}.slice\n`, 'cgroup-parent.yaml')}}
+    const dir = `/setting${tag}.slice`
+    parents.push(dir, `/own${tag}`)
+    const id = env.ok(['runp', env.podConfig({metadata: {name: 'by-setting', namespace: 'default'}})], withSetting).trim()
+    // Inspected, stopped and removed with the file's settings (no cgroup-parent): the record says where the pod is.
+    const {info} = env.inspect(id)
+    assert.deepEqual(new Set(procCgroupPaths(info.pid)), new Set([`${dir}/${id}`]), 'the pause is under the setting\'s parent')
+    assert.equal(info.cgroupParent, `setting${tag}.slice`)
+    assert.equal(info.runtimeSpec.linux.cgroupsPath, `${dir}/${id}`)
+    env.ok(['rmp', '-f', id])
+    assert.deepEqual(cgroupDirs(`${dir}/${id}`), [], 'the pod cgroup goes with the pod')
+
+    const own = env.ok(['runp', env.podConfig({metadata: {name: 'own-parent', namespace: 'default'}, linux: {cgroup_parent: `/own${tag}`}})], withSetting).trim()
+    assert.deepEqual(new Set(procCgroupPaths(env.inspect(own).info.pid)), new Set([`/own${tag}/${own}`]), 'the config\'s parent wins')
+    env.ok(['rmp', '-f', own])
+
+    const bad = {env: {PODCTL_CONFIG: env.podConfig(`${settingsText}\ncgroup-parent: relative/path\n`, 'bad-parent.yaml')}}
+    const refused = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}})], bad)
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(refused.stderr, /^error: config file ".*bad-parent\.yaml": cgroup-parent: "relative\/path" is not a cgroup parent\n/)
+    const badSlice = {env: {PODCTL_CONFIG: env.podConfig(`${settingsText}\ncgroup-parent: e2e${tag}--x.slice\n`, 'bad-slice.yaml')}}
+    const refusedSlice = env.podctl(['runp', env.podConfig({metadata: {name: 'refused', namespace: 'default'}})], badSlice)
+    assert.equal(refusedSlice.code, 2, refusedSlice.stderr)
+    assert.match(refusedSlice.stderr, /the cgroup-parent setting \(config file ".*bad-slice\.yaml"\): ".*" is not a valid systemd slice name/)
+    assert.deepEqual(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+
   test('an invalid slice parent is refused, naming the field, before anything is made', () => {
     for (const parent of [`-e2e${tag}.slice`, `e2e${tag}--x.slice`]) {
       assertRefused(env, {cgroup_parent: parent}, /linux\.cgroup_parent: ".*" is not a valid systemd slice name/)

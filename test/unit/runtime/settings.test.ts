@@ -29,6 +29,7 @@ cni-bin-dir: /file/bin:/file/bin2
 default-runtime: crun
 runtimes: {kata: {path: /usr/bin/kata-runtime}, runc: {path: /usr/local/sbin/runc}}
 default-network: {subnet: 10.99.0.0/16}
+cgroup-parent: kubepods-burstable.slice
 timeout: 30s
 debug: true
 `
@@ -42,6 +43,7 @@ debug: true
         cniConfDir: '/file/net.d',
         cniBinDirs: ['/file/bin', '/file/bin2'],
         defaultRuntime: 'crun',
+        cgroupParent: 'kubepods-burstable.slice',
         timeoutMs: 30_000,
         debug: true,
       },
@@ -117,6 +119,10 @@ debug: true
     ['a relative --cni-conf-dir', '', {cniConfDir: 'net.d'}, '--cni-conf-dir: "net.d" must be an absolute path'],
     ['a relative entry in --cni-bin-dir', '', {cniBinDir: '/opt/cni/bin:bin'}, '--cni-bin-dir: "bin" must be an absolute path'],
     ['a bad --timeout', '', {timeout: '10 minutes'}, '--timeout: "10 minutes" is not a duration'],
+    ['a relative cgroup parent', 'cgroup-parent: kubepods\n', {}, 'cgroup-parent: "kubepods" is not a cgroup parent'],
+    ['a slice with a path', 'cgroup-parent: a/b.slice\n', {}, 'cgroup-parent: "a/b.slice" is not a cgroup parent'],
+    ['a cgroup parent climbing out', 'cgroup-parent: /podctl/../x\n', {}, 'cgroup-parent: "/podctl/../x" is not a cgroup parent'],
+    ['a cgroup parent with a colon', 'cgroup-parent: "/a:b"\n', {}, 'cgroup-parent: "/a:b" is not a cgroup parent'],
   ]
   for (const [label, text, overrides, needle] of bad) {
     test(`refuses ${label}`, () => {
@@ -210,6 +216,7 @@ describe('effectiveConfig', () => {
       'default-runtime': 'runc',
       runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
       'default-network': {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
+      'cgroup-parent': '/podctl',
       timeout: '30s',
       debug: false,
       'runtime-endpoint': '',
