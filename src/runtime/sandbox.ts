@@ -33,7 +33,8 @@ export interface Runtime {
 
 /**
  * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=N kills
- * this process with SIGKILL at that point of runp (a step number), stopp
+ * this process with SIGKILL at that point of runp (a step number; "3-dir"
+ * between the pod directory and its record), stopp
  * ("stop-1" after the kill, "stop-2" after CNI DEL) or rmp ("rm-1" after the
  * stop path, "rm-2" after the name is released).
  */
@@ -147,6 +148,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     // that a crash at any later instant leaves a record naming what may exist.
     await store.createPodDir(id)
     undo.push('pod directory', () => store.removePodDir(id))
+    fault('3-dir')
     await store.writeRecord(record)
     timer('record')
     fault(3)
@@ -448,8 +450,13 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       await removeUnreadable(rt, id)
       return
     }
-    // CRI: RemovePodSandbox is idempotent: a pod removed meanwhile is fine.
-    if (!record) return
+    if (!record) {
+      // A directory without a record: a runp killed between making it and writing the
+      // record (step 3); under the pod lock, no runp is still on its way. Else the pod is
+      // gone already, and CRI: RemovePodSandbox is idempotent.
+      if (await rt.store.hasPodDir(id)) await removeUnreadable(rt, id)
+      return
+    }
     const state = criState(record.phase, {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)})
     timer('read record')
     if (state === 'SANDBOX_READY' && !options.force) throw podRunningError(id)

@@ -17,7 +17,7 @@
 
 import {createHash, randomBytes} from 'node:crypto'
 import {constants, readFileSync} from 'node:fs'
-import {chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
+import {chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {PodSandboxConfig} from '../cri/types.js'
@@ -239,6 +239,11 @@ export class Store {
       else if (r.error) broken.push({id: r.id, createdAt: r.createdAt, error: r.error})
     }
     return {records, broken}
+  }
+
+  /** Whether the pod has a directory (a real one: a planted symlink is not a pod). */
+  async hasPodDir(id: string): Promise<boolean> {
+    return lstat(this.podDir(id)).then((st) => st.isDirectory(), () => false)
   }
 
   async removePodDir(id: string): Promise<void> {
