@@ -1,11 +1,8 @@
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {outputFlag} from '../flags/output.js'
 import {toJson, toYamlText} from '../render/format.js'
-import {versionInfo} from '../runtime/info.js'
+import {criVersion, versionInfo} from '../runtime/info.js'
 import {Store} from '../runtime/store.js'
-
-/** The kubelet runtime API version of the CRI Version call, as containerd and `podctl serve` answer it. */
-const kubeletApiVersion = '0.1.0'
 
 export default class Version extends BaseCommand<typeof Version> {
   static override summary = 'Display the versions of podctl, its OCI runtime and its CNI plugins'
@@ -30,7 +27,7 @@ ${exitStatusHelp}`
     if (this.settings.runtimeEndpoint) this.warning(`this describes the local node's runtime and network; the CRI runtime at ${this.settings.runtimeEndpoint} is not asked`)
     const ctx = {signal: AbortSignal.timeout(this.settings.timeoutMs), log: () => undefined}
     const {ociRuntime, cniPlugins} = await versionInfo(this.settings, new Store(this.settings.root, this.settings.runRoot), ctx)
-    const report = {version: kubeletApiVersion, runtimeName: 'podctl', runtimeVersion: this.config.version, runtimeApiVersion: 'v1', ociRuntime, cniPlugins}
+    const report = {...criVersion(this.config.version), ociRuntime, cniPlugins}
     if (this.flags.output === 'json') return this.out(toJson(report))
     if (this.flags.output === 'yaml') return this.out(toYamlText(report))
     const lines: [string, string][] = [

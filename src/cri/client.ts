@@ -13,8 +13,9 @@ import {type Client, credentials, makeClientConstructor, Metadata, type ServiceE
 
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
 import type {PodBackend} from '../runtime/backend.js'
-import {ExitCode, PodctlError} from '../runtime/errors.js'
-import {type PodFilter, podRunningError, type PodStatusResult} from '../runtime/sandbox.js'
+import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
+import type {PodFilter} from '../runtime/listing.js'
+import type {PodStatusResult} from '../runtime/sandbox.js'
 import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
 import {exitCodeOf, hintMetadataKey} from '../server/errors.js'
 import {unixSocketPath, unixTarget} from './endpoint.js'

@@ -3,7 +3,7 @@
 import {Flags} from '../cli/oclif.js'
 
 import {usageError} from '../runtime/errors.js'
-import type {PodFilter} from '../runtime/sandbox.js'
+import type {PodFilter} from '../runtime/listing.js'
 import type {PodSandboxState} from '../cri/types.js'
 
 export const podFilterFlags = {

@@ -88,3 +88,7 @@ export function errnoOf(err: unknown): string | undefined {
   }
   return undefined
 }
+
+/** rmp of a READY pod without -f: the same words in-process and over CRI. */
+export const podRunningError = (id: string): PodctlError =>
+  new PodctlError(`pod sandbox "${id}" is running, please stop it first`, {hint: 'stop it with podctl stopp, or use rmp -f'})

@@ -121,6 +121,13 @@ async function checkNetwork(settings: Settings, store: Store, info: NodeInfo): P
   return {ok: true, found: `${where}; plugins ${types.join(', ')} found in ${settings.cniBinDirs.join(':')}`}
 }
 
+/**
+ * The CRI Version reply, the same from `podctl version` and `podctl serve`:
+ * the kubelet runtime API version (0.1.0, as containerd and CRI-O answer),
+ * podctl's name and version, and the CRI API version.
+ */
+export const criVersion = (podctlVersion: string) => ({version: '0.1.0', runtimeName: 'podctl', runtimeVersion: podctlVersion, runtimeApiVersion: 'v1'})
+
 export interface VersionInfo {
   ociRuntime: {handler: string; path?: string; error?: string} & Partial<RuntimeVersion>
   cniPlugins: {type: string; path?: string; version?: string; cniVersions?: string[]; error?: string}[]

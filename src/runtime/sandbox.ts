@@ -10,7 +10,7 @@ import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
 import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
-import {ExitCode, messageOf, PodctlError, usageError, wrap} from './errors.js'
+import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
 import type {OpContext} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
@@ -427,9 +427,6 @@ export interface RemoveOptions {
 }
 
 /** rmp without -f of a READY pod, in-process or over CRI. */
-export const podRunningError = (id: string): PodctlError =>
-  new PodctlError(`pod sandbox "${id}" is running, please stop it first`, {hint: 'stop it with podctl stopp, or use rmp -f'})
-
 /**
  * Remove a pod: always the stop path first (a NotReady pod may still hold a
  * netns and an IP), then the runtime container, the name, the files.
@@ -568,4 +565,3 @@ export async function podStatus(rt: Runtime, id: string, verbose: boolean): Prom
   return {status, info}
 }
 
-export {listPods, metadataOf, type PodFilter, type PodView, toPodSandbox, view} from './listing.js'

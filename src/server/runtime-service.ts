@@ -20,16 +20,14 @@ import {status, type UntypedServiceImplementation} from '@grpc/grpc-js'
 
 import type {PodSandboxState} from '../cri/types.js'
 import {notFoundError} from '../runtime/errors.js'
-import {nodeInfo} from '../runtime/info.js'
+import {criVersion, nodeInfo} from '../runtime/info.js'
 import {parsePodSandboxConfig} from '../runtime/podconfig.js'
-import {listPods, type PodFilter, podStatus, removePod, runPod, type Runtime, stopPod, toPodSandbox} from '../runtime/sandbox.js'
+import {listPods, type PodFilter, toPodSandbox} from '../runtime/listing.js'
+import {podStatus, removePod, runPod, type Runtime, stopPod} from '../runtime/sandbox.js'
 import {hostStatsSource, listPodSandboxStats, nowNanos, type PodStatsEntry, withCpuRates} from '../runtime/stats.js'
 import {runtimeServiceDefinition} from '../cri/proto.js'
 import {type ServerContext, unimplemented} from './context.js'
 import {serviceError} from './errors.js'
-
-/** The kubelet runtime API version, as containerd and CRI-O answer it. */
-const kubeletApiVersion = '0.1.0'
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {version: string}).version
 
@@ -93,7 +91,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
   const implemented: UntypedServiceImplementation = {
     Version: ctx.unary(
       'Version',
-      async () => ({version: kubeletApiVersion, runtimeName: 'podctl', runtimeVersion: packageVersion, runtimeApiVersion: 'v1'}),
+      async () => criVersion(packageVersion),
       {mutates: false},
     ),
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
 import {humanSize, statsDocument, statsTable} from '../../../src/render/stats.js'
-import {type PodView, toPodSandbox} from '../../../src/runtime/sandbox.js'
+import {type PodView, toPodSandbox} from '../../../src/runtime/listing.js'
 import type {PodSandboxStats, PodStatsEntry} from '../../../src/runtime/stats.js'
 
 const v = (n: number) => ({value: String(n)})

@@ -8,7 +8,7 @@ import {describe, test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {PodctlError} from '../../../src/runtime/errors.js'
-import {type PodView, toPodSandbox} from '../../../src/runtime/sandbox.js'
+import {type PodView, toPodSandbox} from '../../../src/runtime/listing.js'
 import {
   countProcesses,
   type CpuUsage,
