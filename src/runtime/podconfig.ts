@@ -16,7 +16,7 @@ import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
 import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
-import {levenshtein} from './suggest.js'
+import {nearest} from './suggest.js'
 import {parseSimpleYaml} from './yaml-lite.js'
 
 export interface ParsedPodConfig {
@@ -213,23 +213,11 @@ function decodeEnum(value: unknown, enumName: string, path: string, ctx: DecodeC
   throw fieldError(ctx, path, `${describe(value)} is not a valid ${enumName}; use one of ${names.join(', ')}`)
 }
 
+/** The nearest field, by its snake_case or lowerCamelCase name, named in snake_case; abbreviations too. */
 function didYouMean(key: string, fields: FieldDef[]): string {
-  const candidates = fields.flatMap((fd) => [fd.name, jsonName(fd.name)])
-  const lower = key.toLowerCase().replace(/[-_]/g, '')
-  let best: string | undefined
-  let bestDistance = Infinity
-  for (const c of candidates) {
-    const d = c.toLowerCase().replace(/_/g, '') === lower ? 0 : levenshtein(key.toLowerCase(), c.toLowerCase())
-    if (d < bestDistance) {
-      bestDistance = d
-      best = fields.find((fd) => fd.name === c || jsonName(fd.name) === c)?.name
-    }
-  }
-  const limit = Math.max(2, Math.floor(key.length / 3))
-  if (best !== undefined && bestDistance <= limit) return ` (did you mean "${best}"?)`
-  // An abbreviation (log_dir for log_directory): a unique field that starts with the key.
-  const prefixed = lower.length >= 3 ? fields.filter((fd) => fd.name.replace(/_/g, '').startsWith(lower)) : []
-  return prefixed.length === 1 ? ` (did you mean "${prefixed[0].name}"?)` : ''
+  const fieldOf = new Map(fields.flatMap((fd) => [[fd.name, fd.name], [jsonName(fd.name), fd.name]]))
+  const best = nearest(key, [...fieldOf.keys()], {prefixes: true})
+  return best === undefined ? '' : ` (did you mean "${fieldOf.get(best)}"?)`
 }
 
 // Names and namespaces end up in the name index, CNI_ARGS and annotations,

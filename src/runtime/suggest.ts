@@ -22,7 +22,18 @@ export function levenshtein(a: string, b: string): number {
  * and the difference between '-', '_' and none; '' when nothing is close.
  */
 export function didYouMean(word: string, candidates: readonly string[]): string {
-  const fold = (s: string) => s.toLowerCase().replace(/[-_]/g, '')
+  const best = nearest(word, candidates)
+  return best === undefined ? '' : ` (did you mean "${best}"?)`
+}
+
+const fold = (s: string) => s.toLowerCase().replace(/[-_]/g, '')
+
+/**
+ * The candidate nearest to `word` by edit distance, if close enough; with
+ * `prefixes`, else the one candidate (as folded) that starts with it, for
+ * abbreviations such as log_dir.
+ */
+export function nearest(word: string, candidates: readonly string[], options: {prefixes?: boolean} = {}): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
   for (const c of candidates) {
@@ -32,6 +43,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       best = c
     }
   }
-  const limit = Math.max(2, Math.floor(word.length / 3))
-  return best !== undefined && bestDistance <= limit ? ` (did you mean "${best}"?)` : ''
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best
+  if (!options.prefixes || fold(word).length < 3) return undefined
+  const prefixed = candidates.filter((c) => fold(c).startsWith(fold(word)))
+  return new Set(prefixed.map(fold)).size === 1 ? prefixed[0] : undefined
 }
