@@ -5,7 +5,7 @@
 
 import type {PodSandbox, PodSandboxState} from '../cri/types.js'
 import type {Runtime} from './sandbox.js'
-import {sameProcessAlive} from './proc.js'
+import {sameProcessAliveNow} from './proc.js'
 import {criState} from './state.js'
 import {type PodRecord, recordVersion} from './store.js'
 
@@ -15,7 +15,12 @@ export interface PodView {
 }
 
 export async function view(record: PodRecord): Promise<PodView> {
-  const pauseAlive = record.phase === 'ready' && (await sameProcessAlive(record.pid, record.pidStartTime))
+  return viewNow(record)
+}
+
+/** view(), synchronously: the pause process is looked at (one /proc read) only where the state depends on it. */
+function viewNow(record: PodRecord): PodView {
+  const pauseAlive = record.phase === 'ready' && sameProcessAliveNow(record.pid, record.pidStartTime)
   return {record, state: criState(record.phase, {pauseAlive})}
 }
 
@@ -64,14 +69,15 @@ export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<Pod
   }
   const matches = (value: string, want: RegExp | string | undefined) =>
     want === undefined || (typeof want === 'string' ? value === want : want.test(value))
+  const labels = Object.entries(filter.labelSelector ?? {})
   const candidates = records.filter(
     (r) =>
       (id === undefined || r.id === id) &&
       matches(r.config.metadata.name, filter.name) &&
       matches(r.config.metadata.namespace, filter.namespace) &&
-      Object.entries(filter.labelSelector ?? {}).every(([k, v]) => r.config.labels?.[k] === v),
+      labels.every(([k, v]) => r.config.labels?.[k] === v),
   )
-  let views = await Promise.all(candidates.map(view))
+  let views = candidates.map(viewNow)
   if (filter.state) views = views.filter((v) => v.state === filter.state)
   views.sort((a, b) => compareNanos(b.record.createdAt, a.record.createdAt))
   return filter.last ? views.slice(0, filter.last) : views

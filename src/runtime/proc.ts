@@ -21,6 +21,10 @@ export function parseProcStat(text: string): ProcStat | null {
 }
 
 export async function readProcStat(pid: number): Promise<ProcStat | null> {
+  return readProcStatNow(pid)
+}
+
+function readProcStatNow(pid: number): ProcStat | null {
   try {
     // Synchronous, as store records: `pods` reads one per pod, and a thread-pool round trip costs more than the read.
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
@@ -31,8 +35,13 @@ export async function readProcStat(pid: number): Promise<ProcStat | null> {
 
 /** The process is alive (not a zombie) and is the one that started at startTime. */
 export async function sameProcessAlive(pid: number | undefined, startTime: string | undefined): Promise<boolean> {
+  return sameProcessAliveNow(pid, startTime)
+}
+
+/** sameProcessAlive, synchronously: a listing asks it once per ready pod, without a promise each. */
+export function sameProcessAliveNow(pid: number | undefined, startTime: string | undefined): boolean {
   if (!pid || !startTime) return false
-  const st = await readProcStat(pid)
+  const st = readProcStatNow(pid)
   return st !== null && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X'
 }
 

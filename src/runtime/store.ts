@@ -85,20 +85,25 @@ export function podSandboxName(config: PodSandboxConfig): string {
 export class Store {
   readonly root: string
   readonly runRoot: string
+  /** <root>/pods, normalized once: a listing builds a thousand paths under it */
+  private readonly podsDir: string
 
   constructor(root: string, runRoot: string) {
     this.root = root
     this.runRoot = runRoot
+    this.podsDir = join(root, 'pods')
   }
 
   // ---- paths (the only place that knows them) ----
 
+  // Concatenated, not join()ed: the ID is 64 hex digits (checked), so the
+  // result is the same string, without normalizing the root a thousand times.
   podDir(id: string): string {
-    return join(this.root, 'pods', checkId(id))
+    return `${this.podsDir}/${checkId(id)}`
   }
 
   recordPath(id: string): string {
-    return join(this.podDir(id), 'sandbox.json')
+    return `${this.podDir(id)}/sandbox.json`
   }
 
   bundleDir(id: string): string {
@@ -147,7 +152,7 @@ export class Store {
       if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700)
     }
     await Promise.all([
-      mkdir(join(this.root, 'pods'), {mode: 0o700}).catch(ignoreExists),
+      mkdir(this.podsDir, {mode: 0o700}).catch(ignoreExists),
       mkdir(join(this.root, 'names'), {mode: 0o700}).catch(ignoreExists),
     ])
   }
@@ -178,6 +183,11 @@ export class Store {
 
   /** Read one record; a missing one is null, a corrupt one an error naming the file. */
   async readRecord(id: string): Promise<PodRecord | null> {
+    return this.readRecordNow(id)
+  }
+
+  /** readRecord, synchronously: what a listing does a thousand times, without a promise each. */
+  private readRecordNow(id: string): PodRecord | null {
     const path = this.recordPath(id)
     let text: string
     try {
@@ -210,7 +220,7 @@ export class Store {
    */
   async listIds(): Promise<string[]> {
     try {
-      const entries = await readdir(join(this.root, 'pods'), {withFileTypes: true})
+      const entries = await readdir(this.podsDir, {withFileTypes: true})
       return entries.filter((e) => e.isDirectory() && idPattern.test(e.name)).map((e) => e.name)
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return []
@@ -220,23 +230,17 @@ export class Store {
 
   /** All records; unreadable ones come back as errors beside the others. */
   async listRecords(): Promise<{records: PodRecord[]; broken: BrokenRecord[]}> {
-    const ids = await this.listIds()
-    const results = await Promise.all(
-      ids.map(async (id) => {
-        try {
-          return {id, record: await this.readRecord(id)}
-        } catch (err) {
-          const mtime = await stat(this.podDir(id)).then((st) => st.mtimeMs, () => Date.now())
-          const createdAt = (BigInt(Math.floor(mtime)) * 1_000_000n).toString()
-          return {id, createdAt, error: err instanceof PodctlError ? err : new PodctlError(messageOf(err))}
-        }
-      }),
-    )
     const records: PodRecord[] = []
     const broken: BrokenRecord[] = []
-    for (const r of results) {
-      if (r.record) records.push(r.record)
-      else if (r.error) broken.push({id: r.id, createdAt: r.createdAt, error: r.error})
+    for (const id of await this.listIds()) {
+      try {
+        const record = this.readRecordNow(id)
+        if (record) records.push(record)
+      } catch (err) {
+        const mtime = await stat(this.podDir(id)).then((st) => st.mtimeMs, () => Date.now())
+        const createdAt = (BigInt(Math.floor(mtime)) * 1_000_000n).toString()
+        broken.push({id, createdAt, error: err instanceof PodctlError ? err : new PodctlError(messageOf(err))})
+      }
     }
     return {records, broken}
   }

@@ -174,6 +174,14 @@ describe('store: records', () => {
       assert.throws(() => store.podDir(bad), /is not a pod sandbox ID/)
     }
   })
+
+  test('pod paths are the ones join() gives, whatever shape the root has', () => {
+    for (const root of ['/var/lib/podctl', '/var/lib/podctl/', '/var//lib/./podctl', 'relative/../state', '.', '/']) {
+      const store = new Store(root, '/run/podctl')
+      assert.equal(store.podDir(id('a1')), join(root, 'pods', id('a1')), root)
+      assert.equal(store.recordPath(id('a1')), join(root, 'pods', id('a1'), 'sandbox.json'), root)
+    }
+  })
 })
 
 describe('store: resolve', () => {
