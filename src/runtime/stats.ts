@@ -6,8 +6,7 @@
 // takes the mount points as arguments, so fixture trees stand in for the
 // kernel in tests.
 
-import {readFileSync} from 'node:fs'
-import {readdir} from 'node:fs/promises'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -104,11 +103,20 @@ export function parseCounter(text: string): bigint {
   return BigInt(trimmed)
 }
 
-/** Flat-keyed "name value" lines (memory.stat, cpu.stat): every numeric entry. */
-export function parseFlatKeyed(text: string): Map<string, bigint> {
+/**
+ * Flat-keyed "name value" lines (memory.stat, cpu.stat): every numeric entry,
+ * or only those of `keys` (v1's memory.stat has some forty lines, and a
+ * hundred pods' worth of BigInts for the four that are used shows).
+ */
+export function parseFlatKeyed(text: string, keys?: ReadonlySet<string>): Map<string, bigint> {
   const out = new Map<string, bigint>()
   for (const line of text.split('\n')) {
-    const [key, value, extra] = line.trim().split(/\s+/)
+    const trimmed = line.trim()
+    if (keys) {
+      const end = trimmed.search(/\s/)
+      if (!keys.has(end < 0 ? trimmed : trimmed.slice(0, end))) continue
+    }
+    const [key, value, extra] = trimmed.split(/\s+/)
     if (key && value && extra === undefined && /^\d+$/.test(value)) out.set(key, BigInt(value))
   }
   return out
@@ -162,8 +170,10 @@ export function cpuUsageV1(cpuacctUsage: string, timestamp: bigint): CpuUsage {
   return {timestamp: timestamp.toString(), usageCoreNanoSeconds: u64(parseCounter(cpuacctUsage)), usageNanoCores: null}
 }
 
+const usageUsec = new Set(['usage_usec'])
+
 export function cpuUsageV2(cpuStat: string, timestamp: bigint): CpuUsage {
-  const usec = parseFlatKeyed(cpuStat).get('usage_usec')
+  const usec = parseFlatKeyed(cpuStat, usageUsec).get('usage_usec')
   if (usec === undefined) throw new PodctlError('cpu.stat has no usage_usec')
   return {timestamp: timestamp.toString(), usageCoreNanoSeconds: u64(usec * 1000n), usageNanoCores: null}
 }
@@ -192,7 +202,7 @@ export type MemoryFiles = (typeof memoryFiles)[keyof typeof memoryFiles]
 
 /** The figures from the texts of the usage file, memory.stat and the limit file. */
 export function memoryFigures(files: MemoryFiles, text: {usage: string; stat: string; limit: string}): MemoryFigures {
-  const stat = parseFlatKeyed(text.stat)
+  const stat = parseFlatKeyed(text.stat, new Set(Object.values(files.stat)))
   const entry = (key: string) => stat.get(key) ?? 0n
   return {
     usage: parseCounter(text.usage),
@@ -278,7 +288,7 @@ export async function hostStatsSource(): Promise<StatsSource> {
 const goneErrors = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'ESRCH'])
 
 /** A file's text, or null when it, its cgroup or its process is gone. */
-async function readIfPresent(path: string): Promise<string | null> {
+function readIfPresent(path: string): string | null {
   try {
     // Synchronous: a pod's files are a few short reads each, and over a hundred pods the
     // thread pool's round trips (open, stat, read, close for every file) cost several times the reads.
@@ -296,19 +306,22 @@ interface PodCgroupDirs {
   procs?: string
 }
 
-const v1DirsCache = new Map<string, Promise<Map<string, string>>>()
+const v1DirsCache = new Map<string, Map<string, string>>()
 
-async function podCgroupDirs(source: StatsSource, cgroupsPath: string): Promise<PodCgroupDirs> {
+function podCgroupDirs(source: StatsSource, cgroupsPath: string): PodCgroupDirs {
   if (source.mode === 'v2') {
     const dir = join(source.cgroupMount, cgroupsPath)
     return {cpu: dir, memory: dir, procs: dir}
   }
-  let dirs = v1DirsCache.get(source.cgroupMount)
-  if (!dirs) {
-    dirs = readdir(source.cgroupMount).then(v1ControllerDirs, () => new Map<string, string>())
-    v1DirsCache.set(source.cgroupMount, dirs)
+  let controllers = v1DirsCache.get(source.cgroupMount)
+  if (!controllers) {
+    try {
+      controllers = v1ControllerDirs(readdirSync(source.cgroupMount))
+    } catch {
+      controllers = new Map<string, string>()
+    }
+    v1DirsCache.set(source.cgroupMount, controllers)
   }
-  const controllers = await dirs
   const at = (controller: string) => {
     const entry = controllers.get(controller)
     return entry === undefined ? undefined : join(source.cgroupMount, entry, cgroupsPath)
@@ -316,56 +329,70 @@ async function podCgroupDirs(source: StatsSource, cgroupsPath: string): Promise<
   return {cpu: at('cpuacct'), memory: at('memory'), procs: at('pids') ?? at('memory') ?? at('cpuacct')}
 }
 
-async function readCpu(source: StatsSource, dir: string | undefined, now: () => bigint): Promise<CpuUsage | null> {
+// The readers below are synchronous (see readIfPresent), and name a pod's
+// files as dir + "/" + file: dir comes from join(), so this is the path join()
+// would give, without normalizing it again for each of a hundred pods' files.
+
+function readCpu(source: StatsSource, dir: string | undefined, now: () => bigint): CpuUsage | null {
   if (!dir) return null
   const timestamp = now()
   if (source.mode === 'v2') {
-    const text = await readIfPresent(join(dir, 'cpu.stat'))
+    const text = readIfPresent(`${dir}/cpu.stat`)
     return text === null ? null : cpuUsageV2(text, timestamp)
   }
-  const text = await readIfPresent(join(dir, 'cpuacct.usage'))
+  const text = readIfPresent(`${dir}/cpuacct.usage`)
   return text === null ? null : cpuUsageV1(text, timestamp)
 }
 
-async function readMemory(source: StatsSource, dir: string | undefined, now: () => bigint): Promise<MemoryUsage | null> {
+function readMemory(source: StatsSource, dir: string | undefined, now: () => bigint): MemoryUsage | null {
   if (!dir) return null
   const files = memoryFiles[source.mode === 'v2' ? 'v2' : 'v1']
-  const read = (file: string) => readIfPresent(join(dir, file))
+  const read = (file: string) => readIfPresent(`${dir}/${file}`)
   const timestamp = now()
   // The usage first: the rest describes it. None on v2 means no memory controller in this subtree.
-  const usage = await read(files.usage)
+  const usage = read(files.usage)
   if (usage === null) return null
-  const [stat, limit] = await Promise.all([read('memory.stat'), read(files.limit)])
+  const stat = read('memory.stat')
+  const limit = read(files.limit)
   if (stat === null || limit === null) return null
   return memoryUsage(memoryFigures(files, {usage, stat, limit}), timestamp)
 }
 
 /** Processes in the pod cgroup and every cgroup below it. */
-async function processCount(dir: string): Promise<number | null> {
-  const procs = await readIfPresent(join(dir, 'cgroup.procs'))
+function processCount(dir: string): number | null {
+  const procs = readIfPresent(`${dir}/cgroup.procs`)
   if (procs === null) return null
-  const children = await readdir(dir, {withFileTypes: true}).catch(() => [])
-  const below = await Promise.all(children.filter((c) => c.isDirectory()).map((c) => processCount(join(dir, c.name))))
-  return below.reduce<number>((sum, n) => sum + (n ?? 0), countProcesses(procs))
+  let count = countProcesses(procs)
+  for (const child of subdirectories(dir)) count += processCount(`${dir}/${child}`) ?? 0
+  return count
 }
 
-async function readProcess(dir: string | undefined, now: () => bigint): Promise<ProcessUsage | null> {
+/** The cgroups right below dir; none when it is gone. */
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, {withFileTypes: true}).flatMap((c) => (c.isDirectory() ? [c.name] : []))
+  } catch {
+    return []
+  }
+}
+
+function readProcess(dir: string | undefined, now: () => bigint): ProcessUsage | null {
   if (!dir) return null
   const timestamp = now()
-  const count = await processCount(dir)
+  const count = processCount(dir)
   return count === null ? null : {timestamp: timestamp.toString(), processCount: u64(BigInt(count))}
 }
 
-async function readNetwork(procRoot: string, pid: number, now: () => bigint): Promise<NetworkUsage | null> {
+function readNetwork(pauseDir: string, now: () => bigint): NetworkUsage | null {
   const timestamp = now()
-  const text = await readIfPresent(join(procRoot, String(pid), 'net', 'dev'))
+  const text = readIfPresent(`${pauseDir}/net/dev`)
   return text === null ? null : networkUsage(parseNetDev(text), timestamp)
 }
 
 /** The pause process is still the one recorded: same PID, same start time, not a zombie. */
-async function pauseStillAlive(procRoot: string, pid: number | undefined, startTime: string | undefined): Promise<boolean> {
-  if (!pid || !startTime) return false
-  const text = await readIfPresent(join(procRoot, String(pid), 'stat'))
+function pauseStillAlive(pauseDir: string | undefined, startTime: string | undefined): boolean {
+  if (!pauseDir || !startTime) return false
+  const text = readIfPresent(`${pauseDir}/stat`)
   const stat = text === null ? null : parseProcStat(text)
   return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X'
 }
@@ -377,24 +404,27 @@ async function pauseStillAlive(procRoot: string, pid: number | undefined, startT
  */
 export async function readPodSandboxStats(view: PodView, source: StatsSource): Promise<PodSandboxStats | null> {
   if (view.state !== 'SANDBOX_READY') return null
-  return readReadyPod(view, source).catch((err: unknown) => {
+  try {
+    return readReadyPod(view, source)
+  } catch (err) {
     throw wrap(`cannot read the stats of pod "${view.record.id}"`, err)
-  })
+  }
 }
 
-async function readReadyPod(view: PodView, source: StatsSource): Promise<PodSandboxStats | null> {
+function readReadyPod(view: PodView, source: StatsSource): PodSandboxStats | null {
   const {record} = view
   const now = source.now ?? nowNanos
-  const procRoot = source.procRoot ?? '/proc'
+  // /proc/<pause pid>, the process that holds the pod's namespaces
+  const pauseDir = record.pid ? join(source.procRoot ?? '/proc', String(record.pid)) : undefined
   const cgroupsPath = podCgroupsPath(recordCgroupParent(record), record.id)
-  const dirs = await podCgroupDirs(source, cgroupsPath)
-  const cpu = await readCpu(source, dirs.cpu, now)
-  const memory = await readMemory(source, dirs.memory, now)
-  const processes = await readProcess(dirs.procs, now)
+  const dirs = podCgroupDirs(source, cgroupsPath)
+  const cpu = readCpu(source, dirs.cpu, now)
+  const memory = readMemory(source, dirs.memory, now)
+  const processes = readProcess(dirs.procs, now)
   // The pod's network namespace, seen through its pause process; a host-network pod has none of its own.
-  const network = record.netnsPath && record.pid ? await readNetwork(procRoot, record.pid, now) : null
+  const network = record.netnsPath && pauseDir ? readNetwork(pauseDir, now) : null
   // Checked last: figures read from a pod that stopped meanwhile (or a PID reused) describe nothing.
-  if (!(await pauseStillAlive(procRoot, record.pid, record.pidStartTime))) return null
+  if (!pauseStillAlive(pauseDir, record.pidStartTime)) return null
   if (!cpu && !memory && !processes) throw new PodctlError(`its pause process runs, but there is no cgroup "${cgroupsPath}" under ${source.cgroupMount}`)
   const {id, metadata, labels, annotations} = toPodSandbox(view)
   return {attributes: {id, metadata, labels, annotations}, linux: {cpu, memory, network, process: processes, containers: []}}

@@ -79,6 +79,14 @@ describe('parsers of the kernel files', () => {
     assert.equal(countProcesses(''), 0)
   })
 
+  test('flat-keyed files read for some keys: the same entries as a whole parse, limited to those keys', () => {
+    const text = 'cache 4096\n total_rss\t8192 \ntotal_rss_huge 0\ntotal_pgfault 12 extra\ntotal_inactive_file x\nanon\n\n'
+    const keys = new Set(['total_rss', 'total_pgfault', 'total_inactive_file', 'anon', 'missing'])
+    const whole = parseFlatKeyed(text)
+    assert.deepEqual([...parseFlatKeyed(text, keys)], [...whole].filter(([k]) => keys.has(k)))
+    assert.deepEqual([...parseFlatKeyed(text, keys)], [['total_rss', 8192n]])
+  })
+
   test('memory limits: v2 "max" and v1 "no limit" (2^63 rounded down to a page) are none', () => {
     assert.equal(parseMemoryLimit('max\n'), null)
     assert.equal(parseMemoryLimit('9223372036854771712\n'), null)
