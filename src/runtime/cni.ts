@@ -10,7 +10,7 @@ import {isIP} from 'node:net'
 import {join} from 'node:path'
 
 import {messageOf, PodctlError, prerequisiteError, usageError} from './errors.js'
-import {type OpContext, run} from './exec.js'
+import {type OpContext, run, settleAll} from './exec.js'
 import {writeFileAtomic} from './store.js'
 import type {DefaultNetwork} from './settings.js'
 
@@ -204,18 +204,45 @@ type CniCommand = 'ADD' | 'DEL' | 'CHECK'
 
 /** ADD every plugin in order; returns the final result. */
 export async function addNetwork(ctx: OpContext, conflist: NetworkConfigList, plugins: Map<string, string>, binDirs: string[], att: Attachment): Promise<Record<string, unknown>> {
-  let prev: Record<string, unknown> | undefined
-  for (const plugin of conflist.plugins) {
-    prev = await invoke(ctx, 'ADD', conflist, plugin, plugins, binDirs, att, prev)
-  }
-  return prev ?? {}
+  const {chain, beside} = splitTrailingLoopback(conflist.plugins)
+  const [result] = await settleAll([
+    (async () => {
+      let prev: Record<string, unknown> | undefined
+      for (const plugin of chain) {
+        prev = await invoke(ctx, 'ADD', conflist, plugin, plugins, binDirs, att, prev)
+      }
+      return prev ?? {}
+    })(),
+    beside ? invoke(ctx, 'ADD', conflist, beside, plugins, binDirs, att, undefined) : undefined,
+  ])
+  return result
 }
 
 /** DEL every plugin in reverse order, fed the cached ADD result (CNI spec ≥ 0.4.0). */
 export async function delNetwork(ctx: OpContext, conflist: NetworkConfigList, plugins: Map<string, string>, binDirs: string[], att: Attachment, cachedResult?: Record<string, unknown>): Promise<void> {
-  for (const plugin of [...conflist.plugins].reverse()) {
-    await invoke(ctx, 'DEL', conflist, plugin, plugins, binDirs, att, cachedResult)
-  }
+  const {chain, beside} = splitTrailingLoopback(conflist.plugins)
+  await settleAll([
+    (async () => {
+      for (const plugin of [...chain].reverse()) {
+        await invoke(ctx, 'DEL', conflist, plugin, plugins, binDirs, att, cachedResult)
+      }
+    })(),
+    beside ? invoke(ctx, 'DEL', conflist, beside, plugins, binDirs, att, cachedResult) : undefined,
+  ])
+}
+
+/**
+ * A loopback plugin that ends a list (podctl's default network ends so) only
+ * brings `lo` up or down inside the netns and hands its prevResult on unchanged
+ * (plugins/main/loopback): no plugin follows it to use its output, and it
+ * touches nothing the others do. So it runs beside the rest of the list
+ * rather than after it, as containerd's go-cni attaches its separate loopback
+ * network concurrently with the pod network.
+ */
+export function splitTrailingLoopback(list: Record<string, unknown>[]): {chain: Record<string, unknown>[]; beside?: Record<string, unknown>} {
+  const last = list.at(-1)
+  if (list.length < 2 || last?.type !== 'loopback') return {chain: list}
+  return {chain: list.slice(0, -1), beside: last}
 }
 
 async function invoke(

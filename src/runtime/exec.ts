@@ -70,3 +70,14 @@ export async function run(ctx: OpContext, file: string, args: string[], options:
   if (outcome.code === null) throw new PodctlError(`${file} was killed by ${outcome.signal}`)
   return {exitCode: outcome.code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '')}
 }
+
+/**
+ * Await several concurrent operations, all of them, then fail with the first
+ * failure: none is left running behind an error (a plugin or runc half done
+ * while the caller already undoes its work).
+ */
+export async function settleAll<T extends readonly unknown[]>(calls: readonly [...T]): Promise<{-readonly [K in keyof T]: Awaited<T[K]>}> {
+  const settled = await Promise.allSettled(calls)
+  for (const s of settled) if (s.status === 'rejected') throw s.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {-readonly [K in keyof T]: Awaited<T[K]>}
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
-import {defaultConflist, type NetworkConfigList, parseConflist, pluginConfig, podIPs} from '../../../src/runtime/cni.js'
+import {defaultConflist, type NetworkConfigList, parseConflist, pluginConfig, podIPs, splitTrailingLoopback} from '../../../src/runtime/cni.js'
 import {podctlError} from '../helpers.js'
 
 const file = '/etc/cni/net.d/10-test.conflist'
@@ -114,4 +114,17 @@ describe('defaultConflist', () => {
       assert.deepEqual(parseConflist(JSON.stringify(list), 'default'), list, 'it passes its own parser')
     })
   }
+})
+
+describe('splitTrailingLoopback: only a loopback that ends a list runs beside the rest', () => {
+  const bridge = {type: 'bridge'}
+  const portmap = {type: 'portmap'}
+  const lo = {type: 'loopback'}
+  const cases: [string, Record<string, unknown>[], ReturnType<typeof splitTrailingLoopback>][] = [
+    ['podctl\'s default: bridge, portmap, loopback', [bridge, portmap, lo], {chain: [bridge, portmap], beside: lo}],
+    ['no loopback', [bridge, portmap], {chain: [bridge, portmap]}],
+    ['a loopback first feeds the plugins after it', [lo, bridge], {chain: [lo, bridge]}],
+    ['a loopback alone is the whole list', [lo], {chain: [lo]}],
+  ]
+  for (const [label, list, want] of cases) test(label, () => assert.deepEqual(splitTrailingLoopback(list), want))
 })
