@@ -30,17 +30,14 @@ export class OciRuntime {
   }
 
   /**
-   * `create`: the runtime's child inherits stdio, so nothing is piped (a pipe
-   * would stay open for the pod's life); errors are read from --log instead.
+   * `run --detach`: create and start in one runtime process rather than two
+   * (a runtime process costs 15-30 ms here). The runtime's child inherits
+   * stdio, so nothing is piped (a pipe would stay open for the pod's life);
+   * errors are read from --log instead.
    */
-  async create(ctx: OpContext, id: string, bundle: string, logFile: string, pidFile: string): Promise<void> {
-    const result = await run(ctx, this.binary, this.args(logFile, 'create', '--bundle', bundle, '--pid-file', pidFile, id), {detached: true})
-    if (result.exitCode !== 0) throw this.failure('create', id, await lastLogError(logFile))
-  }
-
-  async start(ctx: OpContext, id: string): Promise<void> {
-    const result = await run(ctx, this.binary, this.args(undefined, 'start', id))
-    if (result.exitCode !== 0) throw this.failure('start', id, result.stderr)
+  async runDetached(ctx: OpContext, id: string, bundle: string, logFile: string, pidFile: string): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(logFile, 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id), {detached: true})
+    if (result.exitCode !== 0) throw this.failure('run', id, await lastLogError(logFile))
   }
 
   /** null when the runtime does not know the container (never created, deleted, or lost with the run root). */

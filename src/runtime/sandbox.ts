@@ -1,9 +1,10 @@
 // The pod lifecycle: run, stop, remove, status, list. runPod is a list of
-// numbered steps; each side effect is announced in the record before it is
-// made and paired with its undo right after, and the undos are the same
-// cleanup functions that stopp and rmp use, each tolerating "already gone".
+// numbered steps; each side effect is announced in the record and given its
+// undo before it is made, and the undos are the same cleanup functions that
+// stopp and rmp use, each tolerating "already gone".
 
-import {chmod, mkdir, readFile} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {chmod, mkdir, open, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
 
 import {enumName} from '../cri/schema.js'
@@ -12,7 +13,7 @@ import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParen
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
-import type {OpContext} from './exec.js'
+import {type OpContext, settleAll} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
@@ -30,15 +31,6 @@ export interface Runtime {
   /** a warning for the user (stderr) */
   warn: (message: string) => void
 }
-
-/**
- * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=N kills
- * this process with SIGKILL at that point of runp (a step number; "3-dir"
- * between the pod directory and its record), stopp
- * ("stop-1" after the kill, "stop-2" after CNI DEL) or rmp ("rm-1" after the
- * stop path, "rm-2" after the name is released).
- */
-const faultStep = process.env.PODCTL_FAULT_AT_STEP ?? ''
 
 function lockWait(rt: Runtime, what: string) {
   return {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what}
@@ -142,41 +134,52 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     runtimeHandler,
     runtimePath,
     cgroupParent,
+    // Announced with the first record: to the cleanup, a netns not made yet is one already gone.
+    netnsPath: hostNetwork ? undefined : store.netnsPath(id),
   }
+  const save = recordWriter(store, record)
   try {
     // Step 3: the record, written before any side effect (the name included), so
     // that a crash at any later instant leaves a record naming what may exist.
-    await store.createPodDir(id)
     undo.push('pod directory', () => store.removePodDir(id))
+    await store.createPodDir(id)
     fault('3-dir')
-    await store.writeRecord(record)
+    await save()
     timer('record')
     fault(3)
 
     // Step 4: the name reservation: of several runp with the same metadata, one wins.
-    await store.reserveName(name, id, lockWait(rt, 'the name index'))
     undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
+    await store.reserveName(name, id, lockWait(rt, 'the name index'))
     timer('reserve name')
     fault(4)
 
     // Step 5: the network namespace.
-    if (!hostNetwork) {
-      record.netnsPath = store.netnsPath(id)
-      await store.writeRecord(record)
-      await createNetns(ctx, record.netnsPath)
+    if (record.netnsPath) {
       undo.push('network namespace', () => removeNetnsStep(cleanupContext(rt), record))
+      await createNetns(ctx, record.netnsPath)
       timer('netns')
       fault(5)
     }
 
-    // Step 6: CNI ADD. The teardown is registered before ADD: a failed ADD may have allocated.
-    if (network && plugins) {
+    // Steps 6 to 9 run as two branches: the network (6) and the pause container
+    // (7 to 9), which needs the netns to exist but not to be configured. Both
+    // undos are registered before either branch starts, the container's last so
+    // that it is undone first; each does nothing until the record announces its
+    // side effect, and each branch announces its own before making it.
+    undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
+    undo.push('pause container', () => deleteContainerStep(cleanupContext(rt), record))
+    const hostname = hostNetwork ? osHostname() : podHostname(config)
+
+    // Step 6: CNI ADD, announced before it is run: a failed ADD may have allocated.
+    const networkStep = async (): Promise<string[]> => {
+      if (!network || !plugins) return []
+      const lane = stepTimer(ctx, true)
       const result = await withLock(cniLockName, lockWait(rt, 'CNI'), async () => {
         // portmap does not notice a host port another pod holds; under the CNI lock no other pod can take it meanwhile.
         if (wantsHostPorts(config)) refuseTakenHostPorts(config, (await store.listRecords()).records.filter((r) => r.id !== id && r.network?.added))
         record.network = {conflist: network.conflist, confFile: network.file, added: true}
-        await store.writeRecord(record)
-        undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
+        await save()
         return addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, attachment(record))
       }).catch((err) => {
         throw wrap(`failed to set up network for pod "${id}"`, err)
@@ -184,60 +187,70 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       const ips = podIPs(result, 'eth0')
       if (!ips.ip) throw new PodctlError(`failed to set up network for pod "${id}": CNI network "${network.conflist.name}" gave eth0 no IP address`)
       record.network = {conflist: network.conflist, confFile: network.file, added: true, result, ...ips}
-      await store.writeRecord(record)
-      timer('cni add')
+      await save()
+      lane('cni add')
       fault(6)
+      return [ips.ip, ...ips.additionalIps]
+    }
+    const networkDone = networkStep()
+
+    const pauseStep = async (): Promise<void> => {
+      const lane = stepTimer(ctx, true)
+      // Step 7: hostname, hosts, resolv.conf, the log directory. The pod's own
+      // addresses are not known yet: /etc/hosts gets them in step 10.
+      await Promise.all([
+        writeFileAtomic(store.sandboxFile(id, 'hostname'), `${hostname}\n`, 0o644, false),
+        writeFileAtomic(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, []), 0o644, false),
+        writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false),
+      ])
+      // kubelet expects the log directory to exist and to outlive the pod.
+      if (config.log_directory && (await mkdir(config.log_directory, {recursive: true, mode: 0o755}))) await chmod(config.log_directory, 0o755)
+      lane('sandbox files')
+      fault(7)
+
+      // Step 8: the OCI spec of the pause container.
+      const spec = buildPauseSpec({
+        podSandboxId: id,
+        config,
+        rootfs,
+        netnsPath: record.netnsPath,
+        files: {hostname: store.sandboxFile(id, 'hostname'), hosts: store.sandboxFile(id, 'hosts'), resolvConf: store.sandboxFile(id, 'resolv.conf')},
+        cgroupsPath: podCgroupsPath(cgroupParent, id),
+        cgroupV2: cgroupMode === 'v2',
+        boundingCapabilities: caps.bounding,
+        args: pauseArgs,
+        seccompProfile,
+        defaultSeccompProfile: defaultSeccompProfile(),
+      })
+      await writeFileAtomic(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
+      lane('oci spec')
+      fault(8)
+
+      // Step 9: the pause container, created and started. runc sets the pod's
+      // net.* sysctls inside its netns, and they may name eth0, which CNI ADD makes.
+      if (setsNetSysctls(config)) await networkDone
+      record.containerCreated = true
+      await save()
+      const pidFile = `${store.specPath(id)}.pid`
+      await runtime.runDetached(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
+      record.pid = Number((await readFile(pidFile, 'utf8')).trim())
+      record.pidStartTime = (await readProcStat(record.pid))?.startTime
+      await save()
+      lane('runtime run')
+      fault(9)
     }
 
-    // Step 7: hostname, hosts, resolv.conf, the log directory.
-    const hostname = hostNetwork ? osHostname() : podHostname(config)
-    const ips = record.network?.ip ? [record.network.ip, ...(record.network.additionalIps ?? [])] : []
-    await Promise.all([
-      writeFileAtomic(store.sandboxFile(id, 'hostname'), `${hostname}\n`, 0o644, false),
-      writeFileAtomic(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, ips), 0o644, false),
-      writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false),
-    ])
-    // kubelet expects the log directory to exist and to outlive the pod.
-    if (config.log_directory && (await mkdir(config.log_directory, {recursive: true, mode: 0o755}))) await chmod(config.log_directory, 0o755)
-    timer('sandbox files')
-    fault(7)
+    const [ips] = await settleAll([networkDone, pauseStep()])
+    timer('network and pause')
 
-    // Step 8: the OCI spec of the pause container.
-    const spec = buildPauseSpec({
-      podSandboxId: id,
-      config,
-      rootfs,
-      netnsPath: record.netnsPath,
-      files: {hostname: store.sandboxFile(id, 'hostname'), hosts: store.sandboxFile(id, 'hosts'), resolvConf: store.sandboxFile(id, 'resolv.conf')},
-      cgroupsPath: podCgroupsPath(cgroupParent, id),
-      cgroupV2: cgroupMode === 'v2',
-      boundingCapabilities: caps.bounding,
-      args: pauseArgs,
-      seccompProfile,
-      defaultSeccompProfile: defaultSeccompProfile(),
-    })
-    await writeFileAtomic(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
-    timer('oci spec')
-    fault(8)
-
-    // Step 9: runc create.
-    record.containerCreated = true
-    await store.writeRecord(record)
-    undo.push('pause container', () => deleteContainerStep(cleanupContext(rt), record))
-    const pidFile = `${store.specPath(id)}.pid`
-    await runtime.create(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
-    record.pid = Number((await readFile(pidFile, 'utf8')).trim())
-    record.pidStartTime = (await readProcStat(record.pid))?.startTime
-    await store.writeRecord(record)
-    timer('runtime create')
-    fault(9)
-
-    // Step 10: runc start; the pod is READY.
-    await runtime.start(ctx, id)
-    timer('runtime start')
+    // Step 10: /etc/hosts gets the pod's addresses, written in place: the pause
+    // container has the file itself bind-mounted, and a renamed-over file would
+    // leave it the old one. Nothing reads it before the pod is READY.
+    if (ips.length > 0) await rewriteInPlace(store.sandboxFile(id, 'hosts'), podHosts(hostname, ips))
+    timer('hosts')
     fault(10)
     record.phase = 'ready'
-    await store.writeRecord(record)
+    await save()
     timer('record ready')
     return id
   } catch (err) {
@@ -247,7 +260,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       // Keep the record and the name: rmp finishes the job (containerd's UNKNOWN).
       record.phase = 'unknown'
       record.cleanupError = cleanupErr.message
-      await store.writeRecord(record).catch(() => undefined)
+      await save().catch(() => undefined)
       throw new PodctlError(`${failure.message}; cleanup failed too, the pod is kept as NotReady: ${cleanupErr.message}`, {
         exitCode: failure.exitCode,
         hint: `remove it with: podctl rmp -f ${id.slice(0, 13)}`,
@@ -260,23 +273,65 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   }
 }
 
+/**
+ * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=N kills
+ * this process with SIGKILL at that point of runp (a step number; "3-dir"
+ * between the pod directory and its record; 6 and 7-9 are points of two
+ * concurrent branches, so the other branch may be anywhere), stopp ("stop-1"
+ * after the kill, "stop-2" after CNI DEL) or rmp ("rm-1" after
+ * the stop path, "rm-2" after the name is released).
+ */
 function fault(step: number | string): void {
-  if (faultStep === String(step)) process.kill(process.pid, 'SIGKILL')
+  // Read at each call, not at module load: a start-up snapshot evaluates modules before the environment is known.
+  if (process.env.PODCTL_FAULT_AT_STEP === String(step)) process.kill(process.pid, 'SIGKILL')
 }
 
-/** Logs each step's time (under --debug) when called at the end of the step. */
+/**
+ * runPod's record writes, one at a time in call order, each serializing the
+ * record when its turn comes: the two branches of runPod write it
+ * concurrently, and an older copy renamed over a newer one would drop an
+ * announcement.
+ */
+function recordWriter(store: Store, record: PodRecord): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve()
+  return () => {
+    last = last.catch(() => undefined).then(() => store.writeRecord(record))
+    return last
+  }
+}
+
+/** Rewrite a file keeping its inode (and so every bind mount of it). */
+async function rewriteInPlace(path: string, data: string): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW)
+  try {
+    await handle.writeFile(data)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The config names net.* sysctls (dotted or slashed), which live in the pod's netns. */
+function setsNetSysctls(config: PodSandboxConfig): boolean {
+  return Object.keys(config.linux?.sysctls ?? {}).some((name) => /^net[./]/.test(name))
+}
+
+/**
+ * Logs each step's time (under --debug) when called at the end of the step.
+ * The steps of one timer follow each other, so their times add up to the
+ * whole; a branch that runs beside others has a timer of its own, marked
+ * "(concurrent)", whose times overlap the enclosing step's.
+ */
 type StepTimer = (step: string) => void
 
-function stepTimer(ctx: OpContext): StepTimer {
+function stepTimer(ctx: OpContext, concurrent = false): StepTimer {
   let last = performance.now()
   return (step) => {
     const now = performance.now()
-    ctx.log(`step ${step}: ${(now - last).toFixed(1)} ms`)
+    ctx.log(`step ${step}: ${(now - last).toFixed(1)} ms${concurrent ? ' (concurrent)' : ''}`)
     last = now
   }
 }
 
-/** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
 /** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */
 function checkedCgroupParent(settings: Settings): string {
   try {
@@ -426,7 +481,6 @@ export interface RemoveOptions {
   force: boolean
 }
 
-/** rmp without -f of a READY pod, in-process or over CRI. */
 /**
  * Remove a pod: always the stop path first (a NotReady pod may still hold a
  * netns and an IP), then the runtime container, the name, the files.

@@ -79,7 +79,7 @@ describe('runtime handlers', e2eOptions(), () => {
       assert.equal(r.code, 1)
       assert.equal(r.stdout, '')
       const [error, hint, ...rest] = r.stderr.trimEnd().split('\n')
-      assert.match(error, /^error: crun create of pod "[0-9a-f]{64}" failed: cgroups in hybrid mode not supported/)
+      assert.match(error, /^error: crun run of pod "[0-9a-f]{64}" failed: cgroups in hybrid mode not supported/)
       assert.match(hint, /^hint: crun refuses hybrid cgroup hosts .*use --runtime runc/)
       assert.deepEqual(rest, [], 'no stack trace')
       assert.equal(env.ok(['pods', '-q']), '')
@@ -94,8 +94,7 @@ describe('runtime handlers', e2eOptions(), () => {
     const {status, info} = env.inspect(id)
     const root = join(env.runRoot, 'runtime', 'traced')
     const calls = readFileSync(traceLog, 'utf8').trim().split('\n')
-    assert.ok(calls.some((c) => c.startsWith(`--debug --root ${root} --log `) && c.includes(` create --bundle `) && c.endsWith(` ${id}`)), calls.join('\n'))
-    assert.ok(calls.some((c) => c === `--debug --root ${root} start ${id}`), calls.join('\n'))
+    assert.ok(calls.some((c) => c.startsWith(`--debug --root ${root} --log `) && c.includes(` run --detach --bundle `) && c.endsWith(` ${id}`)), calls.join('\n'))
     // The runtime behind it holds the pod under the handler's own root.
     assert.equal(runtimeState(which('runc')!, 'traced', id)?.pid, info.pid)
     assert.equal(status.runtimeHandler, 'traced')

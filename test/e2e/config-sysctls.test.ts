@@ -52,6 +52,13 @@ describe('linux.sysctls', e2eOptions(), () => {
     env.assertNoLeaks()
   })
 
+  test('a sysctl of the pod\'s eth0 is set: the pause is made only once CNI ADD has made eth0', () => {
+    const id = env.runPod('eth0-sysctl', {linux: {sysctls: {'net.ipv4.conf.eth0.arp_ignore': '1'}}})
+    assert.equal(norm(readIn(env.inspect(id).info.pid, ['-n'], sysctlFile('net.ipv4.conf.eth0.arp_ignore'))), '1')
+    env.ok(['rmp', '-f', id])
+    env.assertNoLeaks()
+  })
+
   test('with the host network, IPC sysctls still apply in the pod; with the host IPC, net.* ones still do', () => {
     const host = hostValues(names)
     const hostNet = env.runPod('host-net', {linux: {sysctls: {'kernel.shmmax': '123456789'}, security_context: {namespace_options: {network: 'NODE'}}}})
@@ -91,8 +98,8 @@ describe('linux.sysctls', e2eOptions(), () => {
 
   test('a sysctl the kernel refuses inside the pod is reported by its field, and the pod is rolled back', () => {
     const cases: [string, Record<string, string>, RegExp][] = [
-      ['no such sysctl', {'net.ipv4.no_such_sysctl': '1'}, /^error: linux\.sysctls\.net\.ipv4\.no_such_sysctl: no such sysctl in the pod's namespaces \(runc create of pod "[0-9a-f]{64}": open \/proc\/sys\/net\/ipv4\/no_such_sysctl: no such file or directory\)$/],
-      ['a value the kernel refuses', {'net/ipv4/ip_local_port_range': '30000 20000'}, /^error: linux\.sysctls\.net\.ipv4\.ip_local_port_range: the kernel refused the value \(runc create of pod "[0-9a-f]{64}": write \/proc\/sys\/net\/ipv4\/ip_local_port_range: invalid argument\)$/],
+      ['no such sysctl', {'net.ipv4.no_such_sysctl': '1'}, /^error: linux\.sysctls\.net\.ipv4\.no_such_sysctl: no such sysctl in the pod's namespaces \(runc run of pod "[0-9a-f]{64}": open \/proc\/sys\/net\/ipv4\/no_such_sysctl: no such file or directory\)$/],
+      ['a value the kernel refuses', {'net/ipv4/ip_local_port_range': '30000 20000'}, /^error: linux\.sysctls\.net\.ipv4\.ip_local_port_range: the kernel refused the value \(runc run of pod "[0-9a-f]{64}": write \/proc\/sys\/net\/ipv4\/ip_local_port_range: invalid argument\)$/],
       ['an IPC value the kernel refuses', {'kernel.shmmax': 'lots'}, /^error: linux\.sysctls\.kernel\.shmmax: the kernel refused the value/],
     ]
     for (const [what, sysctls, message] of cases) {

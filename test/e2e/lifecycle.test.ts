@@ -173,20 +173,20 @@ describe('pod lifecycle', e2eOptions(), () => {
   })
 
   test('a failing runtime rolls runp back completely', () => {
-    // A runtime that fails `create` (as runc would on a bad spec) and works otherwise.
+    // A runtime that fails `run` (as runc would on a bad spec) and works otherwise.
     const broken = new TestEnv(12)
     const script = `${broken.dir}/broken-runtime`
     writeFileSync(
       script,
       '#!/bin/sh\nfor a; do [ "$prev" = --log ] && log=$a; prev=$a; done\n' +
-        'case " $* " in *" create "*) echo \'{"level":"error","msg":"injected create failure"}\' >> "$log"; exit 1;; esac\nexec runc "$@"\n',
+        'case " $* " in *" run "*) echo \'{"level":"error","msg":"injected run failure"}\' >> "$log"; exit 1;; esac\nexec runc "$@"\n',
       {mode: 0o755},
     )
     appendFileSync(broken.configFile, `runtimes:\n  broken:\n    path: ${script}\n`)
     try {
       const r = broken.podctl(['runp', '-r', 'broken', broken.podConfig({metadata: {name: 'rollback', namespace: 'default'}})])
       assert.equal(r.code, 1)
-      assert.match(r.stderr, /broken create of pod "[0-9a-f]{64}" failed: injected create failure/)
+      assert.match(r.stderr, /broken run of pod "[0-9a-f]{64}" failed: injected run failure/)
       assert.equal(r.stdout, '')
       assert.equal(broken.ok(['pods', '-q']), '')
       broken.assertNoLeaks()
