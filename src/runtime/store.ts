@@ -335,9 +335,10 @@ export class Store {
    */
   async resolve(ref: string, records?: PodRecord[]): Promise<string | null> {
     if (ref === '') throw usageError('pod ID cannot be empty')
-    const ids = await this.listIds()
     if (/^[0-9a-f]+$/.test(ref) && ref.length <= 64) {
-      const matches = ids.filter((id) => id.startsWith(ref))
+      // A whole ID is its own only match: one lstat instead of listing every pod.
+      if (idPattern.test(ref) && (await this.hasPodDir(ref))) return ref
+      const matches = (await this.listIds()).filter((id) => id.startsWith(ref))
       if (matches.length === 1) return matches[0]
       if (matches.length > 1) {
         throw usageError(`pod ID prefix "${ref}" is ambiguous: it matches ${matches.length} pods: ${matches.map((m) => m.slice(0, 13)).join(', ')}`, 'type more characters of the ID')

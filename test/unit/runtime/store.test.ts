@@ -211,6 +211,12 @@ describe('store: resolve', () => {
     test(`unknown ${ref.slice(0, 13)} -> null`, async () => assert.equal(await (await populated()).resolve(ref), null))
   }
 
+  test('a full ID that is a planted symlink, not a pod directory, resolves to nothing', async () => {
+    const store = await populated()
+    symlinkSync(store.podDir(web), join(store.root, 'pods', id('c3')))
+    assert.equal(await store.resolve(id('c3')), null)
+  })
+
   test('an ambiguous prefix lists the matches', async () => {
     await assert.rejects((await populated()).resolve('abc'), podctlError(2, 'pod ID prefix "abc" is ambiguous: it matches 2 pods', web.slice(0, 13), db1.slice(0, 13)))
   })
