@@ -1,15 +1,12 @@
 // Output shapes, as crictl prints them: JSON with two-space indent, YAML,
 // tabwriter-style tables, Go-style times and durations.
 
-import {createRequire} from 'node:module'
-
-// Loaded on first use: a verb printing JSON never pays for the table or YAML code.
-const load = createRequire(import.meta.url)
+import {loadYaml} from '../runtime/yaml-lite.js'
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 
 // Never anchors and aliases (&a1 / *a1) where one object appears twice, as the labels in inspectp's status and info.config do.
-export const toYamlText = (value: unknown): string => (load('yaml') as typeof import('yaml')).stringify(value, {lineWidth: 0, aliasDuplicateObjects: false})
+export const toYamlText = (value: unknown): string => loadYaml().stringify(value, {lineWidth: 0, aliasDuplicateObjects: false})
 
 /** Nanoseconds since the epoch (decimal string) as Go's RFC3339Nano: trailing zeros trimmed. */
 export function rfc3339Nano(nanos: string): string {

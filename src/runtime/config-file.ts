@@ -7,12 +7,11 @@
 import {mkdir, readFile, realpath, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {parseDocument, parse as parseYaml} from 'yaml'
-
 import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
 import {checkSettingsText, effectiveConfig, fileKeys, runtimeHandlerKeys, type Settings} from './settings.js'
 import {writeFileAtomic} from './store.js'
 import {didYouMean} from './suggest.js'
+import {loadYaml} from './yaml-lite.js'
 
 export type SettingSource = 'flag' | 'env' | 'file' | 'default'
 
@@ -31,7 +30,7 @@ export async function readConfigDocument(file: string): Promise<Record<string, u
     if (errnoOf(err) === 'ENOENT') return ''
     throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
   })
-  const doc: unknown = parseYaml(text)
+  const doc: unknown = loadYaml().parse(text)
   return isMap(doc) ? doc : {}
 }
 
@@ -108,7 +107,7 @@ function fileValue(path: string[], text: string, key: string): unknown {
   const structured = path[0] === 'runtimes' ? path.length < 3 || path[2] === 'args' : path[0] === 'default-network' && path.length === 1
   if (!structured) return text
   try {
-    return parseYaml(text)
+    return loadYaml().parse(text)
   } catch (err) {
     throw usageError(`"${key}": ${JSON.stringify(text)} is not a YAML value: ${messageOf(err).split('\n')[0]}`, 'give a list as [--a, --b] and a map as {path: /usr/bin/runc}')
   }
@@ -145,7 +144,7 @@ export async function setSettings(file: string, assignments: string[]): Promise<
     if (errnoOf(err) === 'ENOENT') return undefined
     throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
   })
-  const doc = parseDocument(existing ?? '', {uniqueKeys: true})
+  const doc = loadYaml().parseDocument(existing ?? '', {uniqueKeys: true})
   if (doc.errors.length > 0) throw usageError(`config file "${file}" is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`)
   if (doc.contents !== null && !isMap(doc.toJS())) throw usageError(`config file "${file}": must be a map of settings`)
   for (const assignment of assignments.flatMap(splitAssignments)) {

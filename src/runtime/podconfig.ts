@@ -4,7 +4,6 @@
 // silently: kubernetes/website#35871), and every error names the field path.
 
 import {randomUUID} from 'node:crypto'
-import {createRequire} from 'node:module'
 import {constants} from 'node:fs'
 import {open, readFile} from 'node:fs/promises'
 import {isIP} from 'node:net'
@@ -17,7 +16,7 @@ import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
 import {nearest} from './suggest.js'
-import {parseSimpleYaml} from './yaml-lite.js'
+import {loadYaml, parseSimpleYaml} from './yaml-lite.js'
 
 export interface ParsedPodConfig {
   config: PodSandboxConfig
@@ -84,7 +83,7 @@ function parseDocument(text: string, where: string): unknown {
   try {
     // Loaded only for YAML beyond plain block maps and lists (yaml-lite.ts): most configs never pay for the parser.
     const simple = parseSimpleYaml(text)
-    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: true})
+    doc = simple ? simple.value : loadYaml().parse(text, {uniqueKeys: true, maxAliasCount: 100, prettyErrors: true})
   } catch (err) {
     throw usageError(`${where} is not valid YAML: ${yamlErrorLine(err as Error & {linePos?: {line: number; col: number}[]}, text)}`)
   }

@@ -4,11 +4,10 @@
 // the rest from the file, then from the built-in defaults below.
 
 import {readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 
 import {unixSocketPath} from '../cri/endpoint.js'
 import {errnoOf, messageOf, usageError} from './errors.js'
-import {parseSimpleYaml} from './yaml-lite.js'
+import {loadYaml, parseSimpleYaml} from './yaml-lite.js'
 import {didYouMean} from './suggest.js'
 
 export interface RuntimeHandler {
@@ -177,7 +176,7 @@ function parseSettingsText(text: string, file: string): FileSettings {
   try {
     // Plain block YAML is read without loading the parser (yaml-lite.ts says why); the rest, and every error, is the parser's.
     const simple = parseSimpleYaml(text)
-    doc = simple ? simple.value : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, {uniqueKeys: true})
+    doc = simple ? simple.value : loadYaml().parse(text, {uniqueKeys: true})
   } catch (err) {
     throw usageError(`config file "${file}" is not valid YAML: ${messageOf(err).split('\n')[0]}`)
   }

@@ -8,6 +8,15 @@
 // the errors. Values are typed as the YAML 1.2 core schema (yaml's default)
 // types them. Pure.
 
+import {createRequire} from 'node:module'
+
+/**
+ * The full `yaml` package, loaded on first use (synchronously: it is
+ * CommonJS). Never imported at module level, so that no command pays for it
+ * before it needs it, and the start-up snapshot does not hold it.
+ */
+export const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml')
+
 interface Line {
   indent: number
   text: string
