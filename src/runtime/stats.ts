@@ -274,10 +274,14 @@ export interface StatsSource {
 }
 
 // One wall-clock reading, then the monotonic clock: timestamps a nanosecond
-// apart stay in order and never jump with NTP between two samples.
-const wallAtStart = BigInt(Date.now()) * 1_000_000n
-const monotonicAtStart = process.hrtime.bigint()
-export const nowNanos = (): bigint => wallAtStart + (process.hrtime.bigint() - monotonicAtStart)
+// apart stay in order and never jump with NTP between two samples. Taken at
+// the first call, not at import (the start-up snapshot imports this module
+// when it is built).
+let clockStart: {wall: bigint; monotonic: bigint} | undefined
+export const nowNanos = (): bigint => {
+  clockStart ??= {wall: BigInt(Date.now()) * 1_000_000n, monotonic: process.hrtime.bigint()}
+  return clockStart.wall + (process.hrtime.bigint() - clockStart.monotonic)
+}
 
 /** This host's cgroup mount and the version that holds the pod figures. */
 export async function hostStatsSource(): Promise<StatsSource> {
