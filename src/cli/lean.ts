@@ -133,7 +133,7 @@ interface ManifestFlag {
   options?: string[]
 }
 
-interface Manifest {
+export interface Manifest {
   version: string
   commands: Record<string, {flags: Record<string, ManifestFlag>; aliases?: string[]; isESM?: boolean; relativePath?: string[]}>
 }
@@ -188,11 +188,12 @@ function commandId(name: string, manifest: Manifest): string | undefined {
   return Object.entries(manifest.commands).find(([, c]) => c.aliases?.includes(name))?.[0]
 }
 
+/** A verb's class, as the lean path constructs it. */
+export type CommandClass = new (argv: string[], config: {bin: string; version: string}) => Command
+
 /** Run one command on the lean path, as oclif's Command._run does: init, run, catch. */
-export async function runLean(id: string, argv: string[], manifest: Manifest, root: URL): Promise<void> {
-  const path = new URL(`${manifest.commands[id].relativePath!.join('/')}`, root)
-  const {default: Cmd} = (await import(path.href)) as {default: new (argv: string[], config: {bin: string; version: string}) => Command}
-  const cmd = new Cmd(argv, {bin: 'podctl', version: manifest.version})
+export async function runLean(Cmd: CommandClass, id: string, argv: string[], version: string): Promise<void> {
+  const cmd = new Cmd(argv, {bin: 'podctl', version})
   cmd.id = id
   try {
     await cmd.init()

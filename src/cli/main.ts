@@ -1,0 +1,55 @@
+// What bin/run.js and the start-up snapshot (./snapshot.ts) both do with a
+// command line. oclif's import alone costs more than node's start-up, so the
+// common calls avoid it (./oclif.ts says more):
+// - `--version` is answered here, in oclif's format;
+// - a plain invocation of a verb (known flags, no help) runs on the lean path;
+// - everything else (help, bad command lines, no verb) goes to oclif.
+
+import {readFileSync} from 'node:fs'
+
+import {hoistGlobalFlags} from './argv.js'
+import {type CommandClass, leanInvocation, type Manifest, runLean} from './lean.js'
+
+export interface Entry {
+  /** The package's root directory. */
+  root: URL
+  /** A verb's command class, by its ID (runp:jsonschema) and its file's path in the package. */
+  loadCommand: (id: string, relativePath: string[]) => Promise<CommandClass>
+  /** oclif with this command line: help, errors in it, anything the lean path does not take. */
+  oclif: (argv: string[]) => Promise<void>
+}
+
+export async function main(given: string[], entry: Entry): Promise<void> {
+  // A reader that goes away (podctl pods | head -1) is not an error: what is
+  // left to print is dropped and the verb finishes its work (rmp -af | head -1
+  // still removes every pod), with its own exit status.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.stdout.write = () => true
+  })
+
+  const manifest = readJson<Manifest>(new URL('oclif.manifest.json', entry.root))
+  // Global flags before the verb, as crictl takes them, are moved behind it.
+  const argv = manifest && given.length > 1 && given[0].startsWith('-') ? hoistGlobalFlags(given, manifest) : given
+
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    const {version} = readJson<{version: string}>(new URL('package.json', entry.root)) ?? {version: 'unknown'}
+    process.stdout.write(`podctl/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    return
+  }
+  const id = manifest && !process.env.PODCTL_NO_LEAN ? leanInvocation(argv, manifest) : undefined
+  if (!id || !manifest) return entry.oclif(argv)
+  // ./oclif.ts reads this when the command's module is first loaded.
+  Object.assign(globalThis, {__podctlLean: true})
+  // A subcommand's ID (runp:jsonschema) stands for two words of the command line.
+  const Cmd = await entry.loadCommand(id, manifest.commands[id].relativePath ?? [])
+  await runLean(Cmd, id, argv.slice(id.split(':').length), manifest.version)
+}
+
+function readJson<T>(url: URL): T | undefined {
+  try {
+    return JSON.parse(readFileSync(url, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
