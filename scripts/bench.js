@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// podctl's benchmark (issue 6): every verb timed as a user runs it (`node
-// bin/run.js ...`, wall time and peak RSS), next to the floors measured in the
+// podctl's benchmark (issue 6): every verb timed as a user runs it
+// (`bin/podctl ...`, the installed command: node from the start-up snapshot;
+// wall time and peak RSS), next to the floors measured in the
 // same run: a bare `node -e 0`, and the work podctl cannot avoid — a network
 // namespace, the CNI plugin chain of the same conflist, and runc on a pause
 // bundle made from the same rootfs. Each podctl figure is printed as a ratio
@@ -25,7 +26,7 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
-const bin = path.join(repo, 'bin', 'run.js')
+const bin = path.join(repo, 'bin', 'podctl')
 const resultsDir = path.join(repo, 'bench', 'results')
 
 const NETWORK = {name: 'pbench', bridge: 'pbench0', subnet: '10.232.0.0/16'}
@@ -249,18 +250,18 @@ function exec(file, args, {input, quiet = false} = {}) {
 }
 
 let rssSeq = 0
-/** A node process (podctl, or a floor) under GNU time for its peak RSS. */
-async function timed(args, options = {}) {
+/** A process (podctl, or node for a floor) under GNU time for its peak RSS. */
+async function timed(args, options = {}, command = process.execPath) {
   checkStop()
-  if (!timeBin) return {...(await exec(process.execPath, args, options)), rssMiB: null}
+  if (!timeBin) return {...(await exec(command, args, options)), rssMiB: null}
   const rssFile = path.join(dir, `rss.${++rssSeq}`)
-  const r = await exec(timeBin, ['-f', '%M', '-o', rssFile, process.execPath, ...args], options)
+  const r = await exec(timeBin, ['-f', '%M', '-o', rssFile, command, ...args], options)
   const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n')
   fs.rmSync(rssFile, {force: true})
   return {...r, rssMiB: Number(lines[lines.length - 1]) / 1024}
 }
 
-const podctl = (args) => timed([bin, ...args])
+const podctl = (args) => timed(args, {}, bin)
 
 /** Every bare-node sample of the run, for the floors table. */
 const nodeSamples = []
@@ -671,7 +672,7 @@ async function bench() {
   rows.push(await removeAll('rmp-all-burst', `rmp -af (${BURST.pods} pods, pod network)`, BURST.pods))
 
   // The listing ladder: pods 1..10 with pod networking, the rest host network.
-  const statsp = (await exec(process.execPath, [bin, 'statsp', '--help'])).code === 0
+  const statsp = (await exec(bin, ['statsp', '--help'])).code === 0
   if (!statsp) notes.push('statsp is not available in this build (podctl statsp --help failed): its rows are skipped.')
   notes.push(`listing ladder: pods 1-${NETWORKED_LADDER_PODS} use pod networking (netns + CNI), pods ${NETWORKED_LADDER_PODS + 1}+ host network (namespace_options.network: 2), to keep the setup fast; every pod runs a real pause process.`)
   const ids = []
@@ -801,9 +802,9 @@ async function cleanup() {
   }
   if (fs.existsSync(path.join(root, 'pods'))) {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const r = await quiet(process.execPath, [bin, 'rmp', '-af', '--timeout', '30m'])
+      const r = await quiet(bin, ['rmp', '-af', '--timeout', '30m'])
       if (r.code !== 0) left.push(`podctl rmp -af exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`)
-      const rest = (await quiet(process.execPath, [bin, 'pods', '-q'])).stdout.trim()
+      const rest = (await quiet(bin, ['pods', '-q'])).stdout.trim()
       if (!rest) break
     }
   }

@@ -110,7 +110,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.once('SIGTERM', onSignal)
     const debug = this.settings.debug
     // performance.now() counts from process start: node's boot plus every import so far.
-    if (debug) process.stderr.write(`${paint.dim(`debug: start-up: ${performance.now().toFixed(1)} ms (${leanMode ? 'lean path' : 'oclif'})`)}\n`)
+    if (debug) process.stderr.write(`${paint.dim(`debug: start-up: ${performance.now().toFixed(1)} ms (${startPath()})`)}\n`)
     return {signal: this.abort.signal, log: debug ? (m) => process.stderr.write(`${paint.dim(`debug: ${m}`)}\n`) : () => undefined}
   }
 
@@ -155,4 +155,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(debug ? `${err.stack}\n` : `${paint.dim('hint: rerun with --debug for details')}\n`)
     process.exitCode = ExitCode.failure
   }
+}
+
+/** How this process started: from the start-up snapshot, on the lean path, or through oclif. */
+function startPath(): string {
+  if ((globalThis as {__podctlSnapshot?: boolean}).__podctlSnapshot) return 'snapshot'
+  return leanMode ? 'lean path' : 'oclif'
 }

@@ -11,7 +11,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-const bin = join(repoRoot, 'bin', 'run.js')
+/** The command a user runs: node from podctl's start-up snapshot, or bin/run.js when there is none. */
+export const podctlBin = join(repoRoot, 'bin', 'podctl')
 
 /** Why the e2e tests cannot run here, or undefined when they can. */
 export function missingPrerequisite(): string | undefined {
@@ -94,9 +95,9 @@ export class TestEnv {
     }
   }
 
-  /** Run the built binary; never throws on a non-zero exit. */
-  podctl(args: string[], options: {env?: Record<string, string>; input?: string} = {}): Result {
-    const r = spawnSync(process.execPath, [bin, ...args], {env: this.env(options.env), input: options.input, encoding: 'utf8', timeout: 120_000})
+  /** Run the built binary (or another copy of the launcher); never throws on a non-zero exit. */
+  podctl(args: string[], options: {env?: Record<string, string>; input?: string; bin?: string} = {}): Result {
+    const r = spawnSync(options.bin ?? podctlBin, args, {env: this.env(options.env), input: options.input, encoding: 'utf8', timeout: 120_000})
     const result = {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
     for (const m of `${result.stdout}${result.stderr}`.matchAll(/\b[0-9a-f]{64}\b/g)) this.seen.add(m[0])
     return result
@@ -111,7 +112,7 @@ export class TestEnv {
 
   /** Start podctl without waiting (for signals and races). */
   spawn(args: string[], env: Record<string, string> = {}) {
-    return spawn(process.execPath, [bin, ...args], {env: this.env(env), stdio: ['ignore', 'pipe', 'pipe']})
+    return spawn(podctlBin, args, {env: this.env(env), stdio: ['ignore', 'pipe', 'pipe']})
   }
 
   /** Write a pod config (object → JSON, string as is) and return its path. */

@@ -1,11 +1,13 @@
-// The lean path (bin/run.js without oclif) and oclif's own must agree: same
-// stdout, stderr and exit code for the same command line.
+// The three ways podctl starts must agree: same stdout, stderr and exit code
+// for the same command line — node from the start-up snapshot (bin/podctl),
+// the lean path (bin/run.js without oclif) and oclif's own.
 
 import assert from 'node:assert/strict'
-import {readFileSync} from 'node:fs'
+import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, repoRoot, TestEnv} from './harness.js'
 
 describe('lean path parity', e2eOptions(), () => {
   let env: TestEnv
@@ -50,9 +52,11 @@ describe('lean path parity', e2eOptions(), () => {
       ['runp', 'js'],
     ]
     for (const args of lines) {
-      const lean = env.podctl(args)
-      const oclif = env.podctl(args, {env: {PODCTL_NO_LEAN: '1'}})
-      assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}`)
+      const snapshot = env.podctl(args)
+      const lean = env.podctl(args, {env: {PODCTL_NO_SNAPSHOT: '1'}})
+      const oclif = env.podctl(args, {env: {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}})
+      assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}: lean path and oclif`)
+      assert.deepEqual(snapshot, lean, `podctl ${args.join(' ')}: snapshot and lean path`)
     }
   })
 
@@ -60,7 +64,7 @@ describe('lean path parity', e2eOptions(), () => {
     const files = ['lean', 'oclif'].map((how) => env.podConfig('# kept\nroot: /srv/podctl\n', `settings-${how}.yaml`))
     const set = ['--set', 'timeout=2m,runtimes.dbg.path=runc', '--set', 'runtimes.dbg.args=[--debug]']
     env.ok(['config', '-c', files[0], ...set])
-    env.ok(['config', '-c', files[1], ...set], {env: {PODCTL_NO_LEAN: '1'}})
+    env.ok(['config', '-c', files[1], ...set], {env: {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}})
     assert.equal(readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8'))
   })
 
@@ -70,7 +74,7 @@ describe('lean path parity', e2eOptions(), () => {
     const want = env.podctl(after, {env: {PODCTL_ROOT: '/nonexistent'}})
     assert.equal(want.code, 0, want.stderr)
     assert.deepEqual(want.stdout.trim().split('\n').sort(), [...ids].sort())
-    for (const extra of [{}, {PODCTL_NO_LEAN: '1'}] as Record<string, string>[]) {
+    for (const extra of [{}, {PODCTL_NO_SNAPSHOT: '1'}, {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}] as Record<string, string>[]) {
       const got = env.podctl(first, {env: {PODCTL_ROOT: '/nonexistent', ...extra}})
       assert.equal(got.code, 0, got.stderr)
       assert.equal(got.stdout, want.stdout)
@@ -84,5 +88,31 @@ describe('lean path parity', e2eOptions(), () => {
     const bogus = env.podctl(['pods', '--bogus'])
     assert.equal(bogus.code, 2)
     assert.match(bogus.stderr, /Nonexistent flag: --bogus/)
+  })
+
+  test('bin/podctl starts from the snapshot built by this node, and from bin/run.js otherwise', () => {
+    const startedBy = (r: {code: number; stderr: string}) => {
+      assert.equal(r.code, 0, r.stderr)
+      return /debug: start-up: [\d.]+ ms \(([^)]+)\)/.exec(r.stderr)?.[1]
+    }
+    assert.equal(startedBy(env.podctl(['pods', '-q', '-D'])), 'snapshot', 'npm run build makes the snapshot for this node')
+    assert.equal(startedBy(env.podctl(['pods', '-q', '-D'], {env: {PODCTL_NO_SNAPSHOT: '1'}})), 'lean path')
+
+    // A copy of the package whose blob is stamped by another node binary, or is missing.
+    const copy = join(env.dir, 'package')
+    mkdirSync(join(copy, 'bin'), {recursive: true})
+    mkdirSync(join(copy, 'dist', 'snapshot'), {recursive: true})
+    copyFileSync(podctlBin, join(copy, 'bin', 'podctl'))
+    for (const file of ['bin/run.js', 'dist/src', 'node_modules', 'package.json', 'oclif.manifest.json', 'dist/snapshot/podctl.blob']) {
+      symlinkSync(join(repoRoot, file), join(copy, file))
+    }
+    const stamp = join(copy, 'dist', 'snapshot', 'podctl.blob.node')
+    const runCopy = () => env.podctl(['pods', '-q', '-D'], {bin: join(copy, 'bin', 'podctl')})
+    copyFileSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'), stamp)
+    assert.equal(startedBy(runCopy()), 'snapshot', 'the copy with the right stamp')
+    writeFileSync(stamp, '1:2:3:4\n')
+    assert.equal(startedBy(runCopy()), 'lean path', 'a blob of another node binary is not used')
+    writeFileSync(stamp, '')
+    assert.equal(startedBy(runCopy()), 'lean path', 'an empty stamp')
   })
 })

@@ -9,9 +9,8 @@ import {mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, repoRoot, type Result, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, repoRoot, type Result, TestEnv} from './harness.js'
 
-const bin = join(repoRoot, 'bin', 'run.js')
 const hostNet = {linux: {security_context: {namespace_options: {network: 'NODE'}}}}
 
 describe('scripting and terminals', e2eOptions(), () => {
@@ -36,7 +35,7 @@ describe('scripting and terminals', e2eOptions(), () => {
 
   /** podctl run in a pseudo-terminal (stdout and stderr both on it); the text it showed. */
   function onTerminal(args: string[], extraEnv: Record<string, string> = {}): Result {
-    const line = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    const line = [podctlBin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
     const r = spawnSync('script', ['-qec', line, '/dev/null'], {env: colourEnv(extraEnv), encoding: 'utf8', timeout: 120_000})
     return {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
   }
@@ -165,7 +164,7 @@ describe('scripting and terminals', e2eOptions(), () => {
       // `podctl` on PATH, as an installed one would be: the script runs it to list pods.
       pathDir = join(env.dir, 'bin')
       mkdirSync(pathDir, {recursive: true})
-      symlinkSync(bin, join(pathDir, 'podctl'))
+      symlinkSync(podctlBin, join(pathDir, 'podctl'))
       script = join(env.dir, 'podctl.bash')
       writeFileSync(script, env.ok(['completion', 'bash']))
     })
@@ -231,7 +230,7 @@ describe('scripting and terminals', e2eOptions(), () => {
     assert.doesNotMatch(noColor.stdout, /\u001b\[/)
     assert.match(noColor.stdout, /NotReady/)
     // Piped, even without NO_COLOR.
-    const r = spawnSync(process.execPath, [bin, 'pods'], {env: colourEnv(), encoding: 'utf8'})
+    const r = spawnSync(podctlBin, ['pods'], {env: colourEnv(), encoding: 'utf8'})
     assert.doesNotMatch(r.stdout, /\u001b\[/)
   })
 
@@ -239,7 +238,7 @@ describe('scripting and terminals', e2eOptions(), () => {
     const extra = () => ['p1', 'p2', 'p3'].map((n) => env.runPod(`sc-rm-${n}`, hostNet))
     // Removes this file's other pods too: this test runs last.
     extra()
-    const piped = spawnSync(process.execPath, [bin, 'rmp', '-af'], {env: colourEnv(), encoding: 'utf8'})
+    const piped = spawnSync(podctlBin, ['rmp', '-af'], {env: colourEnv(), encoding: 'utf8'})
     assert.equal(piped.status, 0, piped.stderr)
     assert.equal(piped.stderr, '')
     assert.equal(piped.stdout.split('\n').filter((l) => l.startsWith('Removed sandbox')).length, 6)
@@ -257,7 +256,7 @@ describe('scripting and terminals', e2eOptions(), () => {
 
   test('a reader that is gone before the output (| true, as | head -1 after its line) is no error, and rmp -af still removes every pod', () => {
     const made = ['h1', 'h2', 'h3'].map((n) => env.runPod(`sc-head-${n}`, hostNet))
-    const pipe = (args: string) => spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" ${args} | true; exit \${PIPESTATUS[0]}`], {env: env.env(), encoding: 'utf8'})
+    const pipe = (args: string) => spawnSync('bash', ['-c', `"${podctlBin}" ${args} | true; exit \${PIPESTATUS[0]}`], {env: env.env(), encoding: 'utf8'})
     for (const args of ['pods', 'pods -o json', 'inspectp -q sc-head-h1 sc-head-h2 sc-head-h3']) {
       const r = pipe(args)
       assert.equal(r.status, 0, `${args}: ${r.stderr}`)

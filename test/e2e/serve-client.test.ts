@@ -229,7 +229,7 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     env.assertNoLeaks()
   })
 
-  test('grpc is loaded only in client mode, on the lean path and through oclif alike', () => {
+  test('grpc is loaded only in client mode, from the snapshot, on the lean path and through oclif alike', () => {
     // A resolve hook that records every module the CLI imports.
     const hooks = join(env.dir, 'hooks.mjs')
     const seen = join(env.dir, 'imports.txt')
@@ -241,19 +241,25 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     writeFileSync(register, `import {register} from 'node:module'\nregister(${JSON.stringify(`file://${hooks}`)})\n`)
     const importsOf = (args: string[], extra: Record<string, string> = {}) => {
       writeFileSync(seen, '')
-      const r = env.podctl(args, {env: {NODE_OPTIONS: `--import ${register}`, ...extra}})
+      const r = env.podctl(args, {env: {NODE_OPTIONS: `--import ${register}`, PODCTL_NO_SNAPSHOT: '1', ...extra}})
       assert.equal(r.code, 0, r.stderr)
       return readFileSync(seen, 'utf8')
     }
     assert.doesNotMatch(importsOf(['pods', '-q']), /@grpc/)
     assert.match(importsOf(['pods', '-q', '--runtime-endpoint', served.endpoint]), /@grpc\/grpc-js/)
+    // From the snapshot, grpc is not in it: node's CommonJS loader loads it (NODE_DEBUG=module says so) in client mode only.
+    const requires = (args: string[]) => env.podctl(args, {env: {NODE_DEBUG: 'module'}}).stderr
+    assert.doesNotMatch(requires(['pods', '-q']), /@grpc/)
+    assert.match(requires(['pods', '-q', '--runtime-endpoint', served.endpoint]), /@grpc\/grpc-js/)
     for (const args of [['pods', '-o', 'json'], ['inspectp', '-q', '--namespace', 'x'], ['rmp', 'ffffffffffff']]) {
-      const lean = remote(args)
-      const oclif = remote(args, {PODCTL_NO_LEAN: '1'})
-      assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}`)
+      const snapshot = remote(args)
+      const lean = remote(args, {PODCTL_NO_SNAPSHOT: '1'})
+      const oclif = remote(args, {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'})
+      assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}: lean path and oclif`)
+      assert.deepEqual(snapshot, lean, `podctl ${args.join(' ')}: snapshot and lean path`)
     }
     const debug = remote(['pods', '-q', '--debug'])
-    assert.match(debug.stderr, /^debug: start-up: [\d.]+ ms \(lean path\)$/m)
+    assert.match(debug.stderr, /^debug: start-up: [\d.]+ ms \(snapshot\)$/m)
     assert.match(debug.stderr, /^debug: cri: ListPodSandbox ok: [\d.]+ ms$/m)
   })
 })

@@ -12,7 +12,7 @@ import {parse as parseYaml} from 'yaml'
 
 import {readPodSandboxStats, usageNanoCores} from '../../src/runtime/stats.js'
 import {Store} from '../../src/runtime/store.js'
-import {e2eOptions, repoRoot, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, TestEnv} from './harness.js'
 
 const cgroupRoot = '/sys/fs/cgroup'
 const v2Only = existsSync(join(cgroupRoot, 'cgroup.controllers'))
@@ -410,8 +410,7 @@ describe('statsp', e2eOptions(), () => {
     }
 
     // Piped into head(1), the watch ends soon after head does, with status 0.
-    const bin = join(repoRoot, 'bin', 'run.js')
-    const head = spawnSync('bash', ['-c', `${process.execPath} ${bin} statsp -w | head -n 2; exit \${PIPESTATUS[0]}`], {env: env.env(), encoding: 'utf8', timeout: 20_000})
+    const head = spawnSync('bash', ['-c', `${podctlBin} statsp -w | head -n 2; exit \${PIPESTATUS[0]}`], {env: env.env(), encoding: 'utf8', timeout: 20_000})
     assert.equal(head.signal, null, 'the watch ended by itself once head exited')
     assert.equal(head.status, 0, head.stderr)
     assert.equal(head.stdout.split('\n').length, 3)
@@ -425,7 +424,7 @@ describe('statsp', e2eOptions(), () => {
     assert.match(docs[1].stats[0].linux.cpu.usageNanoCores.value, /^\d+$/)
 
     // On a terminal (script(1) gives it one): cleared and redrawn each time.
-    const tty = spawnSync('script', ['-qec', `timeout -s INT --preserve-status 3.5 ${process.execPath} ${bin} statsp -w`, '/dev/null'], {
+    const tty = spawnSync('script', ['-qec', `timeout -s INT --preserve-status 3.5 ${podctlBin} statsp -w`, '/dev/null'], {
       env: env.env(),
       encoding: 'utf8',
       timeout: 30_000,

@@ -9,7 +9,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {parse as parseYaml} from 'yaml'
 
-import {e2eOptions, repoRoot, type Result, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, repoRoot, type Result, TestEnv} from './harness.js'
 
 const pkg = JSON.parse(execFileSync('cat', [join(repoRoot, 'package.json')], {encoding: 'utf8'})) as {version: string}
 
@@ -58,7 +58,7 @@ describe('podctl version and runp jsonschema', e2eOptions(), () => {
   test('a pod config file named jsonschema runs as ./jsonschema; "runp jsonschema" stays the schema', () => {
     writeFileSync(join(env.dir, 'jsonschema'), JSON.stringify({metadata: {name: 'named-jsonschema', namespace: 'default'}}))
     const inDir = (args: string[]): Result => {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], {cwd: env.dir, env: env.env(), encoding: 'utf8'})
+      const r = spawnSync(podctlBin, args, {cwd: env.dir, env: env.env(), encoding: 'utf8'})
       return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
     }
     assert.equal(JSON.parse(inDir(['runp', 'jsonschema']).stdout).title, 'PodSandboxConfig')

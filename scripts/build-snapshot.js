@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Builds podctl's start-up snapshot (src/cli/snapshot.ts says why and how it
+// is used): esbuild bundles dist/src/cli/snapshot.js into one script,
+// and `node --build-snapshot` evaluates it into dist/snapshot/podctl.blob.
+// A blob only works with the node binary that built it, so beside it goes
+// that binary's identity (device, inode, size, mtime), which bin/podctl
+// compares before using the blob. Run by `npm run build`, after tsc.
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import * as esbuild from 'esbuild'
+
+const root = fileURLToPath(new URL('../', import.meta.url))
+const out = `${root}dist/snapshot/`
+rmSync(out, {recursive: true, force: true})
+mkdirSync(out, {recursive: true})
+
+// Packages that stay out of the bundle, loaded from node_modules by node's own
+// require when first used (grpc only by serve and --runtime-endpoint): a
+// smaller snapshot is a faster start for every verb. Only ES-module-only
+// packages (chalk), which node 20 cannot require, are bundled.
+const atRunTime = ['@grpc/grpc-js', '@grpc/proto-loader']
+const bundledPackages = ['chalk']
+
+const {metafile} = await esbuild.build({
+  entryPoints: [`${root}dist/src/cli/snapshot.js`],
+  outfile: `${out}podctl.cjs`,
+  bundle: true,
+  platform: 'node',
+  format: 'iife',
+  target: 'node20',
+  // Less text for V8 to hold (the blob's size is start-up time); names are kept for --debug's stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  metafile: true,
+  logLevel: 'warning',
+  // One file has no per-module import.meta: the snapshot's main sets this global.
+  define: {'import.meta.url': 'globalThis.__podctlModuleUrl'},
+  plugins: [
+    {
+      // ./oclif.js chooses between oclif and the lean path at import, with a
+      // top-level await that a script cannot hold; the snapshot is lean only.
+      name: 'lean-oclif',
+      setup(build) {
+        const oclif = `${root}dist/src/cli/oclif.js`
+        build.onResolve({filter: /\/oclif\.js$/}, (args) => (resolve(args.resolveDir, args.path) === oclif ? {path: `${root}dist/src/cli/oclif-lean.js`} : undefined))
+      },
+    },
+    {
+      name: 'at-run-time',
+      setup(build) {
+        build.onResolve({filter: /^@grpc\//}, (args) => (atRunTime.includes(args.path) ? {path: args.path, namespace: 'at-run-time'} : undefined))
+        build.onLoad({filter: /.*/, namespace: 'at-run-time'}, (args) => ({
+          contents: `module.exports = globalThis.__podctlRequire(${JSON.stringify(args.path)})`,
+          loader: 'js',
+        }))
+      },
+    },
+  ],
+})
+const bundled = new Set(
+  Object.keys(metafile.inputs)
+    .filter((file) => file.includes('node_modules/'))
+    .map((file) => file.split('node_modules/').pop().split('/').slice(0, file.includes('node_modules/@') ? 2 : 1).join('/')),
+)
+const unexpected = [...bundled].filter((name) => !bundledPackages.includes(name))
+if (unexpected.length > 0) {
+  process.stderr.write(`build-snapshot: ${unexpected.join(', ')} would be bundled into the snapshot; load it at run time or list it in bundledPackages\n`)
+  process.exit(1)
+}
+
+const blob = `${out}podctl.blob`
+const built = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
+// node warns about built-in modules it has not verified in snapshots; the e2e tests run every verb from this blob.
+const stderr = built.stderr
+  .split('\n')
+  .filter((line) => line && !/not yet fully verified|may still work in some cases|request support for the module|node --trace-warnings/.test(line))
+  .join('\n')
+if (built.status !== 0) {
+  process.stderr.write(`build-snapshot: node --build-snapshot failed (${built.status ?? built.signal})\n${stderr}\n`)
+  process.exit(1)
+}
+if (stderr) process.stderr.write(`${stderr}\n`)
+
+const node = statSync(realpathSync(process.execPath))
+writeFileSync(`${blob}.node`, `${node.dev}:${node.ino}:${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`)

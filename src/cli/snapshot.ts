@@ -1,0 +1,83 @@
+// The entry point of podctl's start-up snapshot. node spends 40-60 ms of a
+// verb's time resolving, reading, compiling and evaluating its ~30 ES modules;
+// a V8 start-up snapshot holds them already evaluated, so a verb started from
+// it begins where bin/run.js would be after its imports.
+//
+// scripts/build-snapshot.js bundles this file (with ./oclif-lean.ts in place
+// of ./oclif.ts) and runs `node --build-snapshot` on the bundle, at build
+// time. The modules imported below are evaluated then, once, with no terminal
+// and no pod: what they read of the process (environment, streams, clock)
+// must be read inside functions, never at module level. bin/podctl starts
+// node from the snapshot when it was built by that same node binary, as
+//   node --snapshot-blob dist/snapshot/podctl.blob -- <package root> <args...>
+// and falls back to bin/run.js otherwise.
+
+import {spawnSync} from 'node:child_process'
+import {createRequire} from 'node:module'
+import {startupSnapshot} from 'node:v8'
+import {constants} from 'node:os'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import Completion from '../commands/completion.js'
+import Config from '../commands/config.js'
+import Gc from '../commands/gc.js'
+import Info from '../commands/info.js'
+import Inspectp from '../commands/inspectp.js'
+import Pods from '../commands/pods.js'
+import Rmp from '../commands/rmp.js'
+import RunpJsonschema from '../commands/runp/jsonschema.js'
+import Runp from '../commands/runp.js'
+import Statsp from '../commands/statsp.js'
+import Stopp from '../commands/stopp.js'
+import Version from '../commands/version.js'
+// What the pod verbs load on first use, evaluated now too.
+import '../runtime/sandbox.js'
+import '../runtime/stats.js'
+import type {CommandClass} from './lean.js'
+import {main} from './main.js'
+
+/** The verbs, by command ID. serve's module (and grpc's) is evaluated only when serve runs. */
+export const snapshotCommands: Record<string, () => Promise<unknown>> = {
+  completion: async () => Completion,
+  config: async () => Config,
+  gc: async () => Gc,
+  info: async () => Info,
+  inspectp: async () => Inspectp,
+  pods: async () => Pods,
+  rmp: async () => Rmp,
+  runp: async () => Runp,
+  'runp:jsonschema': async () => RunpJsonschema,
+  serve: async () => (await import('../commands/serve.js')).default,
+  statsp: async () => Statsp,
+  stopp: async () => Stopp,
+  version: async () => Version,
+}
+
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(async () => {
+    // argv: node, the package root, then the command line.
+    const [rootDir, ...given] = process.argv.slice(1)
+    const root = pathToFileURL(`${rootDir}/`)
+    // The bundle's modules are all one file: import.meta.url stands for this
+    // module's place (a module three directories down, as each of theirs).
+    // Packages left out of the bundle (grpc) are required from the package's node_modules.
+    const moduleUrl = new URL('dist/src/cli/snapshot.js', root).href
+    Object.assign(globalThis, {__podctlSnapshot: true, __podctlModuleUrl: moduleUrl, __podctlRequire: createRequire(moduleUrl)})
+    await main(given, {
+      root,
+      loadCommand: async (id) => (await snapshotCommands[id]()) as CommandClass,
+      // oclif loads the command files as ES modules, which a snapshot cannot
+      // import: help and bad command lines run in a child, on bin/run.js.
+      oclif: async (argv) => oclifInChild(new URL('bin/run.js', root), argv),
+    })
+  })
+}
+
+function oclifInChild(runJs: URL, argv: string[]): void {
+  // Ctrl-C reaches the child (same process group); this process waits for it.
+  const ignore = () => undefined
+  process.on('SIGINT', ignore).on('SIGTERM', ignore)
+  const child = spawnSync(process.execPath, [fileURLToPath(runJs), ...argv], {stdio: 'inherit'})
+  if (child.error) throw child.error
+  process.exitCode = child.status ?? 128 + (constants.signals[child.signal as NodeJS.Signals] ?? 0)
+}
