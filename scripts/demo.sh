@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-host.sh
 npm run build --silent >/dev/null 2>&1
-podctl() { node bin/run.js "$@"; }
+podctl() { bin/podctl "$@"; }
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 say podctl runp examples/pod.json
