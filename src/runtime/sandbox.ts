@@ -6,6 +6,7 @@
 import {constants} from 'node:fs'
 import {chmod, mkdir, open, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
@@ -278,7 +279,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
  * this process with SIGKILL at that point of runp (a step number; "3-dir"
  * between the pod directory and its record; 6 and 7-9 are points of two
  * concurrent branches, so the other branch may be anywhere), stopp ("stop-1"
- * after the kill, "stop-2" after CNI DEL) or rmp ("rm-1" after
+ * after the kill, "stop-2" after CNI DEL, which overlap) or rmp ("rm-1" after
  * the stop path, "rm-2" after the name is released).
  */
 function fault(step: number | string): void {
@@ -398,9 +399,21 @@ async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {
       // exited meanwhile
     }
   }
-  // SIGKILL is prompt; wait for the process itself rather than a fixed sleep.
-  for (let i = 0; i < 2000 && (await sameProcessAlive(record.pid, record.pidStartTime)); i++) {
-    await new Promise((r) => setTimeout(r, 1))
+  await pauseExit(record, pauseExitWaitMs)
+}
+
+/** How long a killed pause gets to be gone before the stop path goes on (one stuck in the kernel stays NotReady). */
+const pauseExitWaitMs = 2000
+
+/**
+ * Wait for the killed pause to be gone. It is not podctl's child and node has
+ * no pidfd, so nothing tells us of its exit: its /proc entry is read at once,
+ * then at growing intervals, as SIGKILL is mostly done within a millisecond.
+ */
+async function pauseExit(record: PodRecord, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  for (let delay = 1; (await sameProcessAlive(record.pid, record.pidStartTime)) && performance.now() < deadline; delay = Math.min(delay * 2, 50)) {
+    await sleep(delay)
   }
 }
 
@@ -431,15 +444,26 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
   await removePodCgroup(podCgroupsPath(recordCgroupParent(record), record.id))
 }
 
-/** The stop path: kill pause → CNI DEL with the cached result → remove the netns. */
-async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer = () => undefined): Promise<void> {
+/**
+ * The stop path: the pause killed, and CNI DEL with the cached result, side by
+ * side (DEL needs the netns, which its mount keeps, not the pause gone); then
+ * the netns removed.
+ */
+async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer): Promise<void> {
   try {
-    await killPauseStep(rt, record)
-    timer('kill pause')
-    fault('stop-1')
-    await teardownNetwork(rt, record)
-    timer('cni del')
-    fault('stop-2')
+    const killLane = stepTimer(rt.ctx, true)
+    const delLane = stepTimer(rt.ctx, true)
+    await settleAll([
+      killPauseStep(rt, record).then(() => {
+        killLane('kill pause')
+        fault('stop-1')
+      }),
+      teardownNetwork(rt, record).then(() => {
+        delLane('cni del')
+        fault('stop-2')
+      }),
+    ])
+    timer('kill pause and cni del')
     await removeNetnsStep(rt, record)
     timer('netns')
   } catch (err) {
