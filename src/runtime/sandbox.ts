@@ -150,8 +150,10 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     fault(3)
 
     // Step 4: the name reservation: of several runp with the same metadata, one wins.
-    undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
+    // Its undo only after it is made: a reservation given up while waiting for the
+    // name index holds nothing, and releasing it would wait for that same lock.
     await store.reserveName(name, id, lockWait(rt, 'the name index'))
+    undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
     timer('reserve name')
     fault(4)
 

@@ -6,7 +6,7 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {tryLock} from '../../src/runtime/lock.js'
+import {lockName, tryLock} from '../../src/runtime/lock.js'
 import {e2eOptions, repoRoot, type Result, TestEnv} from './harness.js'
 
 describe('concurrency', e2eOptions(), () => {
@@ -121,5 +121,22 @@ describe('concurrency', e2eOptions(), () => {
     assert.ok(free, 'the lock of a SIGKILLed holder is free immediately')
     await free.release()
     env.runPod('after-kill', {}, 'conc')
+  })
+
+  test('runp given up while waiting for the name index leaves nothing, at once', async () => {
+    // Another runp holding the name index; this one's reservation never happens, so it has nothing to release.
+    const names = await tryLock(lockName(env.root, 'names'))
+    assert.ok(names)
+    try {
+      const blocked = env.podctl(['runp', '--timeout', '1s', env.podConfig({metadata: {name: 'no-name', namespace: 'conc'}})])
+      assert.equal(blocked.code, 5, blocked.stderr)
+      assert.match(blocked.stderr, /waiting for the lock on the name index: timed out after 1000 ms/)
+      // A rollback that waited for the lock it gave up on would time out too, and keep the pod as NotReady.
+      assert.doesNotMatch(blocked.stderr, /cleanup failed/)
+    } finally {
+      await names.release()
+    }
+    assert.equal(env.ok(['pods', '-q']), '', 'the timed-out runp rolled back')
+    env.assertNoLeaks()
   })
 })
