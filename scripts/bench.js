@@ -673,6 +673,9 @@ async function bench() {
 
   // The listing ladder: pods 1..10 with pod networking, the rest host network.
   const statsp = (await exec(bin, ['statsp', '--help'])).code === 0
+  // How bin/podctl started node: from the start-up snapshot, or bin/run.js (no blob for this node).
+  const startedBy = /debug: start-up: [\d.]+ ms \(([^)]+)\)/.exec((await exec(bin, ['pods', '-q', '--debug'])).stderr)?.[1] ?? 'unknown'
+  notes.push(`podctl started ${startedBy === 'snapshot' ? 'from its start-up snapshot (bin/podctl)' : `without its start-up snapshot (${startedBy})`}.`)
   if (!statsp) notes.push('statsp is not available in this build (podctl statsp --help failed): its rows are skipped.')
   notes.push(`listing ladder: pods 1-${NETWORKED_LADDER_PODS} use pod networking (netns + CNI), pods ${NETWORKED_LADDER_PODS + 1}+ host network (namespace_options.network: 2), to keep the setup fast; every pod runs a real pause process.`)
   const ids = []

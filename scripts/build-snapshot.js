@@ -2,11 +2,12 @@
 // Builds podctl's start-up snapshot (src/cli/snapshot.ts says why and how it
 // is used): esbuild bundles dist/src/cli/snapshot.js into one script,
 // and `node --build-snapshot` evaluates it into dist/snapshot/podctl.blob.
-// A blob only works with the node binary that built it, so beside it goes
-// that binary's identity (device, inode, size, mtime), which bin/podctl
-// compares before using the blob. Run by `npm run build`, after tsc.
+// A blob only works with the node binary that built it, so beside it goes a
+// stamp file naming that binary, given the binary's mtime: bin/podctl
+// compares the two mtimes (a shell builtin: no process spawned) before using
+// the blob. Run by `npm run build`, after tsc.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -84,5 +85,7 @@ if (built.status !== 0) {
 }
 if (stderr) process.stderr.write(`${stderr}\n`)
 
-const node = statSync(realpathSync(process.execPath))
-writeFileSync(`${blob}.node`, `${node.dev}:${node.ino}:${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`)
+const nodePath = realpathSync(process.execPath)
+const node = statSync(nodePath)
+writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n`)
+utimesSync(`${blob}.node`, node.atime, node.mtime)

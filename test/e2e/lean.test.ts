@@ -3,7 +3,7 @@
 // the lean path (bin/run.js without oclif) and oclif's own.
 
 import assert from 'node:assert/strict'
-import {copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
@@ -98,7 +98,7 @@ describe('lean path parity', e2eOptions(), () => {
     assert.equal(startedBy(env.podctl(['pods', '-q', '-D'])), 'snapshot', 'npm run build makes the snapshot for this node')
     assert.equal(startedBy(env.podctl(['pods', '-q', '-D'], {env: {PODCTL_NO_SNAPSHOT: '1'}})), 'lean path')
 
-    // A copy of the package whose blob is stamped by another node binary, or is missing.
+    // A copy of the package whose blob's stamp does not have the node binary's mtime, as after an upgrade of node.
     const copy = join(env.dir, 'package')
     mkdirSync(join(copy, 'bin'), {recursive: true})
     mkdirSync(join(copy, 'dist', 'snapshot'), {recursive: true})
@@ -108,11 +108,13 @@ describe('lean path parity', e2eOptions(), () => {
     }
     const stamp = join(copy, 'dist', 'snapshot', 'podctl.blob.node')
     const runCopy = () => env.podctl(['pods', '-q', '-D'], {bin: join(copy, 'bin', 'podctl')})
+    const built = statSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'))
     copyFileSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'), stamp)
+    utimesSync(stamp, built.atime, built.mtime)
     assert.equal(startedBy(runCopy()), 'snapshot', 'the copy with the right stamp')
-    writeFileSync(stamp, '1:2:3:4\n')
+    writeFileSync(stamp, 'v20.0.0 /usr/bin/node\n')
     assert.equal(startedBy(runCopy()), 'lean path', 'a blob of another node binary is not used')
-    writeFileSync(stamp, '')
-    assert.equal(startedBy(runCopy()), 'lean path', 'an empty stamp')
+    utimesSync(stamp, built.atime, new Date(built.mtime.getTime() - 1000))
+    assert.equal(startedBy(runCopy()), 'lean path', 'a node binary newer than the stamp')
   })
 })
