@@ -105,9 +105,15 @@ describe('lean path parity', e2eOptions(), () => {
     mkdirSync(join(copy, 'bin'), {recursive: true})
     mkdirSync(join(copy, 'dist', 'snapshot'), {recursive: true})
     copyFileSync(podctlBin, join(copy, 'bin', 'podctl'))
-    for (const file of ['bin/run.js', 'dist/src', 'node_modules', 'package.json', 'oclif.manifest.json', 'dist/snapshot/podctl.blob']) {
+    mkdirSync(join(copy, 'dist', 'src', 'cli'), {recursive: true})
+    for (const file of ['bin/run.js', 'node_modules', 'package.json', 'oclif.manifest.json', 'dist/snapshot/podctl.blob']) {
       symlinkSync(join(repoRoot, file), join(copy, file))
     }
+    // The compiled entry, older than the blob as npm run build leaves it.
+    const blobTime = statSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob')).mtime
+    const compiled = join(copy, 'dist', 'src', 'cli', 'snapshot.js')
+    copyFileSync(join(repoRoot, 'dist', 'src', 'cli', 'snapshot.js'), compiled)
+    utimesSync(compiled, blobTime, new Date(blobTime.getTime() - 10_000))
     const stamp = join(copy, 'dist', 'snapshot', 'podctl.blob.node')
     const runCopy = () => env.podctl(['pods', '-q', '-D'], {bin: join(copy, 'bin', 'podctl')})
     const built = statSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'))
@@ -118,5 +124,10 @@ describe('lean path parity', e2eOptions(), () => {
     assert.equal(startedBy(runCopy()), 'lean path', 'a blob of another node binary is not used')
     utimesSync(stamp, built.atime, new Date(built.mtime.getTime() - 1000))
     assert.equal(startedBy(runCopy()), 'lean path', 'a node binary newer than the stamp')
+    utimesSync(stamp, built.atime, built.mtime)
+    assert.equal(startedBy(runCopy()), 'snapshot', 'the right stamp again')
+    // tsc run after the build: the blob holds older code than dist/.
+    utimesSync(compiled, blobTime, new Date(blobTime.getTime() + 10_000))
+    assert.equal(startedBy(runCopy()), 'lean path', 'code compiled after the blob was built')
   })
 })
