@@ -35,6 +35,7 @@ import '../runtime/sandbox.js'
 import '../runtime/stats.js'
 import type {CommandClass} from './lean.js'
 import {main} from './main.js'
+import {warm} from './warm.js'
 
 /** The verbs, by command ID. serve's module (and grpc's) is evaluated only when serve runs. */
 export const snapshotCommands: Record<string, () => Promise<unknown>> = {
@@ -54,6 +55,8 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
 }
 
 if (startupSnapshot.isBuildingSnapshot()) {
+  // Bytecode for the common verbs' pure code, kept in the snapshot (./warm.ts).
+  warm()
   startupSnapshot.setDeserializeMainFunction(async () => {
     // argv: node, the package root, then the command line.
     const [rootDir, ...given] = process.argv.slice(1)

@@ -6,6 +6,7 @@ import {readFileSync} from 'node:fs'
 import {test} from 'node:test'
 
 import {snapshotCommands} from '../../../src/cli/snapshot.js'
+import {warm} from '../../../src/cli/warm.js'
 
 const repoRoot = new URL('../../../../', import.meta.url)
 const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', repoRoot), 'utf8')) as {commands: Record<string, {relativePath: string[]}>}
@@ -16,4 +17,12 @@ test('every command of the manifest is in the snapshot, as the class its file ex
     const {default: fromFile} = (await import(new URL(relativePath.join('/'), repoRoot).href)) as {default: unknown}
     assert.equal(await snapshotCommands[id](), fromFile, id)
   }
+})
+
+test("the snapshot's warm-up sample still passes podctl's checks, and runs the code runp and pods run", () => {
+  const {spec, table} = warm()
+  assert.match(spec, /"path": "\/run\/netns\/warm"/)
+  assert.match(spec, /"\/catatonit"/)
+  assert.match(table, /^POD ID\s+CREATED\s+STATE\s+NAME/)
+  assert.match(table, /\bReady\s+warm\s+default\s+1\b/)
 })
