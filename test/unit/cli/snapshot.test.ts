@@ -20,9 +20,13 @@ test('every command of the manifest is in the snapshot, as the class its file ex
 })
 
 test("the snapshot's warm-up sample still passes podctl's checks, and runs the code runp and pods run", () => {
-  const {spec, table} = warm()
+  const {spec, table, stats} = warm()
   assert.match(spec, /"path": "\/run\/netns\/warm"/)
   assert.match(spec, /"\/catatonit"/)
   assert.match(table, /^POD ID\s+CREATED\s+STATE\s+NAME/)
   assert.match(table, /\bReady\s+warm\s+default\s+1\b/)
+  const parsed = JSON.parse(stats) as {proc: {startTime: string}; processes: number; network: {defaultInterface?: {name: string}}}
+  assert.equal(parsed.proc.startTime, '9047312')
+  assert.equal(parsed.processes, 1)
+  assert.match(stats, /"eth0"/)
 })
