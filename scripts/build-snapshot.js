@@ -85,7 +85,14 @@ if (built.status !== 0) {
 }
 if (stderr) process.stderr.write(`${stderr}\n`)
 
+// The stamp's second line is what `podctl --version` prints with this node:
+// bin/podctl answers it from here, without starting node at all.
+const version = spawnSync(process.execPath, [`${root}bin/run.js`, '--version'], {encoding: 'utf8'})
+if (version.status !== 0 || !/^podctl\/\S+ \S+ node-v\S+\n$/.test(version.stdout)) {
+  process.stderr.write(`build-snapshot: bin/run.js --version failed (${version.status ?? version.signal}): ${version.stderr}${version.stdout}\n`)
+  process.exit(1)
+}
 const nodePath = realpathSync(process.execPath)
 const node = statSync(nodePath)
-writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n`)
+writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n${version.stdout}`)
 utimesSync(`${blob}.node`, node.atime, node.mtime)

@@ -50,6 +50,9 @@ describe('lean path parity', e2eOptions(), () => {
       ['version', '-o', 'json'],
       ['runp', 'jsonschema'],
       ['runp', 'js'],
+      // bin/podctl answers these from the snapshot's stamp, without node
+      ['--version'],
+      ['-v'],
     ]
     for (const args of lines) {
       const snapshot = env.podctl(args)
