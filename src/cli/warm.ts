@@ -1,15 +1,15 @@
 // Warming the start-up snapshot: V8 keeps the bytecode of every function that
 // ran while the snapshot was built, and compiles the others at their first
-// call, in every process. So the build runs pure code that runp, pods and
-// statsp run (a pod config parsed and checked, the pause container's spec
-// built and printed, a pods table rendered, /proc and cgroup v1 files parsed)
-// on a sample, for the bytecode only. Nothing
-// here touches the process, the filesystem or any module's state.
+// call, in every process. So the build runs pure code that runp and statsp
+// run (a pod config parsed and checked, the pause container's spec built and
+// printed, /proc and cgroup v1 files parsed) on a sample, for the bytecode
+// only. Nothing here may touch the process, the filesystem or any module's
+// state — not even process.stdout: style.ts would take its colour decision
+// at build time, with no terminal (so no table is rendered here).
 // Measured: runp from the warmed snapshot, 30 interleaved runs, 240 -> 224 ms
 // wall (CPU with its children 212 -> 209 ms).
 
 import {toJson} from '../render/format.js'
-import {podsTable} from '../render/pods.js'
 import {buildPauseSpec} from '../runtime/oci-spec.js'
 import {pauseArgs} from '../runtime/pause.js'
 import {parsePodSandboxConfig} from '../runtime/podconfig.js'
@@ -43,7 +43,7 @@ const sampleNetDev = [
 ].join('\n')
 
 /** Run the sample through (what it gives is returned for the tests); throws if the sample no longer passes podctl's own checks. */
-export function warm(): {spec: string; table: string; stats: string} {
+export function warm(): {spec: string; stats: string} {
   const id = '0'.repeat(64)
   const {config} = parsePodSandboxConfig(samplePod, 'warm.json')
   const spec = buildPauseSpec({
@@ -70,10 +70,5 @@ export function warm(): {spec: string; table: string; stats: string} {
   return {
     stats: toJson(stats),
     spec: toJson(spec),
-    table: podsTable(
-      [{id, metadata: {name: 'warm', uid: 'u', namespace: 'default', attempt: 1}, state: 'SANDBOX_READY', createdAt: '1700000000000000000', labels: {}, annotations: {}, runtimeHandler: ''}],
-      false,
-      1_700_000_000_000,
-    ),
   }
 }
