@@ -13,7 +13,7 @@ import type * as OclifCommand from '@oclif/core/command'
 import type * as OclifErrors from '@oclif/core/errors'
 import type * as OclifFlags from '@oclif/core/flags'
 
-/** Set by bin/run.js when the lean path runs this process. */
+/** Set by ./main.ts when the lean path runs this process (the start-up snapshot bundles ./oclif-lean.ts instead). */
 export const leanMode = (globalThis as {__podctlLean?: boolean}).__podctlLean === true
 
 const impl = leanMode

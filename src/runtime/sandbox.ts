@@ -345,6 +345,7 @@ function checkedCgroupParent(settings: Settings): string {
   return settings.cgroupParent
 }
 
+/** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
 function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
   const adj = config.linux?.resources?.oom_score_adj ?? config.linux?.overhead?.oom_score_adj
   if (adj !== undefined && adj < 0 && !effective.includes('CAP_SYS_RESOURCE')) {

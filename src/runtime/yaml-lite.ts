@@ -6,7 +6,7 @@
 // multi-line scalars, escapes, duplicate keys, several documents, tabs)
 // returns undefined, and the caller uses the full parser, which also words
 // the errors. Values are typed as the YAML 1.2 core schema (yaml's default)
-// types them. Pure.
+// types them. Pure, but for loadYaml, the one way in to that full parser.
 
 import {createRequire} from 'node:module'
 
