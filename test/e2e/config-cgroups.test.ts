@@ -11,7 +11,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {assertRefused, capabilityMask, cgroupDirs, cgroupV2Host, hexMask, procStatus, removeTestCgroups} from './config-helpers.js'
+import {assertRefused, capabilityMask, cgroupDirs, cgroupV2Host, hexMask, procCgroupPaths, procStatus, removeTestCgroups} from './config-helpers.js'
 import {e2eOptions, TestEnv} from './harness.js'
 
 const MiB = 1024 * 1024
@@ -21,13 +21,6 @@ const v2 = () => cgroupV2Host()
 /** Where the pod cgroup must be: per controller on v1 (hybrid too), the one tree on v2. */
 const controllerDirs = (path: string): Record<string, string> =>
   v2() ? {unified: join('/sys/fs/cgroup', path)} : Object.fromEntries(['cpu', 'cpuacct', 'memory', 'pids', 'cpuset'].map((c) => [c, join('/sys/fs/cgroup', c, path)]))
-
-/** /proc/<pid>/cgroup as its paths, one per hierarchy line. */
-const procCgroupPaths = (pid: number) =>
-  readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => line.split(':').slice(2).join(':'))
 
 const read = (file: string) => readFileSync(file, 'utf8').trim()
 

@@ -27,6 +27,13 @@ export function assertRefused(env: TestEnv, linux: Record<string, unknown>, mess
   assert.deepEqual(env.ipamAllocations(), [], `${what}: no IP`)
 }
 
+/** /proc/<pid>/cgroup as its paths, one per hierarchy line. */
+export const procCgroupPaths = (pid: number): string[] =>
+  readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(':').slice(2).join(':'))
+
 /** /proc/<pid>/status as a map of its lines. */
 export function procStatus(pid: number): Record<string, string> {
   const out: Record<string, string> = {}

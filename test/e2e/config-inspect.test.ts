@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 import {parse as parseYaml} from 'yaml'
 
+import {procCgroupPaths} from './config-helpers.js'
 import {e2eOptions, TestEnv} from './harness.js'
 
 describe('inspectp shows the effective OCI spec and CNI result', e2eOptions(), () => {
@@ -43,8 +44,7 @@ describe('inspectp shows the effective OCI spec and CNI result', e2eOptions(), (
     const own = statSync(`/proc/${pid}/ns/net`)
     assert.deepEqual([pinned.dev, pinned.ino], [own.dev, own.ino])
     assert.equal(info.netNamespaceClosed, false)
-    const cgroupPaths = new Set(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':').slice(2).join(':')))
-    assert.deepEqual(cgroupPaths, new Set([info.cgroupsPath]))
+    assert.deepEqual(new Set(procCgroupPaths(pid)), new Set([info.cgroupsPath]))
 
     // The CNI result names what is on the pod's eth0 and on the host.
     const result = info.cniResult as {interfaces: {name: string; mac: string; sandbox?: string}[]; ips: {interface: number; address: string; gateway: string}[]}

@@ -10,12 +10,7 @@ import {appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync} from
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {e2eOptions, TestEnv} from './harness.js'
-
-const which = (tool: string): string | undefined => {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`], {encoding: 'utf8'})
-  return r.status === 0 ? r.stdout.trim() : undefined
-}
+import {e2eOptions, TestEnv, which} from './harness.js'
 
 describe('runtime handlers', e2eOptions(), () => {
   let env: TestEnv

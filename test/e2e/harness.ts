@@ -14,6 +14,22 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 /** The command a user runs: node from podctl's start-up snapshot, or bin/run.js when there is none. */
 export const podctlBin = join(repoRoot, 'bin', 'podctl')
 
+/**
+ * The environment that makes bin/podctl start each of its three ways: from
+ * the start-up snapshot, on the lean path (bin/run.js), or through oclif.
+ */
+export const startPaths = {
+  snapshot: {},
+  lean: {PODCTL_NO_SNAPSHOT: '1'},
+  oclif: {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'},
+} as const satisfies Record<string, Record<string, string>>
+
+/** Where a tool is on PATH, or undefined when it is not installed. */
+export function which(tool: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`], {encoding: 'utf8'})
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+
 /** Why the e2e tests cannot run here, or undefined when they can. */
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'e2e tests need root (they create network namespaces and run runc)'
@@ -27,7 +43,7 @@ export function missingPrerequisite(): string | undefined {
     ['nsenter', 'util-linux'],
   ]
   for (const [tool, pkg] of tools) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install ${pkg})`
+    if (!which(tool)) return `${tool} is not installed (apt-get install ${pkg})`
   }
   if (!['/opt/cni/bin/bridge', '/usr/lib/cni/bridge', '/usr/libexec/cni/bridge'].some((p) => existsSync(p))) {
     return 'CNI plugins are not installed (apt-get install containernetworking-plugins)'
@@ -96,8 +112,8 @@ export class TestEnv {
   }
 
   /** Run the built binary (or another copy of the launcher); never throws on a non-zero exit. */
-  podctl(args: string[], options: {env?: Record<string, string>; input?: string; bin?: string} = {}): Result {
-    const r = spawnSync(options.bin ?? podctlBin, args, {env: this.env(options.env), input: options.input, encoding: 'utf8', timeout: 120_000})
+  podctl(args: string[], options: {env?: Record<string, string>; input?: string; bin?: string; cwd?: string} = {}): Result {
+    const r = spawnSync(options.bin ?? podctlBin, args, {cwd: options.cwd, env: this.env(options.env), input: options.input, encoding: 'utf8', timeout: 120_000})
     const result = {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
     for (const m of `${result.stdout}${result.stderr}`.matchAll(/\b[0-9a-f]{64}\b/g)) this.seen.add(m[0])
     return result

@@ -7,7 +7,7 @@ import {copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, podctlBin, repoRoot, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, repoRoot, startPaths, TestEnv} from './harness.js'
 
 describe('lean path parity', e2eOptions(), () => {
   let env: TestEnv
@@ -56,8 +56,8 @@ describe('lean path parity', e2eOptions(), () => {
     ]
     for (const args of lines) {
       const snapshot = env.podctl(args)
-      const lean = env.podctl(args, {env: {PODCTL_NO_SNAPSHOT: '1'}})
-      const oclif = env.podctl(args, {env: {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}})
+      const lean = env.podctl(args, {env: startPaths.lean})
+      const oclif = env.podctl(args, {env: startPaths.oclif})
       assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}: lean path and oclif`)
       assert.deepEqual(snapshot, lean, `podctl ${args.join(' ')}: snapshot and lean path`)
     }
@@ -67,7 +67,7 @@ describe('lean path parity', e2eOptions(), () => {
     const files = ['lean', 'oclif'].map((how) => env.podConfig('# kept\nroot: /srv/podctl\n', `settings-${how}.yaml`))
     const set = ['--set', 'timeout=2m,runtimes.dbg.path=runc', '--set', 'runtimes.dbg.args=[--debug]']
     env.ok(['config', '-c', files[0], ...set])
-    env.ok(['config', '-c', files[1], ...set], {env: {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}})
+    env.ok(['config', '-c', files[1], ...set], {env: startPaths.oclif})
     assert.equal(readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8'))
   })
 
@@ -77,7 +77,7 @@ describe('lean path parity', e2eOptions(), () => {
     const want = env.podctl(after, {env: {PODCTL_ROOT: '/nonexistent'}})
     assert.equal(want.code, 0, want.stderr)
     assert.deepEqual(want.stdout.trim().split('\n').sort(), [...ids].sort())
-    for (const extra of [{}, {PODCTL_NO_SNAPSHOT: '1'}, {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'}] as Record<string, string>[]) {
+    for (const extra of Object.values(startPaths)) {
       const got = env.podctl(first, {env: {PODCTL_ROOT: '/nonexistent', ...extra}})
       assert.equal(got.code, 0, got.stderr)
       assert.equal(got.stdout, want.stdout)
@@ -99,7 +99,7 @@ describe('lean path parity', e2eOptions(), () => {
       return /debug: start-up: [\d.]+ ms \(([^)]+)\)/.exec(r.stderr)?.[1]
     }
     assert.equal(startedBy(env.podctl(['pods', '-q', '-D'])), 'snapshot', 'npm run build makes the snapshot for this node')
-    assert.equal(startedBy(env.podctl(['pods', '-q', '-D'], {env: {PODCTL_NO_SNAPSHOT: '1'}})), 'lean path')
+    assert.equal(startedBy(env.podctl(['pods', '-q', '-D'], {env: startPaths.lean})), 'lean path')
     // node refuses a snapshot under V8 flags it was not built with.
     assert.equal(startedBy(env.podctl(['pods', '-q', '-D'], {env: {NODE_OPTIONS: '--max-old-space-size=512'}})), 'lean path')
 

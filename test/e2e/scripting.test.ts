@@ -9,7 +9,7 @@ import {mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, podctlBin, repoRoot, type Result, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, repoRoot, type Result, startPaths, TestEnv, which} from './harness.js'
 
 const hostNet = {linux: {security_context: {namespace_options: {network: 'NODE'}}}}
 
@@ -17,7 +17,7 @@ describe('scripting and terminals', e2eOptions(), () => {
   let env: TestEnv
   const ids: Record<string, string> = {}
   before(() => {
-    if (spawnSync('sh', ['-c', 'command -v script']).status !== 0) throw new Error('script is not installed (apt-get install util-linux)')
+    if (!which('script')) throw new Error('script is not installed (apt-get install util-linux)')
     env = new TestEnv(85)
     // One pod on the network, for its IP; the others on the host's, to be quick.
     ids.web = env.runPod('sc-web', {labels: {app: 'web', tier: 'front'}})
@@ -125,7 +125,7 @@ describe('scripting and terminals', e2eOptions(), () => {
     assert.ok(needy.some((c) => c[0] === 'stopp') && needy.some((c) => c[0] === 'runp'), `verbs with required args: ${needy.join(' ')}`)
     for (const args of [...needy, ...own]) {
       for (const lean of [true, false]) {
-        const r = env.podctl(args, {env: lean ? {} : {PODCTL_NO_LEAN: '1'}})
+        const r = env.podctl(args, {env: lean ? {} : startPaths.oclif})
         assert.equal(r.code, 2, `podctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
         assert.equal(r.stdout, '', `podctl ${args.join(' ')} wrote to stdout`)
         assert.match(r.stderr, /^error: [^\n]+\n(hint: [^\n]+\n)?$/, `podctl ${args.join(' ')}: ${r.stderr}`)
@@ -153,7 +153,7 @@ describe('scripting and terminals', e2eOptions(), () => {
       ['completion', 'tcsh'],
       ['completion', '--list-pods'],
     ]) {
-      assert.deepEqual(env.podctl(args), env.podctl(args, {env: {PODCTL_NO_LEAN: '1'}}), `podctl ${args.join(' ')}`)
+      assert.deepEqual(env.podctl(args), env.podctl(args, {env: startPaths.oclif}), `podctl ${args.join(' ')}`)
     }
   })
 
@@ -201,7 +201,7 @@ describe('scripting and terminals', e2eOptions(), () => {
 
     test('zsh and fish accept their scripts (skipped with a reason where absent, outside CI)', (t) => {
       for (const shell of ['zsh', 'fish']) {
-        if (spawnSync('sh', ['-c', `command -v ${shell}`]).status !== 0) {
+        if (!which(shell)) {
           // scripts/setup-host.sh installs both: missing under CI is a failure.
           if (process.env.CI === 'true') assert.fail(`${shell} is not installed (scripts/setup-host.sh installs it)`)
           console.log(`# skipped: ${shell} is not installed`)
@@ -251,7 +251,7 @@ describe('scripting and terminals', e2eOptions(), () => {
     // Each progress line is erased before the data lines that follow it (-f: "Stopped", then "Removed").
     for (const id of made) assert.ok(tty.stdout.includes(`\r\u001b[KStopped sandbox ${id}\r\nRemoved sandbox ${id}`), JSON.stringify(tty.stdout))
     assert.deepEqual(env.ok(['pods', '-q']), '')
-    assert.deepEqual(env.leaks(), [])
+    env.assertNoLeaks()
   })
 
   test('a reader that is gone before the output (| true, as | head -1 after its line) is no error, and rmp -af still removes every pod', () => {
@@ -266,6 +266,6 @@ describe('scripting and terminals', e2eOptions(), () => {
     assert.equal(rm.status, 0, rm.stderr)
     assert.deepEqual(env.ok(['pods', '-q']), '')
     for (const id of made) assert.equal(env.podctl(['inspectp', id]).code, 3)
-    assert.deepEqual(env.leaks(), [])
+    env.assertNoLeaks()
   })
 })

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
 import {lockName, tryLock} from '../../src/runtime/lock.js'
-import {e2eOptions, type Result, TestEnv} from './harness.js'
+import {e2eOptions, type Result, startPaths, TestEnv} from './harness.js'
 import {type Served, startServe, stopServe, waitForLog} from './serve-helpers.js'
 
 describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
@@ -241,7 +241,7 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     writeFileSync(register, `import {register} from 'node:module'\nregister(${JSON.stringify(`file://${hooks}`)})\n`)
     const importsOf = (args: string[], extra: Record<string, string> = {}) => {
       writeFileSync(seen, '')
-      const r = env.podctl(args, {env: {NODE_OPTIONS: `--import ${register}`, PODCTL_NO_SNAPSHOT: '1', ...extra}})
+      const r = env.podctl(args, {env: {NODE_OPTIONS: `--import ${register}`, ...startPaths.lean, ...extra}})
       assert.equal(r.code, 0, r.stderr)
       return readFileSync(seen, 'utf8')
     }
@@ -253,8 +253,8 @@ describe('pod verbs as CRI clients of podctl serve', e2eOptions(), () => {
     assert.match(requires(['pods', '-q', '--runtime-endpoint', served.endpoint]), /@grpc\/grpc-js/)
     for (const args of [['pods', '-o', 'json'], ['inspectp', '-q', '--namespace', 'x'], ['rmp', 'ffffffffffff']]) {
       const snapshot = remote(args)
-      const lean = remote(args, {PODCTL_NO_SNAPSHOT: '1'})
-      const oclif = remote(args, {PODCTL_NO_SNAPSHOT: '1', PODCTL_NO_LEAN: '1'})
+      const lean = remote(args, startPaths.lean)
+      const oclif = remote(args, startPaths.oclif)
       assert.deepEqual(lean, oclif, `podctl ${args.join(' ')}: lean path and oclif`)
       assert.deepEqual(snapshot, lean, `podctl ${args.join(' ')}: snapshot and lean path`)
     }

@@ -2,16 +2,16 @@
 // edge of the latter: a pod config file named "jsonschema".
 
 import assert from 'node:assert/strict'
-import {execFileSync, spawnSync} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {parse as parseYaml} from 'yaml'
 
-import {e2eOptions, podctlBin, repoRoot, type Result, TestEnv} from './harness.js'
+import {e2eOptions, repoRoot, type Result, TestEnv} from './harness.js'
 
-const pkg = JSON.parse(execFileSync('cat', [join(repoRoot, 'package.json')], {encoding: 'utf8'})) as {version: string}
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {version: string}
 
 describe('podctl version and runp jsonschema', e2eOptions(), () => {
   let env: TestEnv
@@ -57,21 +57,16 @@ describe('podctl version and runp jsonschema', e2eOptions(), () => {
 
   test('a pod config file named jsonschema runs as ./jsonschema; "runp jsonschema" stays the schema', () => {
     writeFileSync(join(env.dir, 'jsonschema'), JSON.stringify({metadata: {name: 'named-jsonschema', namespace: 'default'}}))
-    const inDir = (args: string[]): Result => {
-      const r = spawnSync(podctlBin, args, {cwd: env.dir, env: env.env(), encoding: 'utf8'})
-      return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
-    }
+    const inDir = (args: string[]): Result => env.podctl(args, {cwd: env.dir})
     assert.equal(JSON.parse(inDir(['runp', 'jsonschema']).stdout).title, 'PodSandboxConfig')
     const r = inDir(['runp', './jsonschema'])
     assert.equal(r.code, 0, r.stderr)
     const id = r.stdout.trim()
-    env.seen.add(id)
     assert.equal(env.inspect(id).status.metadata.name, 'named-jsonschema')
     // After a flag, "jsonschema" is runp's file argument, as oclif reads it too.
     const second = inDir(['runp', '-r', 'runc', 'jsonschema'])
     assert.equal(second.code, 0, second.stderr)
     const id2 = second.stdout.trim()
-    env.seen.add(id2)
     assert.equal(env.inspect(id2).status.metadata.name, 'named-jsonschema')
     env.ok(['rmp', '-f', id, id2])
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
@@ -59,7 +59,6 @@ describe('setSettings', () => {
 
   test('keeps other keys and comments, and the file mode', async () => {
     const file = newFile('# podctl settings\nroot: /srv/podctl # the big disk\n\ndebug: false\n')
-    const {chmodSync} = await import('node:fs')
     chmodSync(file, 0o600)
     await setSettings(file, ['debug=true,runtimes.dbg.path=/usr/sbin/runc', 'runtimes.dbg.args=[--debug, --log-level=debug]'])
     assert.equal(
