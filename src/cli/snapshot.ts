@@ -34,7 +34,7 @@ import Version from '../commands/version.js'
 import '../runtime/sandbox.js'
 import '../runtime/stats.js'
 import type {CommandClass} from './lean.js'
-import {main} from './main.js'
+import {main, withoutExtraCaCerts} from './main.js'
 import {warm} from './warm.js'
 
 /** The verbs, by command ID. serve's module (and grpc's) is evaluated only when serve runs. */
@@ -83,7 +83,7 @@ function oclifInChild(runJs: URL, argv: string[]): void {
   // Ctrl-C reaches the child (same process group); this process waits for it.
   const ignore = () => undefined
   process.on('SIGINT', ignore).on('SIGTERM', ignore)
-  const child = spawnSync(process.execPath, [fileURLToPath(runJs), ...argv], {stdio: 'inherit'})
+  const child = spawnSync(process.execPath, [fileURLToPath(runJs), ...argv], {stdio: 'inherit', env: withoutExtraCaCerts(process.env)})
   if (child.error) throw child.error
   process.exitCode = child.status ?? 128 + (constants.signals[child.signal as NodeJS.Signals] ?? 0)
 }

@@ -101,6 +101,28 @@ describe('runtime handlers', e2eOptions(), () => {
     env.assertNoLeaks()
   })
 
+  test('NODE_EXTRA_CA_CERTS: podctl\'s node starts without it (no TLS to set up), the runtime it runs gets it as given', () => {
+    // node warns at start-up when it cannot load the file: the premise, shown on bare node.
+    const caCerts = join(env.dir, 'no-such-ca.pem')
+    const bare = spawnSync(process.execPath, ['-e', '0'], {env: {...process.env, NODE_EXTRA_CA_CERTS: caCerts}, encoding: 'utf8'})
+    assert.match(bare.stderr, /Ignoring extra certs/)
+    const envLog = join(env.dir, 'runtime-env.log')
+    const envWrapper = join(env.dir, 'env-runc')
+    writeFileSync(envWrapper, `#!/bin/sh\necho "NODE_EXTRA_CA_CERTS=\${NODE_EXTRA_CA_CERTS-unset} PODCTL_NODE_EXTRA_CA_CERTS=\${PODCTL_NODE_EXTRA_CA_CERTS-unset}" >> ${envLog}\nexec ${which('runc')} "$@"\n`)
+    chmodSync(envWrapper, 0o755)
+    const config = join(env.dir, 'env-runtime.yaml')
+    writeFileSync(config, `${readFileSync(env.configFile, 'utf8')}  env-runc:\n    path: ${envWrapper}\n`)
+    const given = {NODE_EXTRA_CA_CERTS: caCerts, PODCTL_CONFIG: config}
+    const r = env.podctl(['runp', '-r', 'env-runc', env.podConfig({metadata: {name: 'ca-certs', namespace: 'default'}})], {env: given})
+    assert.equal(r.code, 0, r.stderr)
+    assert.doesNotMatch(r.stderr, /extra certs/, 'node did not load the certificates')
+    const id = r.stdout.trim()
+    assert.doesNotMatch(env.podctl(['rmp', '-f', id], {env: given}).stderr, /extra certs/)
+    const seen = [...new Set(readFileSync(envLog, 'utf8').trim().split('\n'))]
+    assert.deepEqual(seen, [`NODE_EXTRA_CA_CERTS=${caCerts} PODCTL_NODE_EXTRA_CA_CERTS=unset`])
+    env.assertNoLeaks()
+  })
+
   test('an unknown handler, or one whose binary is missing, is a clear error before anything is made', () => {
     const config = env.podConfig({metadata: {name: 'nowhere', namespace: 'default'}})
     const unknown = env.podctl(['runp', '-r', 'kata', config])
