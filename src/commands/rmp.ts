@@ -6,7 +6,7 @@ import {messageOf, notFoundError, PodctlError, wrap} from '../runtime/errors.js'
 
 export default class Rmp extends BaseCommand<typeof Rmp> {
   static override summary = 'Remove one or more pods'
-  static override description = `Removes each pod: the stop path first (kill the pause process, CNI DEL, remove the network namespace), then the runtime's container, the pod's files and its name reservation. The pod's log directory is left, as kubelet expects.
+  static override description = `Removes each pod: the stop path first (kill the pause process and delete its runtime container, CNI DEL, remove the network namespace), then the pod's files and its name reservation. The pod's log directory is left, as kubelet expects.
 
 A READY pod is refused unless -f is given. Every pod is attempted; errors are collected and reported at the end. When stderr is a terminal and there are several pods, a progress line ("removing pod 3 of 40") is shown there; nothing of it is written to a pipe or file. Removing a pod that is already gone succeeds (the CRI says so), but an ID you typed that matches no pod is reported and makes the exit status 3.
 

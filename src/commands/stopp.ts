@@ -4,7 +4,7 @@ import {BaseCommand, exitStatusHelp} from '../base-command.js'
 
 export default class Stopp extends BaseCommand<typeof Stopp> {
   static override summary = 'Stop one or more running pods'
-  static override description = `Kills each pod's pause process, tears down its network with CNI DEL (releasing its IP) and removes its network namespace. The pod stays, NotReady, until rmp.
+  static override description = `Kills each pod's pause process and deletes its runtime container and cgroup, tears down its network with CNI DEL (releasing its IP) and removes its network namespace. The pod stays, NotReady, until rmp.
 
 Idempotent, as the CRI requires: stopping a stopped pod, or an ID that matches no pod, succeeds. Pods are stopped in order; the first failure stops the command.
 

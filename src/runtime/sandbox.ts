@@ -281,7 +281,8 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
  * this process with SIGKILL at that point of runp (a step number; "3-dir"
  * between the pod directory and its record; 6 and 7-9 are points of two
  * concurrent branches, so the other branch may be anywhere), stopp ("stop-1"
- * after the kill, "stop-2" after CNI DEL, which overlap) or rmp ("rm-1" after
+ * after the kill, "stop-3" after the runtime delete that follows it, "stop-2"
+ * after CNI DEL, which overlaps them) or rmp ("rm-1" after
  * the stop path, "rm-2" after the name is released).
  */
 function fault(step: number | string): void {
@@ -390,8 +391,9 @@ function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
   return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
 }
 
-async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {
-  if (!record.containerCreated) return
+/** Kill the pause and wait for its exit; true when it is gone (or never ran). */
+async function killPauseStep(rt: Runtime, record: PodRecord): Promise<boolean> {
+  if (!record.containerCreated) return true
   await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
   // The runtime's state may be lost (a cleared run root) while the pause lives
   // on: the PID and its start time identify it, so kill it directly then.
@@ -402,7 +404,7 @@ async function killPauseStep(rt: Runtime, record: PodRecord): Promise<void> {
       // exited meanwhile
     }
   }
-  await pauseExit(record, pauseExitWaitMs)
+  return pauseExit(record, pauseExitWaitMs)
 }
 
 /** How long a killed pause gets to be gone before the stop path goes on (one stuck in the kernel stays NotReady). */
@@ -413,9 +415,11 @@ const pauseExitWaitMs = 2000
  * no pidfd, so nothing tells us of its exit: its /proc entry is read at once,
  * then at growing intervals, as SIGKILL is mostly done within a millisecond.
  */
-async function pauseExit(record: PodRecord, timeoutMs: number): Promise<void> {
+async function pauseExit(record: PodRecord, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
-  for (let delay = 1; (await sameProcessAlive(record.pid, record.pidStartTime)) && performance.now() < deadline; delay = Math.min(delay * 2, 50)) {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    if (!(await sameProcessAlive(record.pid, record.pidStartTime))) return true
+    if (performance.now() >= deadline) return false
     await sleep(delay)
   }
 }
@@ -445,28 +449,37 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
   await runtimeOf(rt, record).delete(rt.ctx, record.id)
   // The runtime removes the pod cgroup, unless it forgot the container (a cleared run root).
   await removePodCgroup(podCgroupsPath(recordCgroupParent(record), record.id))
+  record.containerCreated = false
 }
 
 /**
- * The stop path: the pause killed, and CNI DEL with the cached result, side by
- * side (DEL needs the netns, which its mount keeps, not the pause gone); then
- * the netns removed.
+ * The stop path: the pause killed and its runtime container deleted, and CNI
+ * DEL with the cached result, side by side (DEL needs the netns, which its
+ * mount keeps, not the pause gone); then the netns removed. The container goes
+ * when its pause has exited, as containerd deletes a sandbox's task then: on
+ * the kill's lane it costs nothing while DEL runs, and rmp has no runtime
+ * process left to start. A pause still there after the wait is left to rmp's
+ * delete --force (runc's waits 100 ms per poll).
  */
 async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer): Promise<void> {
   try {
     const killLane = stepTimer(rt.ctx, true)
     const delLane = stepTimer(rt.ctx, true)
     await settleAll([
-      killPauseStep(rt, record).then(() => {
+      killPauseStep(rt, record).then(async (gone) => {
         killLane('kill pause')
         fault('stop-1')
+        if (!gone) return
+        await deleteContainerStep(rt, record)
+        killLane('runtime delete')
+        fault('stop-3')
       }),
       teardownNetwork(rt, record).then(() => {
         delLane('cni del')
         fault('stop-2')
       }),
     ])
-    timer('kill pause and cni del')
+    timer('pause, runtime delete and cni del')
     await removeNetnsStep(rt, record)
     timer('netns')
   } catch (err) {

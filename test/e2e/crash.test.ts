@@ -52,7 +52,7 @@ describe('crash safety', e2eOptions(), () => {
     })
   }
 
-  for (const point of ['stop-1', 'stop-2']) {
+  for (const point of ['stop-1', 'stop-2', 'stop-3']) {
     test(`stopp killed at ${point}; stopp again finishes`, () => {
       const file = config(point)
       const id = env.ok(['runp', file]).trim()

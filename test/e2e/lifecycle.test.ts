@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
 import {e2eOptions, nsInode, ping, TestEnv} from './harness.js'
@@ -75,6 +76,8 @@ describe('pod lifecycle', e2eOptions(), () => {
     assert.match(row!, /\s(Less than a second|\d+ seconds?) ago\s+Ready\s+web-sandbox\s+default\s+1\s+\(default\)$/)
     assert.equal(env.ipamAllocations().length, 1)
 
+    assert.ok(existsSync(join('/sys/fs/cgroup', 'memory', 'podctl', id)), 'the pod cgroup, under the default parent')
+
     // stopp: NotReady, IP and netns released, status still answers; idempotent.
     assert.equal(env.ok(['stopp', id]), `Stopped sandbox ${id}\n`)
     const stopped = env.inspect(id)
@@ -82,6 +85,10 @@ describe('pod lifecycle', e2eOptions(), () => {
     assert.equal(stopped.status.network.ip, '')
     assert.equal(stopped.info.netNamespaceClosed, true)
     assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), false, 'pause process is gone')
+    // The runtime container and the pod cgroup go with the pause, as containerd deletes a sandbox's task on its exit.
+    assert.equal(stopped.info.processStatus, 'deleted')
+    assert.equal(execFileSync('runc', ['--root', join(env.runRoot, 'runtime', 'runc'), 'list', '-q'], {encoding: 'utf8'}).trim(), '')
+    for (const controller of ['memory', 'pids', 'cpu']) assert.equal(existsSync(join('/sys/fs/cgroup', controller, 'podctl', id)), false, `${controller} cgroup of the pod`)
     assert.deepEqual(env.ipamAllocations(), [], 'the IP is released on stop')
     assert.ok(!ping(status.network.ip))
     assert.equal(env.ok(['stopp', id]), `Stopped sandbox ${id}\n`, 'stopping a stopped pod succeeds')
