@@ -7,7 +7,7 @@
 // compares the two mtimes (a shell builtin: no process spawned) before using
 // the blob. Run by `npm run build`, after tsc.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -37,8 +37,12 @@ const {metafile} = await esbuild.build({
   minifySyntax: true,
   metafile: true,
   logLevel: 'warning',
-  // One file has no per-module import.meta: the snapshot's main sets this global.
-  define: {'import.meta.url': 'globalThis.__podctlModuleUrl'},
+  define: {
+    // One file has no per-module import.meta: the snapshot's main sets this global.
+    'import.meta.url': 'globalThis.__podctlModuleUrl',
+    // oclif's manifest, made just before by `oclif manifest`, parsed into the snapshot (src/cli/snapshot.ts).
+    __podctlBuiltManifest: readFileSync(`${root}oclif.manifest.json`, 'utf8'),
+  },
   plugins: [
     {
       // ./oclif.js chooses between oclif and the lean path at import, with a

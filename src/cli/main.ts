@@ -13,6 +13,8 @@ import {type CommandClass, leanInvocation, type Manifest, runLean} from './lean.
 export interface Entry {
   /** The package's root directory. */
   root: URL
+  /** oclif's manifest, when the entry has it already (the snapshot, from its build); else it is read from root. */
+  manifest?: Manifest
   /** A verb's command class, by its ID (runp:jsonschema) and its file's path in the package. */
   loadCommand: (id: string, relativePath: string[]) => Promise<CommandClass>
   /** oclif with this command line: help, errors in it, anything the lean path does not take. */
@@ -29,7 +31,7 @@ export async function main(given: string[], entry: Entry): Promise<void> {
     process.stdout.write = () => true
   })
 
-  const manifest = readJson<Manifest>(new URL('oclif.manifest.json', entry.root))
+  const manifest = entry.manifest ?? readJson<Manifest>(new URL('oclif.manifest.json', entry.root))
   // Global flags before the verb, as crictl takes them, are moved behind it.
   const argv = manifest && given.length > 1 && given[0].startsWith('-') ? hoistGlobalFlags(given, manifest) : given
 

@@ -1,8 +1,9 @@
 // Warming the start-up snapshot: V8 keeps the bytecode of every function that
 // ran while the snapshot was built, and compiles the others at their first
 // call, in every process. So the build runs pure code that runp and statsp
-// run (a pod config parsed and checked, the pause container's spec built and
-// printed, /proc and cgroup v1 files parsed) on a sample, for the bytecode
+// run (a config file and a pod config parsed and checked, the pause
+// container's spec built and printed, /proc and cgroup v1 files parsed) on a
+// sample, for the bytecode
 // only. Nothing here may touch the process, the filesystem or any module's
 // state — not even process.stdout: style.ts would take its colour decision
 // at build time, with no terminal (so no table is rendered here).
@@ -15,6 +16,7 @@ import {pauseArgs} from '../runtime/pause.js'
 import {parsePodSandboxConfig} from '../runtime/podconfig.js'
 import {parseProcStat} from '../runtime/proc.js'
 import {defaultSeccompProfile} from '../runtime/seccomp.js'
+import {checkSettingsText} from '../runtime/settings.js'
 import {countProcesses, cpuUsageV1, memoryFiles, memoryFigures, memoryUsage, networkUsage, parseNetDev} from '../runtime/stats.js'
 
 const samplePod = JSON.stringify({
@@ -33,6 +35,25 @@ const samplePod = JSON.stringify({
   },
 })
 
+// Every verb reads the config file (when there is one): plain block YAML, as README's examples write it.
+const sampleSettings = [
+  'root: /var/lib/warm',
+  'run-root: /run/warm',
+  'timeout: 90s',
+  'debug: false',
+  'cgroup-parent: kubepods.slice',
+  'runtimes:',
+  '  warm:',
+  '    path: /usr/bin/runc',
+  '    args:',
+  '      - --debug',
+  'default-network:',
+  '  name: warm',
+  '  bridge: warm0',
+  "  subnet: '10.1.0.0/16'",
+  '',
+].join('\n')
+
 const sampleProcStat = '4242 (catatonit) S 4230 4242 4242 0 -1 4194560 120 0 0 0 0 0 0 0 20 0 1 0 9047312 2301952 78 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0'
 const sampleMemoryStat = ['cache 8192', 'rss 421888', 'mapped_file 0', 'pgfault 330', 'pgmajfault 0', 'inactive_file 4096', 'active_file 4096', 'total_cache 8192', 'total_rss 421888', 'total_pgfault 330', 'total_pgmajfault 0', 'total_inactive_file 4096', 'total_active_file 4096'].join('\n')
 const sampleNetDev = [
@@ -44,6 +65,7 @@ const sampleNetDev = [
 
 /** Run the sample through (what it gives is returned for the tests); throws if the sample no longer passes podctl's own checks. */
 export function warm(): {spec: string; stats: string} {
+  checkSettingsText(sampleSettings, 'warm.yaml')
   const id = '0'.repeat(64)
   const {config} = parsePodSandboxConfig(samplePod, 'warm.json')
   const spec = buildPauseSpec({
