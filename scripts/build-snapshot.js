@@ -77,7 +77,15 @@ if (unexpected.length > 0) {
 }
 
 const blob = `${out}podctl.blob`
-const built = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
+// The V8 flags bin/podctl gives node (its v8flags line says why): the blob is
+// built under them, and they go into the stamp, as node loads a blob only
+// under the flags it was built with.
+const v8flags = /^v8flags=(.*)$/m.exec(readFileSync(`${root}bin/podctl`, 'utf8'))?.[1].split(' ').filter(Boolean)
+if (!v8flags) {
+  process.stderr.write('build-snapshot: bin/podctl has no v8flags= line\n')
+  process.exit(1)
+}
+const built = spawnSync(process.execPath, [...v8flags, '--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
 // node warns about built-in modules it has not verified in snapshots; the e2e tests run every verb from this blob.
 const stderr = built.stderr
   .split('\n')
@@ -98,5 +106,5 @@ if (version.status !== 0 || !/^podctl\/\S+ \S+ node-v\S+\n$/.test(version.stdout
 }
 const nodePath = realpathSync(process.execPath)
 const node = statSync(nodePath)
-writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n${version.stdout}`)
+writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n${version.stdout}${v8flags.join(' ')}\n`)
 utimesSync(`${blob}.node`, node.atime, node.mtime)

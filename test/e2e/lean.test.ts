@@ -127,8 +127,17 @@ describe('lean path parity', e2eOptions(), () => {
     assert.equal(startedBy(runCopy()), 'lean path', 'a blob of another node binary is not used')
     utimesSync(stamp, built.atime, new Date(built.mtime.getTime() - 1000))
     assert.equal(startedBy(runCopy()), 'lean path', 'a node binary newer than the stamp')
+    copyFileSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'), stamp)
     utimesSync(stamp, built.atime, built.mtime)
     assert.equal(startedBy(runCopy()), 'snapshot', 'the right stamp again')
+    // A stamp of a build that did not write the blob's V8 flags (node would refuse the blob under others).
+    const [nodeLine, versionLine, flagsLine] = readFileSync(stamp, 'utf8').split('\n')
+    assert.match(flagsLine, /^--max-semi-space-size=\d+$/)
+    writeFileSync(stamp, `${nodeLine}\n${versionLine}\n`)
+    utimesSync(stamp, built.atime, built.mtime)
+    assert.equal(startedBy(runCopy()), 'lean path', 'a stamp without the flags line')
+    copyFileSync(join(repoRoot, 'dist', 'snapshot', 'podctl.blob.node'), stamp)
+    utimesSync(stamp, built.atime, built.mtime)
     // tsc run after the build: the blob holds older code than dist/.
     utimesSync(compiled, blobTime, new Date(blobTime.getTime() + 10_000))
     assert.equal(startedBy(runCopy()), 'lean path', 'code compiled after the blob was built')
