@@ -1,10 +1,9 @@
 // Warming the start-up snapshot: V8 keeps the bytecode of every function that
 // ran while the snapshot was built, and compiles the others at their first
-// call, in every process. So the build runs pure code that runp and statsp
-// run (a config file and a pod config parsed and checked, the pause
-// container's spec built and printed, /proc and cgroup v1 files parsed) on a
-// sample, for the bytecode
-// only. Nothing here may touch the process, the filesystem or any module's
+// call, in every process. So the build runs pure code that the verbs run (a
+// config file and a pod config parsed and checked, the pause container's spec
+// built and printed, /proc and cgroup v1 files parsed) on a sample, for the
+// bytecode only. Nothing here may touch the process, the filesystem or any module's
 // state — not even process.stdout: style.ts would take its colour decision
 // at build time, with no terminal (so no table is rendered here).
 // Measured: runp from the warmed snapshot, 30 interleaved runs, 240 -> 224 ms
