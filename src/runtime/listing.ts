@@ -5,7 +5,7 @@
 
 import type {PodSandbox, PodSandboxState} from '../cri/types.js'
 import type {Runtime} from './sandbox.js'
-import {sameProcessAliveNow} from './proc.js'
+import {sameProcessAlive} from './proc.js'
 import {criState} from './state.js'
 import {type PodRecord, recordVersion} from './store.js'
 
@@ -14,13 +14,9 @@ export interface PodView {
   state: PodSandboxState
 }
 
-export async function view(record: PodRecord): Promise<PodView> {
-  return viewNow(record)
-}
-
-/** view(), synchronously: the pause process is looked at (one /proc read) only where the state depends on it. */
-function viewNow(record: PodRecord): PodView {
-  const pauseAlive = record.phase === 'ready' && sameProcessAliveNow(record.pid, record.pidStartTime)
+/** A record with its state; the pause process is looked at (one /proc read) only where the state depends on it. */
+export function view(record: PodRecord): PodView {
+  const pauseAlive = record.phase === 'ready' && sameProcessAlive(record.pid, record.pidStartTime)
   return {record, state: criState(record.phase, {pauseAlive})}
 }
 
@@ -77,7 +73,7 @@ export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<Pod
       matches(r.config.metadata.namespace, filter.namespace) &&
       labels.every(([k, v]) => r.config.labels?.[k] === v),
   )
-  let views = candidates.map(viewNow)
+  let views = candidates.map(view)
   if (filter.state) views = views.filter((v) => v.state === filter.state)
   views.sort((a, b) => compareNanos(b.record.createdAt, a.record.createdAt))
   return filter.last ? views.slice(0, filter.last) : views

@@ -20,11 +20,7 @@ export function parseProcStat(text: string): ProcStat | null {
   return {state: rest[0], startTime: rest[19]}
 }
 
-export async function readProcStat(pid: number): Promise<ProcStat | null> {
-  return readProcStatNow(pid)
-}
-
-function readProcStatNow(pid: number): ProcStat | null {
+export function readProcStat(pid: number): ProcStat | null {
   try {
     // Synchronous, as store records: `pods` reads one per pod, and a thread-pool round trip costs more than the read.
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
@@ -34,15 +30,14 @@ function readProcStatNow(pid: number): ProcStat | null {
 }
 
 /** The process is alive (not a zombie) and is the one that started at startTime. */
-export async function sameProcessAlive(pid: number | undefined, startTime: string | undefined): Promise<boolean> {
-  return sameProcessAliveNow(pid, startTime)
+export function sameProcessAlive(pid: number | undefined, startTime: string | undefined): boolean {
+  if (!pid || !startTime) return false
+  return isSameLiveProcess(readProcStat(pid), startTime)
 }
 
-/** sameProcessAlive, synchronously: a listing asks it once per ready pod, without a promise each. */
-export function sameProcessAliveNow(pid: number | undefined, startTime: string | undefined): boolean {
-  if (!pid || !startTime) return false
-  const st = readProcStatNow(pid)
-  return st !== null && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X'
+/** What a /proc/<pid>/stat says: the process that started at startTime, and not a zombie. */
+export function isSameLiveProcess(stat: ProcStat | null, startTime: string): boolean {
+  return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X'
 }
 
 /** Capability names by number (linux/capability.h). */

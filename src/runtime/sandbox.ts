@@ -237,7 +237,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       const pidFile = `${store.specPath(id)}.pid`
       await runtime.runDetached(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
       record.pid = Number((await readFile(pidFile, 'utf8')).trim())
-      record.pidStartTime = (await readProcStat(record.pid))?.startTime
+      record.pidStartTime = readProcStat(record.pid)?.startTime
       await save()
       lane('runtime run')
       fault(9)
@@ -397,7 +397,7 @@ async function killPauseStep(rt: Runtime, record: PodRecord): Promise<boolean> {
   await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
   // The runtime's state may be lost (a cleared run root) while the pause lives
   // on: the PID and its start time identify it, so kill it directly then.
-  if (record.pid && (await sameProcessAlive(record.pid, record.pidStartTime))) {
+  if (record.pid && sameProcessAlive(record.pid, record.pidStartTime)) {
     try {
       process.kill(record.pid, 'SIGKILL')
     } catch {
@@ -418,7 +418,7 @@ const pauseExitWaitMs = 2000
 async function pauseExit(record: PodRecord, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    if (!(await sameProcessAlive(record.pid, record.pidStartTime))) return true
+    if (!sameProcessAlive(record.pid, record.pidStartTime)) return true
     if (performance.now() >= deadline) return false
     await sleep(delay)
   }
@@ -508,7 +508,7 @@ export async function stopPod(rt: Runtime, ref: string): Promise<string | null> 
     timer('lock')
     const record = await rt.store.readRecord(id)
     if (!record) return
-    const live = {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)}
+    const live = {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)}
     const stop = needsStop(record.phase, live) || record.network?.added || (record.netnsPath && (await isMountPoint(record.netnsPath)))
     timer('read record')
     if (stop) await stopRecord(rt, record, timer)
@@ -548,7 +548,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       if (await rt.store.hasPodDir(id)) await removeUnreadable(rt, id)
       return
     }
-    const state = criState(record.phase, {pauseAlive: await sameProcessAlive(record.pid, record.pidStartTime)})
+    const state = criState(record.phase, {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)})
     timer('read record')
     if (state === 'SANDBOX_READY' && !options.force) throw podRunningError(id)
     if (record.phase !== 'stopped' || state === 'SANDBOX_READY' || record.network?.added) {
@@ -628,7 +628,7 @@ export interface PodStatusResult {
 export async function podStatus(rt: Runtime, id: string, verbose: boolean): Promise<PodStatusResult> {
   const record = await rt.store.readRecord(id)
   if (!record) throw new PodctlError(`pod "${id}" not found`, {exitCode: ExitCode.notFound})
-  const v = await view(record)
+  const v = view(record)
   const status = toPodSandboxStatus(v)
   if (!verbose) return {status}
   const runtime = runtimeOf(rt, record)

@@ -13,7 +13,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {PodSandbox, PodSandboxMetadata} from '../cri/types.js'
 import {type CgroupMode, detectCgroupMode, podCgroupsPath, recordCgroupParent} from './cgroups.js'
 import {errnoOf, PodctlError, wrap} from './errors.js'
-import {parseProcStat} from './proc.js'
+import {isSameLiveProcess, parseProcStat} from './proc.js'
 import {listPods, type PodFilter, type PodView, toPodSandbox} from './listing.js'
 import type {Runtime} from './sandbox.js'
 
@@ -401,8 +401,7 @@ function readNetwork(pauseDir: string, now: () => bigint): NetworkUsage | null {
 function pauseStillAlive(pauseDir: string | undefined, startTime: string | undefined): boolean {
   if (!pauseDir || !startTime) return false
   const text = readIfPresent(`${pauseDir}/stat`)
-  const stat = text === null ? null : parseProcStat(text)
-  return stat !== null && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X'
+  return isSameLiveProcess(text === null ? null : parseProcStat(text), startTime)
 }
 
 /**
