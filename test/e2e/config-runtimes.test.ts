@@ -15,13 +15,21 @@ import {e2eOptions, TestEnv, which} from './harness.js'
 describe('runtime handlers', e2eOptions(), () => {
   let env: TestEnv
   let traceLog: string
+  let envLog: string
   let wrapper: string
   before(() => {
     env = new TestEnv(36)
-    // A handler of the config file: runc behind a script that logs each call, so the test sees it is the one used.
+    // A handler of the config file: runc behind a script that logs each call, and the
+    // environment it was given, so the test sees it is the one used and what it got.
     traceLog = join(env.dir, 'traced.log')
+    envLog = join(env.dir, 'traced-env.log')
     wrapper = join(env.dir, 'traced-runc')
-    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${traceLog}\nexec ${which('runc')} "$@"\n`)
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\necho "$*" >> ${traceLog}\n` +
+        `echo "NODE_EXTRA_CA_CERTS=\${NODE_EXTRA_CA_CERTS-unset} PODCTL_NODE_EXTRA_CA_CERTS=\${PODCTL_NODE_EXTRA_CA_CERTS-unset}" >> ${envLog}\n` +
+        `exec ${which('runc')} "$@"\n`,
+    )
     chmodSync(wrapper, 0o755)
     appendFileSync(env.configFile, `runtimes:\n  traced:\n    path: ${wrapper}\n    args: [--debug]\n  ghost:\n    path: ${join(env.dir, 'no-such-runtime')}\n`)
   })
@@ -106,14 +114,9 @@ describe('runtime handlers', e2eOptions(), () => {
     const caCerts = join(env.dir, 'no-such-ca.pem')
     const bare = spawnSync(process.execPath, ['-e', '0'], {env: {...process.env, NODE_EXTRA_CA_CERTS: caCerts}, encoding: 'utf8'})
     assert.match(bare.stderr, /Ignoring extra certs/)
-    const envLog = join(env.dir, 'runtime-env.log')
-    const envWrapper = join(env.dir, 'env-runc')
-    writeFileSync(envWrapper, `#!/bin/sh\necho "NODE_EXTRA_CA_CERTS=\${NODE_EXTRA_CA_CERTS-unset} PODCTL_NODE_EXTRA_CA_CERTS=\${PODCTL_NODE_EXTRA_CA_CERTS-unset}" >> ${envLog}\nexec ${which('runc')} "$@"\n`)
-    chmodSync(envWrapper, 0o755)
-    const config = join(env.dir, 'env-runtime.yaml')
-    writeFileSync(config, `${readFileSync(env.configFile, 'utf8')}  env-runc:\n    path: ${envWrapper}\n`)
-    const given = {NODE_EXTRA_CA_CERTS: caCerts, PODCTL_CONFIG: config}
-    const r = env.podctl(['runp', '-r', 'env-runc', env.podConfig({metadata: {name: 'ca-certs', namespace: 'default'}})], {env: given})
+    writeFileSync(envLog, '')
+    const given = {NODE_EXTRA_CA_CERTS: caCerts}
+    const r = env.podctl(['runp', '-r', 'traced', env.podConfig({metadata: {name: 'ca-certs', namespace: 'default'}})], {env: given})
     assert.equal(r.code, 0, r.stderr)
     assert.doesNotMatch(r.stderr, /extra certs/, 'node did not load the certificates')
     const id = r.stdout.trim()
