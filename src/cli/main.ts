@@ -65,7 +65,7 @@ function readJson<T>(url: URL): T | undefined {
  */
 const savedCaCerts = 'PODCTL_NODE_EXTRA_CA_CERTS'
 
-export function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
+function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
   if (env[savedCaCerts] === undefined) return
   env.NODE_EXTRA_CA_CERTS = env[savedCaCerts]
   delete env[savedCaCerts]

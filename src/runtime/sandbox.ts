@@ -523,7 +523,8 @@ export interface RemoveOptions {
 
 /**
  * Remove a pod: always the stop path first (a NotReady pod may still hold a
- * netns and an IP), then the runtime container, the name, the files.
+ * netns and an IP), then the runtime container if the stop path left it (a
+ * pause that would not die), the name, the files.
  * Returns the ID removed, or null when there was no such pod.
  */
 export async function removePod(rt: Runtime, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
