@@ -236,6 +236,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       await save()
       const pidFile = `${store.specPath(id)}.pid`
       await runtime.runDetached(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
+      fault('9-run')
       record.pid = Number((await readFile(pidFile, 'utf8')).trim())
       record.pidStartTime = readProcStat(record.pid)?.startTime
       await save()
@@ -279,8 +280,9 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
 /**
  * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=N kills
  * this process with SIGKILL at that point of runp (a step number; "3-dir"
- * between the pod directory and its record; 6 and 7-9 are points of two
- * concurrent branches, so the other branch may be anywhere), stopp ("stop-1"
+ * between the pod directory and its record; "9-run" once the pause runs,
+ * before the record has its PID; 6 and 7-9 are points of two concurrent
+ * branches, so the other branch may be anywhere), stopp ("stop-1"
  * after the kill, "stop-3" after the runtime delete that follows it, "stop-2"
  * after CNI DEL, which overlaps them) or rmp ("rm-1" after
  * the stop path, "rm-2" after the name is released).
@@ -391,13 +393,20 @@ function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
   return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
 }
 
-/** Kill the pause and wait for its exit; true when it is gone (or never ran). */
+/**
+ * Kill the pause and wait for its exit; true when it is gone (or never ran).
+ * Its PID and start time identify it, so it gets its SIGKILL directly, as
+ * `runc kill` would send it: one runtime process fewer on the stop path, where
+ * it competes with the CNI plugins for the CPU. The runtime is asked only when
+ * the record has no PID (a runp cut short before it wrote one).
+ */
 async function killPauseStep(rt: Runtime, record: PodRecord): Promise<boolean> {
   if (!record.containerCreated) return true
-  await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
-  // The runtime's state may be lost (a cleared run root) while the pause lives
-  // on: the PID and its start time identify it, so kill it directly then.
-  if (record.pid && sameProcessAlive(record.pid, record.pidStartTime)) {
+  if (!record.pid) {
+    await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
+    return true
+  }
+  if (sameProcessAlive(record.pid, record.pidStartTime)) {
     try {
       process.kill(record.pid, 'SIGKILL')
     } catch {

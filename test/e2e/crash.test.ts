@@ -41,8 +41,9 @@ describe('crash safety', e2eOptions(), () => {
     env.assertNoLeaks()
   }
 
-  // Every point of runp's sequence where a kill leaves something behind (see sandbox.ts).
-  for (const step of ['3-dir', 3, 4, 5, 6, 7, 8, 9, 10]) {
+  // Every point of runp's sequence where a kill leaves something behind (see sandbox.ts);
+  // 9-run: the pause runs, and the record does not have its PID yet.
+  for (const step of ['3-dir', 3, 4, 5, 6, 7, 8, '9-run', 9, 10]) {
     test(`runp killed at step ${step}`, () => {
       const file = config(`step-${step}`)
       const r = env.podctl(['runp', file], {env: {PODCTL_FAULT_AT_STEP: String(step)}})
