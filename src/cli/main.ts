@@ -22,7 +22,7 @@ export interface Entry {
 }
 
 export async function main(given: string[], entry: Entry): Promise<void> {
-  restoreExtraCaCerts(process.env)
+  restoreLauncherEnv(process.env)
   // A reader that goes away (podctl pods | head -1) is not an error: what is
   // left to print is dropped and the verb finishes its work (rmp -af | head -1
   // still removes every pod), with its own exit status.
@@ -65,10 +65,25 @@ function readJson<T>(url: URL): T | undefined {
  */
 const savedCaCerts = 'PODCTL_NODE_EXTRA_CA_CERTS'
 
-function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
-  if (env[savedCaCerts] === undefined) return
-  env.NODE_EXTRA_CA_CERTS = env[savedCaCerts]
-  delete env[savedCaCerts]
+/**
+ * bin/podctl starts node from the snapshot with glibc's malloc asking for
+ * huge pages (its comment says why). GLIBC_TUNABLES as it was is kept here:
+ * "=" and the value, or empty when it was unset.
+ */
+const savedTunables = 'PODCTL_GLIBC_TUNABLES'
+
+/** Put back what bin/podctl changed for node alone, before podctl starts any process. */
+function restoreLauncherEnv(env: NodeJS.ProcessEnv): void {
+  if (env[savedCaCerts] !== undefined) {
+    env.NODE_EXTRA_CA_CERTS = env[savedCaCerts]
+    delete env[savedCaCerts]
+  }
+  const tunables = env[savedTunables]
+  if (tunables !== undefined) {
+    if (tunables.startsWith('=')) env.GLIBC_TUNABLES = tunables.slice(1)
+    else delete env.GLIBC_TUNABLES
+    delete env[savedTunables]
+  }
 }
 
 /** env for another podctl node process: NODE_EXTRA_CA_CERTS put aside, as bin/podctl does. */

@@ -28,6 +28,9 @@ describe('runtime handlers', e2eOptions(), () => {
       wrapper,
       `#!/bin/sh\necho "$*" >> ${traceLog}\n` +
         `echo "NODE_EXTRA_CA_CERTS=\${NODE_EXTRA_CA_CERTS-unset} PODCTL_NODE_EXTRA_CA_CERTS=\${PODCTL_NODE_EXTRA_CA_CERTS-unset}" >> ${envLog}\n` +
+        `echo "GLIBC_TUNABLES=\${GLIBC_TUNABLES-unset} PODCTL_GLIBC_TUNABLES=\${PODCTL_GLIBC_TUNABLES-unset}" >> ${envLog}\n` +
+        // What podctl's node itself was started with (its environment at exec).
+        `tr '\\0' '\\n' < /proc/$PPID/environ | grep '^GLIBC_TUNABLES=' | sed 's/^/node: /' >> ${envLog}\n` +
         `exec ${which('runc')} "$@"\n`,
     )
     chmodSync(wrapper, 0o755)
@@ -121,8 +124,27 @@ describe('runtime handlers', e2eOptions(), () => {
     assert.doesNotMatch(r.stderr, /extra certs/, 'node did not load the certificates')
     const id = r.stdout.trim()
     assert.doesNotMatch(env.podctl(['rmp', '-f', id], {env: given}).stderr, /extra certs/)
-    const seen = [...new Set(readFileSync(envLog, 'utf8').trim().split('\n'))]
+    const seen = [...new Set(readFileSync(envLog, 'utf8').trim().split('\n'))].filter((line) => line.startsWith('NODE_EXTRA_CA_CERTS='))
     assert.deepEqual(seen, [`NODE_EXTRA_CA_CERTS=${caCerts} PODCTL_NODE_EXTRA_CA_CERTS=unset`])
+    env.assertNoLeaks()
+  })
+
+  test('GLIBC_TUNABLES: node from the snapshot asks for huge pages, the runtime it runs gets the variable as given', () => {
+    // As this test was started (unset, mostly), then a harmless tunable of the user's.
+    const cases: [string | undefined, Record<string, string>][] = [[process.env.GLIBC_TUNABLES, {}]]
+    cases.push(['glibc.malloc.tcache_count=0', {GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0'}])
+    for (const [given, extra] of cases) {
+      writeFileSync(envLog, '')
+      const r = env.podctl(['runp', '-r', 'traced', env.podConfig({metadata: {name: 'tunables', namespace: 'default'}})], {env: extra})
+      assert.equal(r.code, 0, r.stderr)
+      env.ok(['rmp', '-f', r.stdout.trim()], {env: extra})
+      const seen = [...new Set(readFileSync(envLog, 'utf8').trim().split('\n'))].filter((line) => !line.startsWith('NODE_EXTRA_CA_CERTS='))
+      assert.deepEqual(seen, [
+        `GLIBC_TUNABLES=${given ?? 'unset'} PODCTL_GLIBC_TUNABLES=unset`,
+        // glibc rewrites the variable in place as it parses it, and /proc shows its first tunable only.
+        'node: GLIBC_TUNABLES=glibc.malloc.hugetlb=1',
+      ])
+    }
     env.assertNoLeaks()
   })
 
