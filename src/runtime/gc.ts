@@ -116,10 +116,10 @@ async function releaseAllocation(rt: Runtime, orphan: Orphan): Promise<void> {
   const conflist = await findConflist(rt.settings.cniConfDir, network)
   // With the netns still there, the plugins can also remove what they made inside and for it.
   const netnsPath = rt.store.netnsPath(orphan.id)
-  const netns = (await isMountPoint(netnsPath)) ? netnsPath : ''
+  const netns = isMountPoint(netnsPath) ? netnsPath : ''
   if (conflist) {
     try {
-      const plugins = await resolvePlugins(conflist, rt.settings.cniBinDirs)
+      const plugins = resolvePlugins(conflist, rt.settings.cniBinDirs)
       await withLock(cniLockName, {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what: 'CNI'}, () =>
         delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, {containerId: orphan.id, netns, ifName: 'eth0', args: {IgnoreUnknown: '1'}, capabilityArgs: {}}),
       )

@@ -112,7 +112,7 @@ async function checkNetwork(settings: Settings, store: Store, info: NodeInfo): P
   info.network.name = conflist.name
   const types = pluginTypes(conflist)
   try {
-    const found = await resolvePlugins(conflist, settings.cniBinDirs)
+    const found = resolvePlugins(conflist, settings.cniBinDirs)
     info.network.plugins = types.map((type) => ({type, path: found.get(type)}))
   } catch (err) {
     info.network.plugins = types.map((type) => ({type}))
@@ -157,7 +157,7 @@ export async function versionInfo(settings: Settings, store: Store, ctx: OpConte
     pluginTypes(conflist).map(async (type): Promise<VersionInfo['cniPlugins'][number]> => {
       let path: string | undefined
       try {
-        path = (await resolvePlugins({...conflist, plugins: [{type}]}, settings.cniBinDirs)).get(type)
+        path = resolvePlugins({...conflist, plugins: [{type}]}, settings.cniBinDirs).get(type)
         return {type, path, ...(await pluginVersion(ctx, path as string))}
       } catch (err) {
         return path ? {type, path, error: messageOf(err)} : {type, error: messageOf(err)}

@@ -117,7 +117,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     hostNetwork ? undefined : loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir()),
   ])
   if (network?.created) rt.warn(`no CNI config in ${settings.cniConfDir}: wrote podctl's default network to ${network.file}`)
-  const plugins = network ? await resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
+  const plugins = network ? resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
   timer('prerequisites')
 
   // Step 2: the ID and its lock, held until runp ends.
@@ -170,7 +170,9 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     // undos are registered before either branch starts, the container's last so
     // that it is undone first; each does nothing until the record announces its
     // side effect, and each branch announces its own before making it.
-    undo.push('network', () => teardownNetwork(cleanupContext(rt), record))
+    undo.push('network', async () => {
+      if (await teardownNetwork(cleanupContext(rt), record)) await rt.store.writeRecord(record)
+    })
     undo.push('pause container', () => deleteContainerStep(cleanupContext(rt), record))
     const hostname = hostNetwork ? osHostname() : podHostname(config)
 
@@ -433,19 +435,27 @@ async function pauseExit(record: PodRecord, timeoutMs: number): Promise<boolean>
   }
 }
 
-async function teardownNetwork(rt: Runtime, record: PodRecord): Promise<void> {
+/**
+ * CNI DEL with the cached result; then the record, in memory, says the network
+ * is gone. Returns whether there was a network to tear down; the caller writes
+ * the record. A kill before the write leaves a record that still says the
+ * network is added, and the next stop runs DEL again: plugins must take a
+ * repeated DEL (CNI spec), and each releases by container ID, never an IP
+ * reused by another pod since.
+ */
+async function teardownNetwork(rt: Runtime, record: PodRecord): Promise<boolean> {
   const net = record.network
-  if (!net?.added) return
-  const netnsGone = !record.netnsPath || !(await isMountPoint(record.netnsPath))
+  if (!net?.added) return false
+  const netnsGone = !record.netnsPath || !isMountPoint(record.netnsPath)
   const conflist = net.conflist as NetworkConfigList
-  const plugins = await resolvePlugins(conflist, rt.settings.cniBinDirs)
+  const plugins = resolvePlugins(conflist, rt.settings.cniBinDirs)
   await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
     delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, attachment(record, netnsGone), net.result),
   ).catch((err) => {
     throw wrap(`failed to tear down network of pod "${record.id}"`, err)
   })
   record.network = {...net, added: false, result: undefined, ip: undefined, additionalIps: undefined}
-  await rt.store.writeRecord(record)
+  return true
 }
 
 async function removeNetnsStep(rt: Runtime, record: PodRecord): Promise<void> {
@@ -468,7 +478,8 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
  * when its pause has exited, as containerd deletes a sandbox's task then: on
  * the kill's lane it costs nothing while DEL runs, and rmp has no runtime
  * process left to start. A pause still there after the wait is left to rmp's
- * delete --force (runc's waits 100 ms per poll).
+ * delete --force (runc's waits 100 ms per poll). The record is written once,
+ * at the end, as each step before it may be run again (teardownNetwork).
  */
 async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer): Promise<void> {
   try {
@@ -518,7 +529,7 @@ export async function stopPod(rt: Runtime, ref: string): Promise<string | null> 
     const record = await rt.store.readRecord(id)
     if (!record) return
     const live = {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)}
-    const stop = needsStop(record.phase, live) || record.network?.added || (record.netnsPath && (await isMountPoint(record.netnsPath)))
+    const stop = needsStop(record.phase, live) || record.network?.added || (record.netnsPath && isMountPoint(record.netnsPath))
     timer('read record')
     if (stop) await stopRecord(rt, record, timer)
   })
@@ -647,7 +658,7 @@ export async function podStatus(rt: Runtime, id: string, verbose: boolean): Prom
   const spec = await readFile(rt.store.specPath(id), 'utf8')
     .then((t) => JSON.parse(t) as unknown)
     .catch(() => null)
-  const netnsOpen = record.netnsPath ? await isMountPoint(record.netnsPath) : false
+  const netnsOpen = record.netnsPath ? isMountPoint(record.netnsPath) : false
   const info: Record<string, unknown> = {
     pid: v.state === 'SANDBOX_READY' ? (record.pid ?? 0) : 0,
     processStatus: containerState?.status ?? 'deleted',
