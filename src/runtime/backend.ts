@@ -39,7 +39,7 @@ export function localBackend(rt: Runtime): PodBackend {
     runPod: (config, runtimeHandler) => timed(rt, async (r) => (await sandbox()).runPod(r, config, runtimeHandler)),
     stopPod: (ref) => timed(rt, async (r) => void (await (await sandbox()).stopPod(r, ref))),
     resolve: (ref) => timed(rt, (r) => r.store.resolve(ref)),
-    listIds: () => timed(rt, (r) => r.store.listIds()),
+    listIds: () => timed(rt, async (r) => r.store.listIds()),
     removePod: (id, options) => timed(rt, async (r) => (await sandbox()).removePod(r, id, options)),
     podStatus: (id, verbose) => timed(rt, async (r) => (await sandbox()).podStatus(r, id, verbose)),
     listPods: (filter) => timed(rt, async (r) => (await listPods(r, filter)).map(toPodSandbox)),

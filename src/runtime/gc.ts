@@ -34,7 +34,7 @@ const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'net
 
 export async function findOrphans(rt: Runtime, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
   const {store} = rt
-  const known = new Set(await store.listIds())
+  const known = new Set(store.listIds())
   const orphans: Orphan[] = []
   const unknown = (id: string) => idPattern.test(id) && !known.has(id)
 

@@ -142,7 +142,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   try {
     // Step 3: the record, written before any side effect (the name included), so
     // that a crash at any later instant leaves a record naming what may exist.
-    undo.push('pod directory', () => store.removePodDir(id))
+    undo.push('pod directory', async () => store.removePodDir(id))
     await store.createPodDir(id)
     fault('3-dir')
     await save()
@@ -566,7 +566,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       // A directory without a record: a runp killed between making it and writing the
       // record (step 3); under the pod lock, no runp is still on its way. Else the pod is
       // gone already, and CRI: RemovePodSandbox is idempotent.
-      if (await rt.store.hasPodDir(id)) await removeUnreadable(rt, id)
+      if (rt.store.hasPodDir(id)) await removeUnreadable(rt, id)
       return
     }
     const state = criState(record.phase, {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)})
@@ -582,7 +582,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
     await rt.store.releaseName(record.name, id, lockWait(rt, 'the name index'))
     timer('release name')
     fault('rm-2')
-    await rt.store.removePodDir(id)
+    rt.store.removePodDir(id)
     timer('remove files')
   })
   return {stopped}
@@ -594,7 +594,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
  * CNI DEL, netns, cgroups, name reservation).
  */
 async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
-  await rt.store.removePodDir(id)
+  rt.store.removePodDir(id)
   // Loaded here: only a corrupt record needs gc's search, and every module costs start-up time.
   const {findOrphans, removeOrphan} = await import('./gc.js')
   const orphans = (await findOrphans(rt, {includeLocked: [id]})).filter((o) => o.id === id)

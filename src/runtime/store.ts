@@ -16,8 +16,8 @@
 // they were matched against the directory listing, and names are hashed.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {constants, readFileSync} from 'node:fs'
-import {chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink} from 'node:fs/promises'
+import {closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {chmod, mkdir, open, readdir, readFile, rename, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {PodSandboxConfig} from '../cri/types.js'
@@ -218,9 +218,9 @@ export class Store {
    * Every pod ID with a directory, whether or not its record is readable.
    * Only real directories count: a symlink planted in the state dir is never followed.
    */
-  async listIds(): Promise<string[]> {
+  listIds(): string[] {
     try {
-      const entries = await readdir(this.podsDir, {withFileTypes: true})
+      const entries = readdirSync(this.podsDir, {withFileTypes: true})
       return entries.filter((e) => e.isDirectory() && idPattern.test(e.name)).map((e) => e.name)
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return []
@@ -232,7 +232,7 @@ export class Store {
   async listRecords(): Promise<{records: PodRecord[]; broken: BrokenRecord[]}> {
     const records: PodRecord[] = []
     const broken: BrokenRecord[] = []
-    for (const id of await this.listIds()) {
+    for (const id of this.listIds()) {
       try {
         const record = this.readRecordNow(id)
         if (record) records.push(record)
@@ -246,12 +246,12 @@ export class Store {
   }
 
   /** Whether the pod has a directory (a real one: a planted symlink is not a pod). */
-  async hasPodDir(id: string): Promise<boolean> {
-    return lstat(this.podDir(id)).then((st) => st.isDirectory(), () => false)
+  hasPodDir(id: string): boolean {
+    return lstatSync(this.podDir(id), {throwIfNoEntry: false})?.isDirectory() ?? false
   }
 
-  async removePodDir(id: string): Promise<void> {
-    await rm(this.podDir(id), {recursive: true, force: true})
+  removePodDir(id: string): void {
+    rmSync(this.podDir(id), {recursive: true, force: true})
   }
 
   // ---- the name index ----
@@ -264,7 +264,7 @@ export class Store {
   async reserveName(name: string, id: string, wait: LockWait): Promise<void> {
     const path = this.namePath(name)
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
-      const holder = await this.nameHolder(name)
+      const holder = this.nameHolder(name)
       if (holder && holder !== id) {
         const alive = (await this.podLocked(holder)) || (await this.podDirExists(holder))
         if (alive) {
@@ -280,7 +280,7 @@ export class Store {
   /** Release the name if (and only if) it is reserved for this pod. */
   async releaseName(name: string, id: string, wait: LockWait): Promise<void> {
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
-      if ((await this.nameHolder(name)) === id) await unlink(this.namePath(name)).catch(ignoreMissing)
+      if (this.nameHolder(name) === id) await unlink(this.namePath(name)).catch(ignoreMissing)
     })
   }
 
@@ -308,9 +308,15 @@ export class Store {
     )
   }
 
-  async nameHolder(name: string): Promise<string | undefined> {
+  nameHolder(name: string): string | undefined {
     try {
-      const text = await readFile(this.namePath(name), {encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW})
+      const fd = openSync(this.namePath(name), constants.O_RDONLY | constants.O_NOFOLLOW)
+      let text: string
+      try {
+        text = readFileSync(fd, 'utf8')
+      } finally {
+        closeSync(fd)
+      }
       const entry = JSON.parse(text) as {id?: string}
       return typeof entry.id === 'string' ? entry.id : undefined
     } catch {
@@ -337,8 +343,8 @@ export class Store {
     if (ref === '') throw usageError('pod ID cannot be empty')
     if (/^[0-9a-f]+$/.test(ref) && ref.length <= 64) {
       // A whole ID is its own only match: one lstat instead of listing every pod.
-      if (idPattern.test(ref) && (await this.hasPodDir(ref))) return ref
-      const matches = (await this.listIds()).filter((id) => id.startsWith(ref))
+      if (idPattern.test(ref) && this.hasPodDir(ref)) return ref
+      const matches = this.listIds().filter((id) => id.startsWith(ref))
       if (matches.length === 1) return matches[0]
       if (matches.length > 1) {
         throw usageError(`pod ID prefix "${ref}" is ambiguous: it matches ${matches.length} pods: ${matches.map((m) => m.slice(0, 13)).join(', ')}`, 'type more characters of the ID')
