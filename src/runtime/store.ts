@@ -16,7 +16,7 @@
 // they were matched against the directory listing, and names are hashed.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync} from 'node:fs'
 import {chmod, mkdir, open, readdir, readFile, rename, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -280,7 +280,7 @@ export class Store {
   /** Release the name if (and only if) it is reserved for this pod. */
   async releaseName(name: string, id: string, wait: LockWait): Promise<void> {
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
-      if (this.nameHolder(name) === id) await unlink(this.namePath(name)).catch(ignoreMissing)
+      if (this.nameHolder(name) === id) unlinkIfThere(this.namePath(name))
     })
   }
 
@@ -379,6 +379,18 @@ function ignoreExists(err: unknown): void {
 
 function ignoreMissing(err: unknown): void {
   if (errnoOf(err) !== 'ENOENT') throw err
+}
+
+/**
+ * Synchronously: rmp would otherwise start libuv's thread pool (four threads)
+ * for this one unlink, ~2 ms here.
+ */
+function unlinkIfThere(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch (err) {
+    ignoreMissing(err)
+  }
 }
 
 /** temp file, fsync, rename: a reader sees the old record or the new one, never a torn one. */
