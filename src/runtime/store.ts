@@ -270,7 +270,7 @@ export class Store {
         if (alive) {
           throw usageError(`failed to reserve pod name "${name}": name is reserved by pod "${holder}"`, `remove it first: podctl rmp -f ${holder.slice(0, 13)}`)
         }
-        await unlink(path).catch(ignoreMissing)
+        unlinkIfThere(path)
       }
       if (holder === id) return
       await writeFileExclusive(path, JSON.stringify({name, id}) + '\n')
@@ -287,7 +287,7 @@ export class Store {
   /** Release every reservation held by a pod whose record (and so name) is lost. */
   async releaseNamesOf(id: string, wait: LockWait): Promise<void> {
     for (const {path, holder} of await this.nameReservations()) {
-      if (holder === id) await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, () => unlink(path).catch(ignoreMissing))
+      if (holder === id) await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => unlinkIfThere(path))
     }
   }
 
@@ -377,19 +377,16 @@ function ignoreExists(err: unknown): void {
   if (errnoOf(err) !== 'EEXIST') throw err
 }
 
-function ignoreMissing(err: unknown): void {
-  if (errnoOf(err) !== 'ENOENT') throw err
-}
-
 /**
- * Synchronously: rmp would otherwise start libuv's thread pool (four threads)
- * for this one unlink, ~2 ms here.
+ * Unlink a name reservation; one already gone is not an error. Synchronously:
+ * rmp would otherwise start libuv's thread pool (four threads) for this one
+ * unlink, ~2 ms here.
  */
 function unlinkIfThere(path: string): void {
   try {
     unlinkSync(path)
   } catch (err) {
-    ignoreMissing(err)
+    if (errnoOf(err) !== 'ENOENT') throw err
   }
 }
 
