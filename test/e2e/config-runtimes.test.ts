@@ -131,8 +131,10 @@ describe('runtime handlers', e2eOptions(), () => {
 
   test('GLIBC_TUNABLES: node from the snapshot asks for huge pages, the runtime it runs gets the variable as given', () => {
     // As this test was started (unset, mostly), then a harmless tunable of the user's.
-    const cases: [string | undefined, Record<string, string>][] = [[process.env.GLIBC_TUNABLES, {}]]
-    cases.push(['glibc.malloc.tcache_count=0', {GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0'}])
+    const cases: [string | undefined, Record<string, string>][] = [
+      [process.env.GLIBC_TUNABLES, {}],
+      ['glibc.malloc.tcache_count=0', {GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0'}],
+    ]
     for (const [given, extra] of cases) {
       writeFileSync(envLog, '')
       const r = env.podctl(['runp', '-r', 'traced', env.podConfig({metadata: {name: 'tunables', namespace: 'default'}})], {env: extra})
