@@ -11,8 +11,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {assertRefused, capabilityMask, cgroupDirs, cgroupV2Host, hexMask, procCgroupPaths, procStatus, removeTestCgroups} from './config-helpers.js'
-import {e2eOptions, TestEnv} from './harness.js'
+import {assertRefused, capabilityMask, hexMask, procCgroupPaths, procStatus, removeTestCgroups} from './config-helpers.js'
+import {cgroupDirs, cgroupV2Host, e2eOptions, TestEnv} from './harness.js'
 
 const MiB = 1024 * 1024
 /** v1's "no limit": the largest page-aligned long (a string: a JS number cannot hold it). */
@@ -94,6 +94,9 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
     assert.deepEqual(removeTestCgroups(parents.splice(0), tag), [])
   })
 
+  /** The env's config file without its cgroup-parent line, for tests of the setting and of the default. */
+  const settingsWithoutParent = () => readFileSync(env.configFile, 'utf8').replace(/^cgroup-parent: .*\n/m, '')
+
   /** Run a pod and return its ID and pause PID. */
   const run = (name: string, linux: Record<string, unknown>) => {
     const id = env.runPod(name, {linux})
@@ -117,8 +120,13 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
     ],
   ]
 
-  test('no cgroup_parent: the pod\'s own cgroup under /podctl, in every hierarchy, gone on rmp', () => {
-    const {id, pid} = run('default-parent', {})
+  test('no cgroup_parent and no cgroup-parent setting: the pod\'s own cgroup under /podctl, in every hierarchy, gone on rmp', () => {
+    // The env's config names its own parent; this pod is run with the same file without it.
+    const defaults = {env: {PODCTL_CONFIG: env.podConfig(settingsWithoutParent(), 'default-parent.yaml')}}
+    // podctl leaves the parent it made, as runc does; this test removes it only if it made it.
+    const hadDefault = cgroupDirs('/podctl').length > 0
+    const id = env.ok(['runp', env.podConfig({metadata: {name: 'default-parent', namespace: 'default'}})], defaults).trim()
+    const pid = env.inspect(id).info.pid as number
     const path = `/podctl/${id}`
     assert.deepEqual(new Set(procCgroupPaths(pid)), new Set([path]), 'the pause is in the pod cgroup in every hierarchy')
     for (const [controller, dir] of Object.entries(controllerDirs(path))) {
@@ -127,6 +135,17 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
     assert.equal(env.inspect(id).info.runtimeSpec.linux.cgroupsPath, path)
     env.ok(['rmp', '-f', id])
     assert.deepEqual(cgroupDirs(path), [], 'no hierarchy keeps the pod cgroup')
+    env.assertNoLeaks()
+    if (!hadDefault) assert.deepEqual(removeTestCgroups(['/podctl'], 'podctl'), [])
+  })
+
+  test('the env\'s cgroup-parent setting: the pod cgroup is <parent>/<id>', () => {
+    const {id, pid} = run('env-parent', {})
+    const path = `${env.cgroupParent}/${id}`
+    assert.deepEqual(new Set(procCgroupPaths(pid)), new Set([path]), 'the pause is in the pod cgroup in every hierarchy')
+    env.ok(['rmp', '-f', id])
+    assert.deepEqual(cgroupDirs(path), [], 'no hierarchy keeps the pod cgroup')
+    assert.ok(cgroupDirs(env.cgroupParent).length > 0, 'the parent stays until the env removes it')
     env.assertNoLeaks()
   })
 
@@ -148,7 +167,7 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
   }
 
   test('the cgroup-parent setting places the pods that name no parent; a pod\'s own parent still wins', () => {
-    const settingsText = readFileSync(env.configFile, 'utf8')
+    const settingsText = settingsWithoutParent()
     const withSetting = {env: {PODCTL_CONFIG: env.podConfig(`${settingsText}\ncgroup-parent: setting${tag}.slice\n`, 'cgroup-parent.yaml')}}
     const dir = `/setting${tag}.slice`
     parents.push(dir, `/own${tag}`)
@@ -196,7 +215,7 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
       overhead.memory_swap_limit_in_bytes = 32 * MiB
     }
     const {id} = run('limited', {resources, overhead})
-    const path = `/podctl/${id}`
+    const path = `${env.cgroupParent}/${id}`
     assert.deepEqual(
       limitsOf(path),
       expected({shares: 640, quota: 40_000, period: 100_000, memory: 80 * MiB, memsw: swap ? 160 * MiB : undefined, cpus: lastCpu, mems: '0'}),
@@ -209,7 +228,7 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
 
   test('overhead alone limits the pod; a quota of -1 is no limit; oom_score_adj reaches the pause', () => {
     const {id, pid} = run('overhead-only', {overhead: {cpu_shares: 256, cpu_quota: -1, cpu_period: 50_000, memory_limit_in_bytes: 32 * MiB, oom_score_adj: 500}})
-    const limits = limitsOf(`/podctl/${id}`)
+    const limits = limitsOf(`${env.cgroupParent}/${id}`)
     const all = read(v2() ? '/sys/fs/cgroup/cpuset.cpus.effective' : '/sys/fs/cgroup/cpuset/cpuset.effective_cpus')
     assert.deepEqual(limits, expected({shares: 256, quota: -1, period: 50_000, memory: 32 * MiB, cpus: all, mems: limits.mems}))
     assert.equal(read(`/proc/${pid}/oom_score_adj`), '500')
@@ -246,7 +265,7 @@ describe('linux.cgroup_parent, linux.resources, linux.overhead', e2eOptions(), (
     }
     const pageSize = `${Number(sizes[1]) / 1024}MB`
     const {id} = run('huge', {resources: {hugepage_limits: [{page_size: pageSize, limit: 4 * Number(sizes[1]) * 1024}]}})
-    const file = join(hugetlbDir, 'podctl', id, v2() ? `hugetlb.${pageSize}.max` : `hugetlb.${pageSize}.limit_in_bytes`)
+    const file = join(hugetlbDir, env.cgroupParent, id, v2() ? `hugetlb.${pageSize}.max` : `hugetlb.${pageSize}.limit_in_bytes`)
     assert.equal(read(file), String(4 * Number(sizes[1]) * 1024))
     env.ok(['rmp', '-f', id])
     env.assertNoLeaks()

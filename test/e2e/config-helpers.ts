@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict'
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import dgram from 'node:dgram'
-import {existsSync, readdirSync, readFileSync, rmdirSync, statfsSync} from 'node:fs'
+import {readFileSync, rmdirSync} from 'node:fs'
 import net from 'node:net'
-import {join} from 'node:path'
 
-import type {TestEnv} from './harness.js'
+import {cgroupDirs, type TestEnv} from './harness.js'
 
 /**
  * runp a pod config that must be refused before anything is made: exit 2,
@@ -173,25 +172,6 @@ export async function outcome(request: Promise<string>): Promise<string> {
 // ---------------------------------------------------------------------------
 // cgroups
 // ---------------------------------------------------------------------------
-
-const CGROUP2_SUPER_MAGIC = 0x63677270
-
-export const cgroupV2Host = (): boolean => statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC
-
-/** Every hierarchy root a pod cgroup can be in: /sys/fs/cgroup itself on v2; each mounted hierarchy on v1. */
-function hierarchies(): string[] {
-  if (cgroupV2Host()) return ['/sys/fs/cgroup']
-  return readdirSync('/sys/fs/cgroup', {withFileTypes: true})
-    .filter((e) => e.isDirectory())
-    .map((e) => join('/sys/fs/cgroup', e.name))
-}
-
-/** The hierarchies in which `path` exists. */
-export function cgroupDirs(path: string): string[] {
-  return hierarchies()
-    .map((h) => join(h, path))
-    .filter((d) => existsSync(d))
-}
 
 /**
  * Remove the parent cgroups a test caused to exist (deepest first, in every

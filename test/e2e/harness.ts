@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -63,6 +63,25 @@ export function e2eOptions(): {skip?: string} {
   return {skip: missing}
 }
 
+const CGROUP2_SUPER_MAGIC = 0x63677270
+
+export const cgroupV2Host = (): boolean => statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC
+
+/** Every hierarchy root a pod cgroup can be in: /sys/fs/cgroup itself on v2; each mounted hierarchy on v1. */
+function hierarchies(): string[] {
+  if (cgroupV2Host()) return ['/sys/fs/cgroup']
+  return readdirSync('/sys/fs/cgroup', {withFileTypes: true})
+    .filter((e) => e.isDirectory())
+    .map((e) => join('/sys/fs/cgroup', e.name))
+}
+
+/** The hierarchies in which the cgroup `path` exists. */
+export function cgroupDirs(path: string): string[] {
+  return hierarchies()
+    .map((h) => join(h, path))
+    .filter((d) => existsSync(d))
+}
+
 export interface Result {
   code: number
   stdout: string
@@ -78,6 +97,11 @@ export class TestEnv {
   readonly network: string
   readonly bridge: string
   readonly subnetPrefix: string
+  /**
+   * The env's cgroup parent (its config file's cgroup-parent): its pods never
+   * share podctl's default /podctl with a user's, and teardown removes it.
+   */
+  readonly cgroupParent: string
   /** every pod ID this env saw, for the leak check */
   readonly seen = new Set<string>()
 
@@ -92,10 +116,11 @@ export class TestEnv {
     this.network = `pe2e-${slot}-${tag}`
     this.bridge = `pe${slot}${tag}`.slice(0, 15)
     this.subnetPrefix = `10.231.${slot}`
+    this.cgroupParent = `/podctl-e2e-${slot}-${tag}`
     mkdirSync(this.dir, {recursive: true})
     writeFileSync(
       this.configFile,
-      `default-network:\n  name: ${this.network}\n  bridge: ${this.bridge}\n  subnet: ${this.subnetPrefix}.0/24\n${extraConfig}`,
+      `default-network:\n  name: ${this.network}\n  bridge: ${this.bridge}\n  subnet: ${this.subnetPrefix}.0/24\ncgroup-parent: ${this.cgroupParent}\n${extraConfig}`,
     )
   }
 
@@ -173,10 +198,8 @@ export class TestEnv {
       if (containers) found.push(`runc containers: ${containers}`)
     }
     for (const id of this.seen) {
-      for (const controller of ['memory', 'pids', 'cpu', 'unified', '']) {
-        const path = join('/sys/fs/cgroup', controller, 'podctl', id)
-        if (existsSync(path)) found.push(`cgroup ${path}`)
-      }
+      // A pod of a config without cgroup-parent lands under podctl's default, /podctl.
+      for (const dir of [...cgroupDirs(`${this.cgroupParent}/${id}`), ...cgroupDirs(`/podctl/${id}`)]) found.push(`cgroup ${dir}`)
       // Zombies are not the pod's: they hold nothing but a PID until init reaps them
       // (this machine's PID 1 reaps lazily, every few seconds).
       const live = spawnSync('sh', ['-c', `grep -l ${id} /proc/[0-9]*/cgroup 2>/dev/null`], {encoding: 'utf8'})
@@ -208,14 +231,22 @@ export class TestEnv {
     assert.deepEqual(this.leaks(), [], 'resources left behind')
   }
 
-  /** Remove every pod, assert nothing is left, then remove the env's own bridge and dirs. */
+  /** Remove every pod, assert nothing is left, then remove the env's own bridge, cgroup parent and dirs. */
   teardown(): void {
     const r = this.podctl(['rmp', '-af'])
     const leaks = this.leaks()
     // Whatever a failed test left without a record, so the next run of this slot starts clean.
     this.podctl(['gc'])
-    // The bridge is the env's own (named after it); podctl keeps bridges, as CNI's bridge plugin does.
+    // The bridge is the env's own (named after it); podctl keeps bridges, as CNI's bridge plugin does,
+    // and parent cgroups, as runc does: both are the env's to remove. A parent that will not go holds a pod.
     spawnSync('ip', ['link', 'del', this.bridge])
+    for (const dir of cgroupDirs(this.cgroupParent)) {
+      try {
+        rmdirSync(dir)
+      } catch (err) {
+        leaks.push(`cgroup parent ${dir}: ${(err as Error).message}`)
+      }
+    }
     rmSync(this.dir, {recursive: true, force: true})
     rmSync(this.runRoot, {recursive: true, force: true})
     assert.equal(r.code, 0, `rmp -af failed: ${r.stderr}`)

@@ -76,7 +76,7 @@ describe('pod lifecycle', e2eOptions(), () => {
     assert.match(row!, /\s(Less than a second|\d+ seconds?) ago\s+Ready\s+web-sandbox\s+default\s+1\s+\(default\)$/)
     assert.equal(env.ipamAllocations().length, 1)
 
-    assert.ok(existsSync(join('/sys/fs/cgroup', 'memory', 'podctl', id)), 'the pod cgroup, under the default parent')
+    assert.ok(existsSync(join('/sys/fs/cgroup', 'memory', env.cgroupParent, id)), 'the pod cgroup, under the cgroup-parent setting')
 
     // stopp: NotReady, IP and netns released, status still answers; idempotent.
     assert.equal(env.ok(['stopp', id]), `Stopped sandbox ${id}\n`)
@@ -88,7 +88,7 @@ describe('pod lifecycle', e2eOptions(), () => {
     // The runtime container and the pod cgroup go with the pause, as containerd deletes a sandbox's task on its exit.
     assert.equal(stopped.info.processStatus, 'deleted')
     assert.equal(execFileSync('runc', ['--root', join(env.runRoot, 'runtime', 'runc'), 'list', '-q'], {encoding: 'utf8'}).trim(), '')
-    for (const controller of ['memory', 'pids', 'cpu']) assert.equal(existsSync(join('/sys/fs/cgroup', controller, 'podctl', id)), false, `${controller} cgroup of the pod`)
+    for (const controller of ['memory', 'pids', 'cpu']) assert.equal(existsSync(join('/sys/fs/cgroup', controller, env.cgroupParent, id)), false, `${controller} cgroup of the pod`)
     assert.deepEqual(env.ipamAllocations(), [], 'the IP is released on stop')
     assert.ok(!ping(status.network.ip))
     assert.equal(env.ok(['stopp', id]), `Stopped sandbox ${id}\n`, 'stopping a stopped pod succeeds')

@@ -31,15 +31,18 @@ const read = (path: string) => readFileSync(path, 'utf8')
 const counter = (path: string) => BigInt(read(path).trim())
 const keyed = (path: string, key: string) => BigInt(read(path).match(new RegExp(`^${key} (\\d+)$`, 'm'))![1])
 
+/** The test env's cgroup parent, where its pods' cgroups are. */
+let podParent = ''
+
 /** The pod's directory in a v1 controller's hierarchy (a co-mount such as cpu,cpuacct too). */
 function v1Dir(controller: string, id: string): string {
   const entry = readdirSync(cgroupRoot).find((e) => e === controller) ?? readdirSync(cgroupRoot).find((e) => e.split(',').includes(controller))
-  return join(cgroupRoot, entry!, 'podctl', id)
+  return join(cgroupRoot, entry!, podParent, id)
 }
 
 /** Every hierarchy the pod's cgroup is in, for moving a process into the pod. */
 function podCgroupDirs(id: string): string[] {
-  if (v2Only) return [join(cgroupRoot, 'podctl', id)]
+  if (v2Only) return [join(cgroupRoot, podParent, id)]
   return ['cpu', 'cpuacct', 'memory', 'pids', 'unified'].map((c) => v1Dir(c, id)).filter((d) => existsSync(d))
 }
 
@@ -77,7 +80,7 @@ function netDev(pid: number): Map<string, Interface> {
 function kernel(id: string, pid: number): Kernel {
   const at = Date.now()
   if (v2Only) {
-    const dir = join(cgroupRoot, 'podctl', id)
+    const dir = join(cgroupRoot, podParent, id)
     const stat = join(dir, 'memory.stat')
     const usage = counter(join(dir, 'memory.current'))
     return {
@@ -251,6 +254,7 @@ describe('statsp', e2eOptions(), () => {
   let env: TestEnv
   before(() => {
     env = new TestEnv(41)
+    podParent = env.cgroupParent
   })
   afterEach(async () => {
     await stopLoad()
@@ -442,7 +446,7 @@ describe('statsp', e2eOptions(), () => {
     const record = await new Store(env.root, env.runRoot).readRecord(id)
     assert.ok(record)
     const view = {record, state: 'SANDBOX_READY' as const}
-    const dir = join(v2Mount!, 'podctl', id)
+    const dir = join(v2Mount!, podParent, id)
     const usage = () => keyed(join(dir, 'cpu.stat'), 'usage_usec') * 1000n
     const procs = () => read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean).length
     const source = {cgroupMount: v2Mount!, mode: 'v2' as const}
