@@ -79,13 +79,24 @@ if (unexpected.length > 0) {
 const blob = `${out}podctl.blob`
 // The V8 flags bin/podctl gives node (its v8flags line says why): the blob is
 // built under them, and they go into the stamp, as node loads a blob only
-// under the flags it was built with.
+// under the flags it was built with; bin/podctl runs the blob with the stamp's.
 const v8flags = /^v8flags=(.*)$/m.exec(readFileSync(`${root}bin/podctl`, 'utf8'))?.[1].split(' ').filter(Boolean)
 if (!v8flags) {
   process.stderr.write('build-snapshot: bin/podctl has no v8flags= line\n')
   process.exit(1)
 }
-const built = spawnSync(process.execPath, [...v8flags, '--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
+// And the blob is not rehashed when node loads it. Otherwise each process draws
+// a new hash seed, since node 20.20 (rapidhash) derives prime secrets from it
+// (a Miller-Rabin search), and rehashes every table in the blob: ~6 ms of every
+// verb on a 2-core VM (perf: HashSeed::InitializeRoots, detail::sprp, Rehash,
+// DescriptorArray::Sort). The price: string hashes use the seed of node's own
+// built-in snapshot, the same in every process, so keys chosen to collide slow
+// a table down (HashDoS). The verbs read only what root gave them: their
+// arguments, pod configs and files under root-owned directories. serve reads
+// CRI requests carrying the labels and annotations of whoever wrote the pod,
+// so bin/podctl never starts serve from the blob.
+const flags = [...v8flags, '--no-rehash-snapshot']
+const built = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
 // node warns about built-in modules it has not verified in snapshots; the e2e tests run every verb from this blob.
 const stderr = built.stderr
   .split('\n')
@@ -106,5 +117,5 @@ if (version.status !== 0 || !/^podctl\/\S+ \S+ node-v\S+\n$/.test(version.stdout
 }
 const nodePath = realpathSync(process.execPath)
 const node = statSync(nodePath)
-writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n${version.stdout}${v8flags.join(' ')}\n`)
+writeFileSync(`${blob}.node`, `${process.version} ${nodePath}\n${version.stdout}${flags.join(' ')}\n`)
 utimesSync(`${blob}.node`, node.atime, node.mtime)

@@ -3,7 +3,7 @@
 // rules, the image service, the socket, and sharing the state with the CLI.
 
 import assert from 'node:assert/strict'
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {after, afterEach, before, describe, test} from 'node:test'
 
 import {e2eOptions, ping, TestEnv} from './harness.js'
@@ -45,6 +45,13 @@ describe('podctl serve over a raw gRPC client', e2eOptions(), () => {
     assert.equal(v.runtime_name, 'podctl')
     assert.equal(v.runtime_api_version, 'v1')
     assert.match(v.runtime_version, /^\d+\.\d+\.\d+/)
+  })
+
+  test('serve runs from bin/run.js, not the start-up snapshot, so its node draws its own hash seed', () => {
+    // The launcher execs node in its own process: the child's PID is node's.
+    const argv = readFileSync(`/proc/${served.child.pid}/cmdline`, 'utf8').split('\0')
+    assert.ok(argv.some((a) => a.endsWith('bin/run.js')), argv.join(' '))
+    assert.ok(!argv.includes('--snapshot-blob') && !argv.includes('--no-rehash-snapshot'), argv.join(' '))
   })
 
   test('RunPodSandbox → PodSandboxStatus → ListPodSandbox → StopPodSandbox → RemovePodSandbox', async () => {
