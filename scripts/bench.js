@@ -626,6 +626,8 @@ async function bench() {
   const runp = newRow('runp', 'runp (pod network)', 0)
   const stopp = newRow('stopp', 'stopp', 1)
   const rmp = newRow('rmp', 'rmp (after stopp)', 1)
+  // What a script that tears a pod down in one command runs: one node start, where stopp + rmp pay two.
+  const rmpForce = newRow('rmp-f', 'rmp -f (a Ready pod)', 1)
   const parts = Object.fromEntries(floorParts.map((p) => [p, []]))
   for (let i = 0; i < RUNS; i++) {
     log(`lifecycle ${i + 1}/${RUNS}`)
@@ -634,6 +636,7 @@ async function bench() {
     const id = (await sample(runp, ['runp', podConfigFile(`life-${i}`)])).stdout.trim()
     await sample(stopp, ['stopp', id])
     await sample(rmp, ['rmp', id])
+    await sample(rmpForce, ['rmp', '-f', await runPod(`life-f-${i}`)])
   }
   const per = (names) => parts[names[0]].map((_, i) => sumAt(names.map((p) => parts[p]), i))
   rows.push(finish(runp, {floorName: 'node + runc run -d + netns add + CNI ADD', extra: per(['runc run -d', 'netns add', 'CNI ADD']), target: 1.2}))
@@ -653,6 +656,7 @@ async function bench() {
         (both.strictNode.length > 0 ? `, with two strict ones ${fmt(twoStrictNodes)} ms (${(median(both.ms) / twoStrictNodes).toFixed(2)}×)` : ''),
     }),
   )
+  rows.push(finish(rmpForce, {floorName: 'node + runc kill/delete + CNI DEL + netns del', extra: stopRmParts}))
   for (const p of floorParts) floors[p] = summary(parts[p])
   const imp = []
   for (let i = 0; i < RUNS; i++) imp.push(await timed(['--input-type=module', '-e', `await import(${JSON.stringify(path.join(repo, 'node_modules', '@oclif', 'core', 'lib', 'index.js'))})`]))
