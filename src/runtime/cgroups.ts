@@ -2,7 +2,7 @@
 // cgroupfs driver (podctl runs no systemd units; systemd-style slice names
 // given as a parent are mapped to the paths systemd itself would use).
 
-import {access, readdir, readFile, rmdir, statfs} from 'node:fs/promises'
+import {type Dirent, existsSync, readdirSync, readFileSync, rmdirSync, statfsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {LinuxContainerResources} from '../cri/types.js'
@@ -17,9 +17,9 @@ const CGROUP2_SUPER_MAGIC = 0x63677270
 export const defaultCgroupParent = builtinDefaults.cgroupParent
 
 export async function detectCgroupMode(mountPoint = '/sys/fs/cgroup'): Promise<CgroupMode> {
-  if ((await statfs(mountPoint)).type === CGROUP2_SUPER_MAGIC) return 'v2'
+  if (statfsSync(mountPoint).type === CGROUP2_SUPER_MAGIC) return 'v2'
   try {
-    if ((await statfs(join(mountPoint, 'unified'))).type === CGROUP2_SUPER_MAGIC) return 'hybrid'
+    if (statfsSync(join(mountPoint, 'unified')).type === CGROUP2_SUPER_MAGIC) return 'hybrid'
   } catch {
     // no unified hierarchy: plain v1
   }
@@ -71,12 +71,14 @@ export function podCgroupsPath(cgroupParent: string | undefined, podSandboxId: s
  */
 export async function removePodCgroup(cgroupsPath: string, mountPoint = '/sys/fs/cgroup'): Promise<void> {
   const dirs = [join(mountPoint, cgroupsPath)]
-  const entries = await readdir(mountPoint, {withFileTypes: true}).catch(() => [])
-  for (const e of entries) if (e.isDirectory()) dirs.push(join(mountPoint, e.name, cgroupsPath))
+  for (const e of entriesOf(mountPoint)) if (e.isDirectory()) dirs.push(join(mountPoint, e.name, cgroupsPath))
   for (const dir of dirs) {
-    await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw new Error(`cannot remove cgroup ${dir}: ${err.message}`)
-    })
+    try {
+      rmdirSync(dir)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`cannot remove cgroup ${dir}: ${(err as Error).message}`)
+    }
   }
 }
 
@@ -94,35 +96,52 @@ export interface CgroupFacts {
   swapLimit: boolean
 }
 
-const readTrimmed = (path: string) => readFile(path, 'utf8').then((t) => t.trim(), () => '')
-const exists = (path: string) => access(path).then(() => true, () => false)
+// Read synchronously: small kernel files, and the promise API's thread pool
+// costs a verb milliseconds (see writeFileAtomic in store.ts).
+
+/** A directory's entries; none when it cannot be read. */
+function entriesOf(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, {withFileTypes: true})
+  } catch {
+    return []
+  }
+}
+
+const readTrimmed = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
 
 export async function readCgroupFacts(mode: CgroupMode, mountPoint = '/sys/fs/cgroup', hugepagesDir = '/sys/kernel/mm/hugepages'): Promise<CgroupFacts> {
-  const hugepageSizes = (await readdir(hugepagesDir).catch(() => [] as string[]))
-    .map((d) => d.match(/^hugepages-(\d+)kB$/)?.[1])
+  const hugepageSizes = entriesOf(hugepagesDir)
+    .map((e) => e.name.match(/^hugepages-(\d+)kB$/)?.[1])
     .filter((kb): kb is string => kb !== undefined)
     .map((kb) => pageSizeName(Number(kb) * 1024))
   if (mode === 'v2') {
-    const controllers = (await readTrimmed(join(mountPoint, 'cgroup.controllers'))).split(/\s+/).filter(Boolean)
+    const controllers = readTrimmed(join(mountPoint, 'cgroup.controllers')).split(/\s+/).filter(Boolean)
     return {
       mode,
       controllers,
       hugepageSizes,
-      cpus: await readTrimmed(join(mountPoint, 'cpuset.cpus.effective')),
-      mems: await readTrimmed(join(mountPoint, 'cpuset.mems.effective')),
+      cpus: readTrimmed(join(mountPoint, 'cpuset.cpus.effective')),
+      mems: readTrimmed(join(mountPoint, 'cpuset.mems.effective')),
       swapLimit: controllers.includes('memory'),
     }
   }
-  const entries = await readdir(mountPoint, {withFileTypes: true}).catch(() => [])
+  const entries = entriesOf(mountPoint)
   // "cpu,cpuacct" is one hierarchy with two controllers; "unified" and "systemd" are not controllers.
   const controllers = entries.filter((e) => e.isDirectory() && e.name !== 'unified' && e.name !== 'systemd').flatMap((e) => e.name.split(','))
   return {
     mode,
     controllers: [...new Set(controllers)].sort(),
     hugepageSizes,
-    cpus: await readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_cpus')),
-    mems: await readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_mems')),
-    swapLimit: await exists(join(mountPoint, 'memory', 'memory.memsw.limit_in_bytes')),
+    cpus: readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_cpus')),
+    mems: readTrimmed(join(mountPoint, 'cpuset', 'cpuset.effective_mems')),
+    swapLimit: existsSync(join(mountPoint, 'memory', 'memory.memsw.limit_in_bytes')),
   }
 }
 

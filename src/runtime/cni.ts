@@ -5,7 +5,7 @@
 // Ref: the CNI spec, "Section 2: Execution Protocol" and "Section 4: Plugin
 // Delegation"; libcni's AddNetworkList/DelNetworkList.
 
-import {accessSync, constants} from 'node:fs'
+import {accessSync, constants, readdirSync, readFileSync} from 'node:fs'
 import {mkdir, readdir, readFile} from 'node:fs/promises'
 import {isIP} from 'node:net'
 import {join} from 'node:path'
@@ -88,13 +88,13 @@ export async function loadNetwork(confDir: string, net: DefaultNetwork, ipamData
 export async function firstConflist(confDir: string): Promise<{conflist: NetworkConfigList; file: string} | undefined> {
   let names: string[] = []
   try {
-    names = (await readdir(confDir)).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
+    names = readdirSync(confDir).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot read CNI config dir "${confDir}": ${messageOf(err)}`)
   }
   if (names.length === 0) return undefined
   const file = join(confDir, names[0])
-  return {conflist: parseConflist(await readFile(file, 'utf8'), file), file}
+  return {conflist: parseConflist(readFileSync(file, 'utf8'), file), file}
 }
 
 /** The conflist named `name` in the conf dir, if there is one. */

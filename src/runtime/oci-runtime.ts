@@ -1,7 +1,8 @@
 // The OCI runtime driver: runc or crun, by their CLI. This is the only module
 // that knows the runtimes' flags and how their errors read.
 
-import {access, constants, readFile} from 'node:fs/promises'
+import {accessSync, constants} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {delimiter, join} from 'node:path'
 
 import {PodctlError, prerequisiteError, usageError} from './errors.js'
@@ -160,7 +161,7 @@ export async function resolveRuntime(handlers: Record<string, RuntimeHandler>, h
   const candidates = h.path.includes('/') ? [h.path] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).map((d) => join(d, h.path))
   for (const candidate of candidates) {
     try {
-      await access(candidate, constants.X_OK)
+      accessSync(candidate, constants.X_OK)
       return candidate
     } catch {
       // try the next one

@@ -1,7 +1,7 @@
 // The pause rootfs: built once from the host's static catatonit, as podman
 // does offline. It is shared, read-only, by every pod of a state root.
 
-import {constants} from 'node:fs'
+import {constants, existsSync} from 'node:fs'
 import {access, copyFile, mkdir, open, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {delimiter, join} from 'node:path'
 
@@ -28,12 +28,8 @@ export function ensurePauseRootfs(pauseDir: string): Promise<string> {
 async function buildPauseRootfs(pauseDir: string): Promise<string> {
   const rootfs = join(pauseDir, 'rootfs')
   const marker = join(pauseDir, 'built')
-  try {
-    await access(marker)
-    return rootfs
-  } catch {
-    // not built yet
-  }
+  // Synchronously, the one check of every runp: see writeFileAtomic in store.ts.
+  if (existsSync(marker)) return rootfs
   const catatonit = await findCatatonit()
   await mkdir(pauseDir, {recursive: true, mode: 0o711})
   // Build beside, then rename: concurrent first runs each build their own

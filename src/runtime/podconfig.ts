@@ -4,8 +4,7 @@
 // silently: kubernetes/website#35871), and every error names the field path.
 
 import {randomUUID} from 'node:crypto'
-import {constants} from 'node:fs'
-import {open, readFile} from 'node:fs/promises'
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 
 import {enumName, enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
@@ -28,16 +27,17 @@ const maxConfigBytes = 1 << 20
 
 /** Read and parse a pod config file; refuses directories, FIFOs and devices. */
 export async function readPodSandboxConfig(file: string): Promise<ParsedPodConfig> {
-  const text = await readConfigText(file)
+  const text = readConfigText(file)
   return parsePodSandboxConfig(text, file)
 }
 
-async function readConfigText(file: string): Promise<string> {
-  let handle
+/** Synchronously: see writeFileAtomic in store.ts. */
+function readConfigText(file: string): string {
+  let fd
   try {
     // O_NONBLOCK so that opening a FIFO with no writer cannot hang; the type
     // check below then refuses it.
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
     const code = errnoOf(err)
     if (code === 'ENOENT') throw usageError(`pod config "${file}" not found`)
@@ -45,17 +45,17 @@ async function readConfigText(file: string): Promise<string> {
     throw usageError(`cannot read pod config "${file}": ${messageOf(err)}`)
   }
   try {
-    const st = await handle.stat()
+    const st = fstatSync(fd)
     if (st.isDirectory()) throw usageError(`pod config "${file}" is a directory, not a file`)
     if (!st.isFile()) throw usageError(`pod config "${file}" is not a regular file`)
     if (st.size > maxConfigBytes) {
       throw usageError(`pod config "${file}" is ${st.size} bytes; the limit is ${maxConfigBytes} (1 MiB)`)
     }
-    const buf = await handle.readFile()
+    const buf = readFileSync(fd)
     if (buf.includes(0)) throw usageError(`pod config "${file}" is not a text file (it contains NUL bytes)`)
     return buf.toString('utf8')
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 
@@ -482,11 +482,13 @@ export interface HostFacts {
 }
 
 export async function readHostFacts(cgroupMode: CgroupMode): Promise<HostFacts> {
-  const [cgroups, appArmor] = await Promise.all([
-    readCgroupFacts(cgroupMode),
-    readFile('/sys/module/apparmor/parameters/enabled', 'utf8').then((t) => t.trim() === 'Y', () => false),
-  ])
-  return {cgroups, appArmor}
+  let appArmor = false
+  try {
+    appArmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'
+  } catch {
+    // no AppArmor module
+  }
+  return {cgroups: await readCgroupFacts(cgroupMode), appArmor}
 }
 
 /**

@@ -2,7 +2,6 @@
 // the one podctl started, without spawning anything per pod.
 
 import {readFileSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 
 export interface ProcStat {
   state: string
@@ -64,7 +63,7 @@ export interface ProcessCapabilities {
 
 /** This process's bounding and effective capability sets. */
 export async function ownCapabilities(): Promise<ProcessCapabilities> {
-  const status = await readFile('/proc/self/status', 'utf8')
+  const status = readFileSync('/proc/self/status', 'utf8')
   const field = (name: string) => status.match(new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm'))?.[1] ?? '0'
   return {bounding: capabilitiesFromMask(field('CapBnd')), effective: capabilitiesFromMask(field('CapEff'))}
 }
