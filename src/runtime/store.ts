@@ -16,7 +16,7 @@
 // they were matched against the directory listing, and names are hashed.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -254,7 +254,16 @@ export class Store {
   }
 
   removePodDir(id: string): void {
-    rmSync(this.podDir(id), {recursive: true, force: true})
+    const dir = this.podDir(id)
+    // The files podctl writes there, one unlink each: rmSync's recursive walk
+    // is cold code in a process that runs it once (4-5 ms of rmp, this 1-2).
+    // Anything else there (a directory, say), and a dir already gone: rmSync.
+    try {
+      for (const name of readdirSync(dir)) unlinkSync(join(dir, name))
+      rmdirSync(dir)
+    } catch {
+      rmSync(dir, {recursive: true, force: true})
+    }
   }
 
   // ---- the name index ----

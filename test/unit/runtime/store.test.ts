@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
@@ -121,6 +121,20 @@ describe('store: records', () => {
     r.network = {conflist: {name: 'n'}, confFile: '/c', added: true, ip: '10.0.0.2', additionalIps: ['fd00::2']}
     await store.writeRecord(r)
     assert.deepEqual(await store.readRecord(r.id), r)
+  })
+
+  test('removePodDir removes the pod\'s files, a directory someone added among them, and nothing when it is gone', async () => {
+    const store = tempStore()
+    const flat = await addPod(store, id('c1'))
+    writeFileSync(store.sandboxFile(flat.id, 'hosts'), '')
+    store.removePodDir(flat.id)
+    assert.equal(existsSync(store.podDir(flat.id)), false)
+    const nested = await addPod(store, id('c2'))
+    mkdirSync(join(store.podDir(nested.id), 'extra', 'deeper'), {recursive: true})
+    writeFileSync(join(store.podDir(nested.id), 'extra', 'deeper', 'file'), 'x')
+    store.removePodDir(nested.id)
+    assert.equal(existsSync(store.podDir(nested.id)), false)
+    store.removePodDir(nested.id)
   })
 
   test('a missing record is null', async () => {
