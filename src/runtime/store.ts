@@ -278,7 +278,7 @@ export class Store {
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
       const holder = this.nameHolder(name)
       if (holder && holder !== id) {
-        const alive = (await this.podLocked(holder)) || (await this.podDirExists(holder))
+        const alive = (await this.podLocked(holder)) || this.hasPodDir(holder)
         if (alive) {
           throw usageError(`failed to reserve pod name "${name}": name is reserved by pod "${holder}"`, `remove it first: podctl rmp -f ${holder.slice(0, 13)}`)
         }
@@ -333,14 +333,6 @@ export class Store {
       return typeof entry.id === 'string' ? entry.id : undefined
     } catch {
       return undefined
-    }
-  }
-
-  async podDirExists(id: string): Promise<boolean> {
-    try {
-      return (await stat(this.podDir(id))).isDirectory()
-    } catch {
-      return false
     }
   }
 
