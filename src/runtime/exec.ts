@@ -81,3 +81,24 @@ export async function settleAll<T extends readonly unknown[]>(calls: readonly [.
   for (const s of settled) if (s.status === 'rejected') throw s.reason
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {-readonly [K in keyof T]: Awaited<T[K]>}
 }
+
+/**
+ * At most `n` of the operations given to the returned function run at once;
+ * the others wait, and start in the order they were given.
+ */
+export function limiter(n: number): <T>(operation: () => Promise<T>) => Promise<T> {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async (operation) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve))
+    else running++
+    try {
+      return await operation()
+    } finally {
+      // The slot goes to the next in line, or is freed.
+      const next = waiting.shift()
+      if (next) next()
+      else running--
+    }
+  }
+}
