@@ -93,8 +93,10 @@ if (!v8flags) {
 // built-in snapshot, the same in every process, so keys chosen to collide slow
 // a table down (HashDoS). The verbs read only what root gave them: their
 // arguments, pod configs and files under root-owned directories. serve reads
-// CRI requests carrying the labels and annotations of whoever wrote the pod,
-// so bin/podctl never starts serve from the blob.
+// CRI requests, and a CRI client a server's answers, carrying the labels and
+// annotations of whoever wrote the pod: bin/podctl never starts serve from the
+// blob, and a verb from the blob given a runtime endpoint runs again on
+// bin/run.js (src/base-command.ts).
 const flags = [...v8flags, '--no-rehash-snapshot']
 const built = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', `${out}podctl.cjs`], {encoding: 'utf8'})
 // node warns about built-in modules it has not verified in snapshots; the e2e tests run every verb from this blob.

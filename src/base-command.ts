@@ -96,6 +96,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async backend(): Promise<PodBackend> {
     const endpoint = this.settings.runtimeEndpoint
     if (!endpoint) return localBackend(this.runtime({perCall: true}))
+    // A CRI server's answers carry labels and annotations that others wrote:
+    // they are hashed under node's own per-process seed, which a process from
+    // the start-up snapshot lacks (scripts/build-snapshot.js says why). Such a
+    // process runs the command line again on bin/run.js, and ends with it.
+    rerunWithoutSnapshot()
     const {criBackend} = await import('./cri/client.js')
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
@@ -158,6 +163,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 /** How this process started: from the start-up snapshot, on the lean path, or through oclif. */
+function rerunWithoutSnapshot(): void {
+  const rerun = (globalThis as {__podctlRerun?: () => void}).__podctlRerun
+  if (!rerun) return
+  rerun()
+  process.exit()
+}
+
 function startPath(): string {
   if ((globalThis as {__podctlSnapshot?: boolean}).__podctlSnapshot) return 'snapshot'
   return leanMode ? 'lean path' : 'oclif'

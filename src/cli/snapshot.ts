@@ -89,19 +89,23 @@ if (startupSnapshot.isBuildingSnapshot()) {
     const moduleUrl = new URL('dist/src/cli/snapshot.js', root).href
     let require: NodeJS.Require | undefined
     const requireAtRunTime = (id: string): unknown => (require ??= createRequire(moduleUrl))(id)
-    Object.assign(globalThis, {__podctlSnapshot: true, __podctlModuleUrl: moduleUrl, __podctlRequire: requireAtRunTime})
+    const runJs = new URL('bin/run.js', root)
+    // The same command line on bin/run.js, for a CRI client (../base-command.ts says why).
+    const rerun = () => runJsInChild(runJs, given)
+    Object.assign(globalThis, {__podctlSnapshot: true, __podctlModuleUrl: moduleUrl, __podctlRequire: requireAtRunTime, __podctlRerun: rerun})
     await main(given, {
       root,
       manifest: __podctlBuiltManifest,
       loadCommand: async (id) => (await snapshotCommands[id]()) as CommandClass,
       // oclif loads the command files as ES modules, which a snapshot cannot
       // import: help and bad command lines run in a child, on bin/run.js.
-      oclif: async (argv) => oclifInChild(new URL('bin/run.js', root), argv),
+      oclif: async (argv) => runJsInChild(runJs, argv),
     })
   })
 }
 
-function oclifInChild(runJs: URL, argv: string[]): void {
+/** bin/run.js with this command line, in a child on this terminal; its exit status becomes this process's. */
+function runJsInChild(runJs: URL, argv: string[]): void {
   // Ctrl-C reaches the child (same process group); this process waits for it.
   const ignore = () => undefined
   process.on('SIGINT', ignore).on('SIGTERM', ignore)
