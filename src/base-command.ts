@@ -162,7 +162,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-/** How this process started: from the start-up snapshot, on the lean path, or through oclif. */
+/** From the start-up snapshot: this command line again on bin/run.js (src/cli/snapshot.ts), then exit with its status. */
 function rerunWithoutSnapshot(): void {
   const rerun = (globalThis as {__podctlRerun?: () => void}).__podctlRerun
   if (!rerun) return
@@ -170,6 +170,7 @@ function rerunWithoutSnapshot(): void {
   process.exit()
 }
 
+/** How this process started: from the start-up snapshot, on the lean path, or through oclif. */
 function startPath(): string {
   if ((globalThis as {__podctlSnapshot?: boolean}).__podctlSnapshot) return 'snapshot'
   return leanMode ? 'lean path' : 'oclif'

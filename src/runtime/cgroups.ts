@@ -16,7 +16,7 @@ const CGROUP2_SUPER_MAGIC = 0x63677270
 /** The parent of pods that name none, unless the cgroup-parent setting says otherwise: podctl's own cgroup. */
 export const defaultCgroupParent = builtinDefaults.cgroupParent
 
-export async function detectCgroupMode(mountPoint = '/sys/fs/cgroup'): Promise<CgroupMode> {
+export function detectCgroupMode(mountPoint = '/sys/fs/cgroup'): CgroupMode {
   if (statfsSync(mountPoint).type === CGROUP2_SUPER_MAGIC) return 'v2'
   try {
     if (statfsSync(join(mountPoint, 'unified')).type === CGROUP2_SUPER_MAGIC) return 'hybrid'
@@ -116,7 +116,7 @@ const readTrimmed = (path: string) => {
   }
 }
 
-export async function readCgroupFacts(mode: CgroupMode, mountPoint = '/sys/fs/cgroup', hugepagesDir = '/sys/kernel/mm/hugepages'): Promise<CgroupFacts> {
+export function readCgroupFacts(mode: CgroupMode, mountPoint = '/sys/fs/cgroup', hugepagesDir = '/sys/kernel/mm/hugepages'): CgroupFacts {
   const hugepageSizes = entriesOf(hugepagesDir)
     .map((e) => e.name.match(/^hugepages-(\d+)kB$/)?.[1])
     .filter((kb): kb is string => kb !== undefined)

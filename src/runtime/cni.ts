@@ -75,17 +75,17 @@ export function defaultConflist(net: DefaultNetwork, ipamDataDir: string): Netwo
  * built-in default, written into the conf dir for the user to see and edit.
  */
 export async function loadNetwork(confDir: string, net: DefaultNetwork, ipamDataDir: string): Promise<LoadedNetwork> {
-  const found = await firstConflist(confDir)
+  const found = firstConflist(confDir)
   if (found) return {...found, created: false}
   const conflist = defaultConflist(net, ipamDataDir)
   const file = join(confDir, defaultConflistFile(net))
   await mkdir(confDir, {recursive: true, mode: 0o755})
-  await writeFileAtomic(file, JSON.stringify(conflist, null, 2) + '\n', 0o644)
+  writeFileAtomic(file, JSON.stringify(conflist, null, 2) + '\n', 0o644)
   return {conflist, file, created: true}
 }
 
 /** The first configuration in the conf dir, parsed; undefined when there is none. */
-export async function firstConflist(confDir: string): Promise<{conflist: NetworkConfigList; file: string} | undefined> {
+export function firstConflist(confDir: string): {conflist: NetworkConfigList; file: string} | undefined {
   let names: string[] = []
   try {
     names = readdirSync(confDir).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()

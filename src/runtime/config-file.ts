@@ -172,7 +172,7 @@ export async function setSettings(file: string, assignments: string[]): Promise<
   const mode = await stat(target).then((st) => st.mode & 0o777, () => 0o644)
   try {
     await mkdir(dirname(target), {recursive: true, mode: 0o755})
-    await writeFileAtomic(target, text, mode)
+    writeFileAtomic(target, text, mode)
   } catch (err) {
     throw new PodctlError(`cannot write config file "${file}": ${messageOf(err)}`, {hint: errnoOf(err) === 'EACCES' ? 'run it as root, or name a file you can write with --config' : undefined, cause: err})
   }

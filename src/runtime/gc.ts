@@ -88,7 +88,7 @@ export async function removeOrphan(rt: Runtime, orphan: Orphan): Promise<void> {
       return removeNetns(rt.ctx, orphan.path)
     case 'runtime-container': {
       const handler = orphan.owner ?? rt.settings.defaultRuntime
-      const runtime = new OciRuntime(handler, await resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
+      const runtime = new OciRuntime(handler, resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
       return runtime.delete(rt.ctx, orphan.id)
     }
     case 'ipam-allocation':

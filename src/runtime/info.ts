@@ -61,7 +61,7 @@ export async function nodeInfo(settings: Settings, store: Store, ctx: OpContext)
   }
   const runtimeChecks = await Promise.all([
     attempt('OCIRuntimeNotFound', async () => {
-      info.runtime.path = await resolveRuntime(settings.runtimes, settings.defaultRuntime)
+      info.runtime.path = resolveRuntime(settings.runtimes, settings.defaultRuntime)
       try {
         Object.assign(info.runtime, await runtimeVersion(ctx, info.runtime.path))
       } catch (err) {
@@ -74,7 +74,7 @@ export async function nodeInfo(settings: Settings, store: Store, ctx: OpContext)
       return info.pause.built ? `pause rootfs ready (${info.pause.rootfs})` : `pause rootfs not built yet (runp builds it from ${info.pause.catatonit})`
     }),
     attempt('CgroupsNotMounted', async () => {
-      const mode = await detectCgroupMode()
+      const mode = detectCgroupMode()
       info.cgroup = {mode, version: mode === 'v2' ? 2 : 1, driver: 'cgroupfs'}
       return `cgroup v${info.cgroup.version}${mode === 'hybrid' ? ' (hybrid)' : ''}, cgroupfs driver`
     }),
@@ -95,7 +95,7 @@ async function checkNetwork(settings: Settings, store: Store, info: NodeInfo): P
   let conflist: NetworkConfigList
   let where: string
   try {
-    const found = await firstConflist(settings.cniConfDir)
+    const found = firstConflist(settings.cniConfDir)
     if (found) {
       conflist = found.conflist
       info.network.file = found.file
@@ -141,14 +141,14 @@ export interface VersionInfo {
 export async function versionInfo(settings: Settings, store: Store, ctx: OpContext): Promise<VersionInfo> {
   const ociRuntime: VersionInfo['ociRuntime'] = {handler: settings.defaultRuntime}
   try {
-    ociRuntime.path = await resolveRuntime(settings.runtimes, settings.defaultRuntime)
+    ociRuntime.path = resolveRuntime(settings.runtimes, settings.defaultRuntime)
     Object.assign(ociRuntime, await runtimeVersion(ctx, ociRuntime.path))
   } catch (err) {
     ociRuntime.error = messageOf(err)
   }
   let conflist: NetworkConfigList
   try {
-    conflist = (await firstConflist(settings.cniConfDir))?.conflist ?? defaultConflist(settings.defaultNetwork, store.ipamDir())
+    conflist = firstConflist(settings.cniConfDir)?.conflist ?? defaultConflist(settings.defaultNetwork, store.ipamDir())
   } catch {
     // An invalid config is info's to report; the plugins are those of podctl's own network.
     conflist = defaultConflist(settings.defaultNetwork, store.ipamDir())

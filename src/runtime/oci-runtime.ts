@@ -153,7 +153,7 @@ export async function runtimeVersion(ctx: OpContext, binary: string): Promise<Ru
  * The binary of a runtime handler: its configured path, absolute or looked up
  * on PATH. An unknown handler or a missing binary is a clear error.
  */
-export async function resolveRuntime(handlers: Record<string, RuntimeHandler>, handler: string): Promise<string> {
+export function resolveRuntime(handlers: Record<string, RuntimeHandler>, handler: string): string {
   const h = handlers[handler]
   if (!h) {
     throw usageError(`no runtime for "${handler}" is configured`, `known handlers: ${Object.keys(handlers).join(', ')}; add one under "runtimes" in the config file`)

@@ -481,14 +481,14 @@ export interface HostFacts {
   appArmor: boolean
 }
 
-export async function readHostFacts(cgroupMode: CgroupMode): Promise<HostFacts> {
+export function readHostFacts(cgroupMode: CgroupMode): HostFacts {
   let appArmor = false
   try {
     appArmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'
   } catch {
     // no AppArmor module
   }
-  return {cgroups: await readCgroupFacts(cgroupMode), appArmor}
+  return {cgroups: readCgroupFacts(cgroupMode), appArmor}
 }
 
 /**

@@ -62,7 +62,7 @@ export interface ProcessCapabilities {
 }
 
 /** This process's bounding and effective capability sets. */
-export async function ownCapabilities(): Promise<ProcessCapabilities> {
+export function ownCapabilities(): ProcessCapabilities {
   const status = readFileSync('/proc/self/status', 'utf8')
   const field = (name: string) => status.match(new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm'))?.[1] ?? '0'
   return {bounding: capabilitiesFromMask(field('CapBnd')), effective: capabilitiesFromMask(field('CapEff'))}

@@ -98,24 +98,23 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
   const timer = stepTimer(ctx)
   const hostNetwork = isHostNetwork(config)
 
-  // Step 1: prerequisites, before anything is made: the host's facts read at once, the config checked against them.
+  // Step 1: prerequisites, before anything is made: the host's facts read (synchronously: see
+  // writeFileAtomic in store.ts), the config checked against them.
   const {buildPauseSpec, podHostname, ensurePauseRootfs, pauseArgs, checkRunnable, readHostFacts, defaultSeccompProfile, loadLocalhostSeccomp, hostHosts, hostResolvConf, podHosts, resolvConfFromDns} =
     await runpModules()
   const handler = runtimeHandler || settings.defaultRuntime
-  const [runtimePath, caps, {cgroupMode, hostFacts}, seccompProfile] = await Promise.all([
-    resolveRuntime(settings.runtimes, handler),
-    ownCapabilities(),
-    detectCgroupMode().then(async (cgroupMode) => ({cgroupMode, hostFacts: await readHostFacts(cgroupMode)})),
-    loadLocalhostSeccomp(config),
-  ])
+  const runtimePath = resolveRuntime(settings.runtimes, handler)
+  const caps = ownCapabilities()
+  const cgroupMode = detectCgroupMode()
+  const hostFacts = readHostFacts(cgroupMode)
+  const seccompProfile = await loadLocalhostSeccomp(config)
   const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler), settings.runtimes[handler]?.args)
   checkOomScoreAdj(config, caps.effective)
   checkRunnable(config, hostFacts)
   const cgroupParent = config.linux?.cgroup_parent || checkedCgroupParent(settings)
-  const [rootfs, network] = await Promise.all([
-    store.init().then(() => ensurePauseRootfs(store.pauseDir())),
-    hostNetwork ? undefined : loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir()),
-  ])
+  store.init()
+  const rootfs = await ensurePauseRootfs(store.pauseDir())
+  const network = hostNetwork ? undefined : await loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir())
   if (network?.created) rt.warn(`no CNI config in ${settings.cniConfDir}: wrote podctl's default network to ${network.file}`)
   const plugins = network ? resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
   timer('prerequisites')
@@ -143,7 +142,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
     // Step 3: the record, written before any side effect (the name included), so
     // that a crash at any later instant leaves a record naming what may exist.
     undo.push('pod directory', async () => store.removePodDir(id))
-    await store.createPodDir(id)
+    store.createPodDir(id)
     fault('3-dir')
     await save()
     timer('record')
@@ -203,11 +202,9 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       const lane = stepTimer(ctx, true)
       // Step 7: hostname, hosts, resolv.conf, the log directory. The pod's own
       // addresses are not known yet: /etc/hosts gets them in step 10.
-      await Promise.all([
-        writeFileAtomic(store.sandboxFile(id, 'hostname'), `${hostname}\n`, 0o644, false),
-        writeFileAtomic(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, []), 0o644, false),
-        writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false),
-      ])
+      writeFileAtomic(store.sandboxFile(id, 'hostname'), `${hostname}\n`, 0o644, false)
+      writeFileAtomic(store.sandboxFile(id, 'hosts'), hostNetwork ? await hostHosts() : podHosts(hostname, []), 0o644, false)
+      writeFileAtomic(store.sandboxFile(id, 'resolv.conf'), config.dns_config ? resolvConfFromDns(config.dns_config) : await hostResolvConf(hostNetwork), 0o644, false)
       // kubelet expects the log directory to exist and to outlive the pod.
       if (config.log_directory && (await mkdir(config.log_directory, {recursive: true, mode: 0o755}))) await chmod(config.log_directory, 0o755)
       lane('sandbox files')
@@ -227,7 +224,7 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
         seccompProfile,
         defaultSeccompProfile: defaultSeccompProfile(),
       })
-      await writeFileAtomic(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
+      writeFileAtomic(store.specPath(id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
       lane('oci spec')
       fault(8)
 

@@ -286,7 +286,7 @@ export const nowNanos = (): bigint => {
 /** This host's cgroup mount and the version that holds the pod figures. */
 export async function hostStatsSource(): Promise<StatsSource> {
   const cgroupMount = '/sys/fs/cgroup'
-  return {cgroupMount, mode: (await detectCgroupMode(cgroupMount)) === 'v2' ? 'v2' : 'v1'}
+  return {cgroupMount, mode: detectCgroupMode(cgroupMount) === 'v2' ? 'v2' : 'v1'}
 }
 
 const goneErrors = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'ESRCH'])

@@ -142,7 +142,7 @@ export class Store {
   // ---- set-up ----
 
   /** Create the roots with owner-only permissions; refuse a root that is a symlink. */
-  async init(): Promise<void> {
+  init(): void {
     for (const dir of [this.root, this.runRoot]) {
       mkdirSync(dir, {recursive: true, mode: 0o700})
       const st = statSync(dir)
@@ -176,12 +176,12 @@ export class Store {
 
   // ---- records ----
 
-  async createPodDir(id: string): Promise<void> {
+  createPodDir(id: string): void {
     mkdirSync(this.podDir(id), {mode: 0o700})
   }
 
   async writeRecord(record: PodRecord): Promise<void> {
-    await writeFileAtomic(this.recordPath(record.id), JSON.stringify(record, null, 1) + '\n')
+    writeFileAtomic(this.recordPath(record.id), JSON.stringify(record, null, 1) + '\n')
   }
 
   /** Read one record; a missing one is null, a corrupt one an error naming the file. */
@@ -399,7 +399,7 @@ function unlinkIfThere(path: string): void {
  * two fsyncs among them (the files are small and local; there is nothing else
  * for the process to do meanwhile).
  */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600, sync = true): Promise<void> {
+export function writeFileAtomic(path: string, data: string, mode = 0o600, sync = true): void {
   // O_EXCL|O_NOFOLLOW on the temp file, and rename replaces (never follows) a
   // symlink at the destination: nothing planted in the state dir is written through.
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`

@@ -39,7 +39,7 @@ const maxMessageBytes = 16 * 1024 * 1024
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const socketPath = unixSocketPath(options.listen, '--listen')
   const context = new ServerContext(options.settings, options.log)
-  await context.store.init()
+  context.store.init()
 
   const lock = await tryLock(lockName(socketPath, 'serve'))
   if (!lock) throw new PodctlError(`another podctl serve is listening on "${socketPath}"`, {hint: 'stop it first, or give another --listen'})
