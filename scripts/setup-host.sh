@@ -22,6 +22,17 @@ declare -A provides=(
   [groff-base]=/usr/bin/groff
   [zsh]=/usr/bin/zsh
   [fish]=/usr/bin/fish
+  # containers: the per-container monitor
+  [conmon]=/usr/bin/conmon
+  # images: the tests' local registry, the tools that push their fixtures and
+  # that the bench compares pulls against, and the static busybox they build from
+  [docker-registry]=/usr/bin/docker-registry
+  [skopeo]=/usr/bin/skopeo
+  [umoci]=/usr/bin/umoci
+  [busybox-static]=/bin/busybox
+  [apache2-utils]=/usr/bin/htpasswd
+  # a real pty for the exec/attach tests
+  [tmux]=/usr/bin/tmux
 )
 missing=()
 for pkg in "${!provides[@]}"; do
