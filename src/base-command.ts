@@ -1,13 +1,14 @@
 // The base of every verb: the global flags (each also an environment
-// variable), one error renderer, and the Runtime a verb acts through.
+// variable), one error renderer, and the CallContext a verb acts through.
 
 import type {Interfaces} from '@oclif/core'
 
 import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
-import {localBackend, type PodBackend} from './runtime/backend.js'
-import type {Runtime} from './runtime/sandbox.js'
+import {localBackend} from './runtime/backend.js'
+import type {PodService} from './runtime/service.js'
+import type {CallContext} from './runtime/context.js'
 import {resolveSettings, type Settings} from './runtime/settings.js'
 import {Store} from './runtime/store.js'
 import {paint} from './render/style.js'
@@ -73,7 +74,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * --timeout over the whole command, or with perCall left to the caller
    * (the local backend gives each pod operation the whole timeout).
    */
-  protected runtime(options: {perCall?: boolean} = {}): Runtime {
+  protected runtime(options: {perCall?: boolean} = {}): CallContext {
     if (process.getuid?.() !== 0) {
       throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
     }
@@ -93,7 +94,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * --runtime-endpoint a CRI client (loaded only then: grpc is not cheap).
    * A client needs no root, and its calls carry their own deadlines.
    */
-  protected async backend(): Promise<PodBackend> {
+  protected async backend(): Promise<PodService> {
     const endpoint = this.settings.runtimeEndpoint
     if (!endpoint) return localBackend(this.runtime({perCall: true}))
     // A CRI server's answers carry labels and annotations that others wrote:
@@ -106,7 +107,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Signals armed (the first cancels, the second exits), the debug log, and the start-up time with --debug. */
-  private armed(): Runtime['ctx'] {
+  private armed(): CallContext['ctx'] {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) process.exit(ExitCode.interrupted)
       this.abort.abort(new PodctlError(`interrupted by ${signal}`, {exitCode: ExitCode.interrupted}))

@@ -1,5 +1,5 @@
-// podctl's pod verbs as a CRI v1 client (--runtime-endpoint): the PodBackend
-// of src/runtime/backend.ts over gRPC, against podctl serve, containerd or
+// podctl's pod verbs as a CRI v1 client (--runtime-endpoint): the PodService
+// of src/runtime/service.ts over gRPC, against podctl serve, containerd or
 // CRI-O. Loaded only when an endpoint is set: grpc costs ~100 ms to import.
 //
 // Timeouts are crictl's (k8s.io/cri-client): --timeout bounds each call,
@@ -12,10 +12,9 @@
 import {type Client, credentials, makeClientConstructor, Metadata, type ServiceError, status} from '@grpc/grpc-js'
 
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
-import type {PodBackend} from '../runtime/backend.js'
 import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
-import type {PodFilter} from '../runtime/listing.js'
-import type {PodStatusResult} from '../runtime/sandbox.js'
+import {compareNanos, matchesText, type PodFilter} from '../runtime/listing.js'
+import type {PodService, PodStatusResult} from '../runtime/service.js'
 import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
 import {exitCodeOf, hintMetadataKey} from '../server/errors.js'
 import {unixSocketPath, unixTarget} from './endpoint.js'
@@ -42,7 +41,7 @@ export interface CriClientOptions {
 
 type Unary = (request: object, metadata: Metadata, options: {deadline: Date}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
 
-export function criBackend(options: CriClientOptions): PodBackend {
+export function criBackend(options: CriClientOptions): PodService {
   const {endpoint, timeoutMs, ctx} = options
   const RuntimeService = makeClientConstructor(runtimeServiceDefinition(), 'RuntimeService')
   const client = new RuntimeService(unixTarget(unixSocketPath(endpoint, '--runtime-endpoint')), credentials.createInsecure(), {
@@ -75,10 +74,9 @@ export function criBackend(options: CriClientOptions): PodBackend {
     // the client's business, as crictl's.
     const request = {filter: {id: filter.id ?? '', state: filter.state ? {state: filter.state} : undefined, labelSelector: filter.labelSelector ?? {}}}
     const {items} = await call<{items?: WirePodSandbox[]}>('ListPodSandbox', request)
-    const matches = (value: string, want: RegExp | string | undefined) => want === undefined || (typeof want === 'string' ? value === want : want.test(value))
     const pods = (items ?? [])
       .map(podSandboxOf)
-      .filter((p) => matches(p.metadata.name, filter.name) && matches(p.metadata.namespace, filter.namespace))
+      .filter((p) => matchesText(p.metadata.name, filter.name) && matchesText(p.metadata.namespace, filter.namespace))
       .sort((a, b) => compareNanos(b.createdAt, a.createdAt))
     return filter.last ? pods.slice(0, filter.last) : pods
   }
@@ -268,9 +266,4 @@ function podSandboxStatsOf(w: WirePodSandboxStats): PodSandboxStats {
       containers: [],
     },
   }
-}
-
-function compareNanos(a: string, b: string): number {
-  const d = BigInt(a) - BigInt(b)
-  return d > 0n ? 1 : d < 0n ? -1 : 0
 }

@@ -142,10 +142,3 @@ export interface WirePodSandboxStats {
     containers?: WireContainerStats[]
   }
 }
-
-export interface WireVersionResponse {
-  version?: string
-  runtimeName?: string
-  runtimeVersion?: string
-  runtimeApiVersion?: string
-}

@@ -16,8 +16,6 @@ export interface DNSConfig {
   options?: string[]
 }
 
-export const Protocol = {TCP: 0, UDP: 1, SCTP: 2} as const
-
 export interface PortMapping {
   protocol?: number
   container_port?: number

@@ -1,31 +1,32 @@
-// What the pod verbs act through: this process's own runtime (the default),
-// or a CRI runtime at --runtime-endpoint (src/cri/client.ts: podctl serve,
-// containerd, CRI-O). The verbs hold one of these and never know which, so
-// their flags, output and exit codes are the same either way.
+// The in-process implementations of the pod service (./service.ts). The verbs
+// hold a PodService, this one or a CRI client of a runtime at
+// --runtime-endpoint (src/cri/client.ts: podctl serve, containerd, CRI-O), and
+// never know which, so their flags, output and exit codes are the same either way.
 
-import type {PodSandbox, PodSandboxConfig} from '../cri/types.js'
-import {listPods, type PodFilter, toPodSandbox} from './listing.js'
-import type {PodStatusResult, RemoveOptions, Runtime} from './sandbox.js'
-import type {PodStatsEntry, SamplingOptions} from './stats.js'
+import type {CallContext} from './context.js'
 import {ExitCode, PodctlError} from './errors.js'
+import {listPods, toPodSandbox} from './listing.js'
+import type {PodService} from './service.js'
 
-export interface PodBackend {
-  /** RunPodSandbox: the new pod's ID */
-  runPod(config: PodSandboxConfig, runtimeHandler: string): Promise<string>
-  /** StopPodSandbox; CRI: an unknown pod is already stopped */
-  stopPod(ref: string): Promise<void>
-  /** The pod ID a user's reference (ID, unique prefix, name) names, or null for none. */
-  resolve(ref: string): Promise<string | null>
-  /** Every pod's ID. */
-  listIds(): Promise<string[]>
-  /** RemovePodSandbox of a resolved ID; a READY pod is refused unless force. */
-  removePod(id: string, options: RemoveOptions): Promise<{stopped: boolean}>
-  /** PodSandboxStatus of a resolved ID; verbose adds info. */
-  podStatus(id: string, verbose: boolean): Promise<PodStatusResult>
-  /** ListPodSandbox, newest first, with every filter of `podctl pods`. */
-  listPods(filter: PodFilter): Promise<PodSandbox[]>
-  /** ListPodSandboxStats every `seconds` (see stats.ts: samplePodSandboxStats). */
-  samplePodSandboxStats(filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]>
+/**
+ * The pod lifecycle in this process, under the caller's signal alone: what
+ * the gRPC handlers call (each RPC's context carries its own deadline).
+ */
+export function inProcessService(rt: CallContext): PodService {
+  return {
+    runPod: async (config, runtimeHandler) => (await sandbox()).runPod(rt, config, runtimeHandler),
+    stopPod: async (ref) => void (await (await sandbox()).stopPod(rt, ref)),
+    resolve: (ref) => rt.store.resolve(ref),
+    listIds: async () => rt.store.listIds(),
+    removePod: async (id, options) => (await sandbox()).removePod(rt, id, options),
+    podStatus: async (id, verbose) => (await sandbox()).podStatus(rt, id, verbose),
+    listPods: async (filter) => (await listPods(rt, filter)).map(toPodSandbox),
+    // Loaded by statsp alone: pods and the other verbs do not pay for it.
+    samplePodSandboxStats: async function* (filter, options) {
+      const {samplePodSandboxStats} = await import('./stats.js')
+      yield* samplePodSandboxStats(rt, filter, options)
+    },
+  }
 }
 
 /**
@@ -34,22 +35,20 @@ export interface PodBackend {
  * must not fail the pods after the first minute. `rt.ctx.signal` (Ctrl-C)
  * still cancels any call.
  */
-export function localBackend(rt: Runtime): PodBackend {
+export function localBackend(rt: CallContext): PodService {
   return {
-    runPod: (config, runtimeHandler) => timed(rt, async (r) => (await sandbox()).runPod(r, config, runtimeHandler)),
-    stopPod: (ref) => timed(rt, async (r) => void (await (await sandbox()).stopPod(r, ref))),
-    resolve: (ref) => timed(rt, (r) => r.store.resolve(ref)),
-    listIds: () => timed(rt, async (r) => r.store.listIds()),
-    removePod: (id, options) => timed(rt, async (r) => (await sandbox()).removePod(r, id, options)),
-    podStatus: (id, verbose) => timed(rt, async (r) => (await sandbox()).podStatus(r, id, verbose)),
-    listPods: (filter) => timed(rt, async (r) => (await listPods(r, filter)).map(toPodSandbox)),
-    // Loaded by statsp alone: pods and the other verbs do not pay for it. One
-    // deadline for the whole sampling (statsp sets it from --seconds, or none for --watch).
+    runPod: (config, runtimeHandler) => timed(rt, (r) => inProcessService(r).runPod(config, runtimeHandler)),
+    stopPod: (ref) => timed(rt, (r) => inProcessService(r).stopPod(ref)),
+    resolve: (ref) => timed(rt, (r) => inProcessService(r).resolve(ref)),
+    listIds: () => timed(rt, (r) => inProcessService(r).listIds()),
+    removePod: (id, options) => timed(rt, (r) => inProcessService(r).removePod(id, options)),
+    podStatus: (id, verbose) => timed(rt, (r) => inProcessService(r).podStatus(id, verbose)),
+    listPods: (filter) => timed(rt, (r) => inProcessService(r).listPods(filter)),
+    // One deadline for the whole sampling (statsp sets it from --seconds, or none for --watch).
     samplePodSandboxStats: async function* (filter, options) {
-      const {samplePodSandboxStats} = await import('./stats.js')
       const deadline = withDeadline(rt)
       try {
-        yield* samplePodSandboxStats(deadline.rt, filter, options)
+        yield* inProcessService(deadline.rt).samplePodSandboxStats(filter, options)
       } finally {
         deadline.done()
       }
@@ -61,7 +60,7 @@ export function localBackend(rt: Runtime): PodBackend {
 const sandbox = () => import('./sandbox.js')
 
 /** `rt` with a signal that also fires when --timeout has passed since now. */
-export function withDeadline(rt: Runtime): {rt: Runtime; done: () => void} {
+export function withDeadline(rt: CallContext): {rt: CallContext; done: () => void} {
   const abort = new AbortController()
   const ms = rt.settings.timeoutMs
   const timer = setTimeout(() => abort.abort(new PodctlError(`timed out after ${ms} ms`, {exitCode: ExitCode.timeout, hint: 'raise --timeout'})), ms)
@@ -77,7 +76,7 @@ export function withDeadline(rt: Runtime): {rt: Runtime; done: () => void} {
   return {rt: {...rt, ctx: {...rt.ctx, signal: abort.signal}}, done}
 }
 
-async function timed<T>(rt: Runtime, call: (rt: Runtime) => Promise<T>): Promise<T> {
+async function timed<T>(rt: CallContext, call: (rt: CallContext) => Promise<T>): Promise<T> {
   const deadline = withDeadline(rt)
   try {
     return await call(deadline.rt)

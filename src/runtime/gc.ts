@@ -15,7 +15,7 @@ import {messageOf} from './errors.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
-import type {Runtime} from './sandbox.js'
+import type {CallContext} from './context.js'
 import {idPattern} from './store.js'
 
 export type OrphanKind = 'netns' | 'runtime-container' | 'ipam-allocation' | 'cgroup' | 'name-reservation'
@@ -32,7 +32,7 @@ export interface Orphan {
 /** Removal order: the runtime container (and its pause) first, the IP while the netns still exists. */
 const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'netns', 'cgroup', 'name-reservation']
 
-export async function findOrphans(rt: Runtime, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
+export async function findOrphans(rt: CallContext, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
   const {store} = rt
   const known = new Set(store.listIds())
   const orphans: Orphan[] = []
@@ -82,7 +82,7 @@ export async function findOrphans(rt: Runtime, options: {includeLocked?: string[
 }
 
 /** Remove one orphan; tolerates it being gone already. */
-export async function removeOrphan(rt: Runtime, orphan: Orphan): Promise<void> {
+export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<void> {
   switch (orphan.kind) {
     case 'netns':
       return removeNetns(rt.ctx, orphan.path)
@@ -111,7 +111,7 @@ export async function removeOrphan(rt: Runtime, orphan: Orphan): Promise<void> {
  * netns as the CNI spec allows; the allocation file itself only if DEL could
  * not run.
  */
-async function releaseAllocation(rt: Runtime, orphan: Orphan): Promise<void> {
+async function releaseAllocation(rt: CallContext, orphan: Orphan): Promise<void> {
   const network = orphan.owner ?? ''
   const conflist = await findConflist(rt.settings.cniConfDir, network)
   // With the netns still there, the plugins can also remove what they made inside and for it.

@@ -4,7 +4,7 @@
 // calls load only this: each module costs node's loader time at start-up.
 
 import type {PodSandbox, PodSandboxState} from '../cri/types.js'
-import type {Runtime} from './sandbox.js'
+import type {CallContext} from './context.js'
 import {sameProcessAlive} from './proc.js'
 import {criState} from './state.js'
 import {type PodRecord, recordVersion} from './store.js'
@@ -52,7 +52,7 @@ export interface PodFilter {
 }
 
 /** Pods newest first, filtered; never spawns a process per pod. */
-export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<PodView[]> {
+export async function listPods(rt: CallContext, filter: PodFilter = {}): Promise<PodView[]> {
   const {records: readable, broken} = await rt.store.listRecords()
   // A corrupt record is one pod shown NotReady with a warning, never the end of the listing.
   for (const b of broken) rt.warn(`${b.error.message}; listing it as NotReady`)
@@ -63,14 +63,12 @@ export async function listPods(rt: Runtime, filter: PodFilter = {}): Promise<Pod
     if (resolved === null) return []
     id = resolved
   }
-  const matches = (value: string, want: RegExp | string | undefined) =>
-    want === undefined || (typeof want === 'string' ? value === want : want.test(value))
   const labels = Object.entries(filter.labelSelector ?? {})
   const candidates = records.filter(
     (r) =>
       (id === undefined || r.id === id) &&
-      matches(r.config.metadata.name, filter.name) &&
-      matches(r.config.metadata.namespace, filter.namespace) &&
+      matchesText(r.config.metadata.name, filter.name) &&
+      matchesText(r.config.metadata.namespace, filter.namespace) &&
       labels.every(([k, v]) => r.config.labels?.[k] === v),
   )
   let views = candidates.map(view)
@@ -93,7 +91,12 @@ function unreadableRecord(id: string, createdAt: string): PodRecord {
   }
 }
 
+/** A name filter: none, an exact string (--name-exact), or a regular expression (--name). */
+export function matchesText(value: string, want: RegExp | string | undefined): boolean {
+  return want === undefined || (typeof want === 'string' ? value === want : want.test(value))
+}
+
 /** Decimal nanosecond strings compared without BigInt (a thousand pods sort ten thousand times): the longer is later, else the text decides. */
-function compareNanos(a: string, b: string): number {
+export function compareNanos(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 }

@@ -12,6 +12,8 @@ import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
 import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
+import type {CallContext} from './context.js'
+import type {PodStatusResult, RemoveOptions} from './service.js'
 import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
 import {type OpContext, settleAll} from './exec.js'
@@ -21,19 +23,10 @@ import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {cniPortMappings, refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
 import type {Settings} from './settings.js'
-import {criState, needsStop} from './state.js'
+import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
 
-/** Everything a lifecycle call needs; built once per command. */
-export interface Runtime {
-  settings: Settings
-  store: Store
-  ctx: OpContext
-  /** a warning for the user (stderr) */
-  warn: (message: string) => void
-}
-
-function lockWait(rt: Runtime, what: string) {
+function lockWait(rt: CallContext, what: string) {
   return {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what}
 }
 
@@ -84,7 +77,7 @@ class UndoStack {
 }
 
 /** A fresh context for cleanup: the caller's may be the one that was cancelled. */
-function cleanupContext(rt: Runtime): Runtime {
+function cleanupContext(rt: CallContext): CallContext {
   const timeoutMs = Math.max(rt.settings.timeoutMs, 30_000)
   return {...rt, settings: {...rt.settings, timeoutMs}, ctx: {...rt.ctx, signal: AbortSignal.timeout(timeoutMs)}}
 }
@@ -93,7 +86,7 @@ function cleanupContext(rt: Runtime): Runtime {
 // runp
 // ---------------------------------------------------------------------------
 
-export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
+export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeHandler: string): Promise<string> {
   const {store, settings, ctx} = rt
   const timer = stepTimer(ctx)
   const hostNetwork = isHostNetwork(config)
@@ -387,7 +380,7 @@ function attachment(record: PodRecord, netnsGone = false) {
 // Each tolerates "already gone" and records its progress.
 // ---------------------------------------------------------------------------
 
-function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
+function runtimeOf(rt: CallContext, record: PodRecord): OciRuntime {
   const handler = record.runtimeHandler || rt.settings.defaultRuntime
   return new OciRuntime(handler, record.runtimePath, rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
 }
@@ -399,7 +392,7 @@ function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
  * it competes with the CNI plugins for the CPU. The runtime is asked only when
  * the record has no PID (a runp cut short before it wrote one).
  */
-async function killPauseStep(rt: Runtime, record: PodRecord): Promise<boolean> {
+async function killPauseStep(rt: CallContext, record: PodRecord): Promise<boolean> {
   if (!record.containerCreated) return true
   if (!record.pid) {
     await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
@@ -440,7 +433,7 @@ async function pauseExit(record: PodRecord, timeoutMs: number): Promise<boolean>
  * repeated DEL (CNI spec), and each releases by container ID, never an IP
  * reused by another pod since.
  */
-async function teardownNetwork(rt: Runtime, record: PodRecord): Promise<boolean> {
+async function teardownNetwork(rt: CallContext, record: PodRecord): Promise<boolean> {
   const net = record.network
   if (!net?.added) return false
   const netnsGone = !record.netnsPath || !isMountPoint(record.netnsPath)
@@ -455,12 +448,12 @@ async function teardownNetwork(rt: Runtime, record: PodRecord): Promise<boolean>
   return true
 }
 
-async function removeNetnsStep(rt: Runtime, record: PodRecord): Promise<void> {
+async function removeNetnsStep(rt: CallContext, record: PodRecord): Promise<void> {
   if (!record.netnsPath) return
   await removeNetns(rt.ctx, record.netnsPath)
 }
 
-async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void> {
+async function deleteContainerStep(rt: CallContext, record: PodRecord): Promise<void> {
   if (!record.containerCreated) return
   await runtimeOf(rt, record).delete(rt.ctx, record.id)
   // The runtime removes the pod cgroup, unless it forgot the container (a cleared run root).
@@ -478,7 +471,7 @@ async function deleteContainerStep(rt: Runtime, record: PodRecord): Promise<void
  * delete --force (runc's waits 100 ms per poll). The record is written once,
  * at the end, as each step before it may be run again (teardownNetwork).
  */
-async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer): Promise<void> {
+async function stopRecord(rt: CallContext, record: PodRecord, timer: StepTimer): Promise<void> {
   try {
     const killLane = stepTimer(rt.ctx, true)
     const delLane = stepTimer(rt.ctx, true)
@@ -515,7 +508,7 @@ async function stopRecord(rt: Runtime, record: PodRecord, timer: StepTimer): Pro
 // ---------------------------------------------------------------------------
 
 /** CRI: StopPodSandbox is idempotent; an unknown pod is already stopped. */
-export async function stopPod(rt: Runtime, ref: string): Promise<string | null> {
+export async function stopPod(rt: CallContext, ref: string): Promise<string | null> {
   const timer = stepTimer(rt.ctx)
   const id = await rt.store.resolve(ref)
   timer('resolve')
@@ -525,17 +518,11 @@ export async function stopPod(rt: Runtime, ref: string): Promise<string | null> 
     timer('lock')
     const record = await rt.store.readRecord(id)
     if (!record) return
-    const live = {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)}
-    const stop = needsStop(record.phase, live) || record.network?.added || (record.netnsPath && isMountPoint(record.netnsPath))
+    const stop = needsStop(stopFacts(record))
     timer('read record')
     if (stop) await stopRecord(rt, record, timer)
   })
   return id
-}
-
-export interface RemoveOptions {
-  /** stop a READY pod first (crictl rmp -f) */
-  force: boolean
 }
 
 /**
@@ -544,7 +531,7 @@ export interface RemoveOptions {
  * pause that would not die), the name, the files.
  * Returns the ID removed, or null when there was no such pod.
  */
-export async function removePod(rt: Runtime, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
+export async function removePod(rt: CallContext, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
   const timer = stepTimer(rt.ctx)
   let stopped = false
   await withPodLock(rt, id, async () => {
@@ -566,10 +553,11 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       if (rt.store.hasPodDir(id)) await removeUnreadable(rt, id)
       return
     }
-    const state = criState(record.phase, {pauseAlive: sameProcessAlive(record.pid, record.pidStartTime)})
+    const facts = stopFacts(record)
+    const state = criState(record.phase, facts)
     timer('read record')
-    if (state === 'SANDBOX_READY' && !options.force) throw podRunningError(id)
-    if (record.phase !== 'stopped' || state === 'SANDBOX_READY' || record.network?.added) {
+    if (!canRemoveWithoutForce(state) && !options.force) throw podRunningError(id)
+    if (needsStop(facts)) {
       await stopRecord(rt, record, timer)
       stopped = state === 'SANDBOX_READY'
     }
@@ -590,7 +578,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
  * carries its ID is removed as gc removes orphans (runtime container, IPs via
  * CNI DEL, netns, cgroups, name reservation).
  */
-async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
+async function removeUnreadable(rt: CallContext, id: string): Promise<void> {
   rt.store.removePodDir(id)
   // Loaded here: only a corrupt record needs gc's search, and every module costs start-up time.
   const {findOrphans, removeOrphan} = await import('./gc.js')
@@ -598,7 +586,17 @@ async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
   for (const o of orphans) await removeOrphan(rt, o)
 }
 
-async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>): Promise<T> {
+/** The facts state.ts decides stopp's and rmp's paths by, read from the record and the system. */
+function stopFacts(record: PodRecord): StopFacts {
+  return {
+    phase: record.phase,
+    pauseAlive: sameProcessAlive(record.pid, record.pidStartTime),
+    networkAdded: record.network?.added === true,
+    netnsMounted: record.netnsPath !== undefined && isMountPoint(record.netnsPath),
+  }
+}
+
+async function withPodLock<T>(rt: CallContext, id: string, fn: () => Promise<T>): Promise<T> {
   const held: Lock = await rt.store.lockPod(id, lockWait(rt, `pod "${id}"`))
   try {
     return await fn()
@@ -637,13 +635,8 @@ export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
   }
 }
 
-export interface PodStatusResult {
-  status: PodSandboxStatus
-  info?: Record<string, unknown>
-}
-
 /** PodSandboxStatus of one pod (the ID already resolved); verbose adds info. */
-export async function podStatus(rt: Runtime, id: string, verbose: boolean): Promise<PodStatusResult> {
+export async function podStatus(rt: CallContext, id: string, verbose: boolean): Promise<PodStatusResult> {
   const record = await rt.store.readRecord(id)
   if (!record) throw new PodctlError(`pod "${id}" not found`, {exitCode: ExitCode.notFound})
   const v = view(record)

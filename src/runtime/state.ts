@@ -29,9 +29,23 @@ export function criState(phase: PodPhase, live: Liveness): PodSandboxState {
   return phase === 'ready' && live.pauseAlive ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY'
 }
 
-/** stopp may always run: it is idempotent and finishes what a crash left (CRI). */
-export function needsStop(phase: PodPhase, live: Liveness): boolean {
-  return phase !== 'stopped' || live.pauseAlive
+/** What the stop path may still have to undo, as the record and the system say. */
+export interface StopFacts extends Liveness {
+  phase: PodPhase
+  /** the record says CNI ADD ran and no DEL has since */
+  networkAdded: boolean
+  /** the pod's netns file is still a mount */
+  netnsMounted: boolean
+}
+
+/**
+ * Whether stopp, and rmp before it removes anything, run the stop path: for
+ * anything but a cleanly stopped pod, whose pause is gone, network torn down
+ * and netns removed. stopp may always be asked: it is idempotent and finishes
+ * what a crash left (CRI).
+ */
+export function needsStop(facts: StopFacts): boolean {
+  return facts.phase !== 'stopped' || facts.pauseAlive || facts.networkAdded || facts.netnsMounted
 }
 
 /** rmp without -f refuses a pod that is READY, as crictl does. */

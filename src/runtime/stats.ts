@@ -15,7 +15,7 @@ import {type CgroupMode, detectCgroupMode, podCgroupsPath, recordCgroupParent} f
 import {errnoOf, PodctlError, wrap} from './errors.js'
 import {isSameLiveProcess, parseProcStat} from './proc.js'
 import {listPods, type PodFilter, type PodView, toPodSandbox} from './listing.js'
-import type {Runtime} from './sandbox.js'
+import type {CallContext} from './context.js'
 
 // ---------------------------------------------------------------------------
 // The CRI messages, as protojson prints them: lowerCamelCase, 64-bit integers
@@ -449,7 +449,7 @@ export interface PodStatsEntry {
 }
 
 /** Every pod the filter selects, sorted by ID as crictl sorts them, with its stats. */
-export async function listPodSandboxStats(rt: Runtime, filter: PodFilter, source: StatsSource): Promise<PodStatsEntry[]> {
+export async function listPodSandboxStats(rt: CallContext, filter: PodFilter, source: StatsSource): Promise<PodStatsEntry[]> {
   const views = (await listPods(rt, filter)).sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
   return Promise.all(views.map(async (view) => ({pod: toPodSandbox(view), stats: await readPodSandboxStats(view, source)})))
 }
@@ -478,7 +478,7 @@ export interface SamplingOptions {
  * rateFirst, after one interval), each later one with usage_nano_cores over
  * the interval before it. Stops with the runtime's abort reason (a signal).
  */
-export async function* samplePodSandboxStats(rt: Runtime, filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]> {
+export async function* samplePodSandboxStats(rt: CallContext, filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]> {
   const source = options.source ?? (await hostStatsSource())
   yield* sampleStats(() => listPodSandboxStats(rt, filter, source), rt.ctx.signal, options)
 }

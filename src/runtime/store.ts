@@ -21,7 +21,7 @@ import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {PodSandboxConfig} from '../cri/types.js'
-import {errnoOf, messageOf, notFoundError, PodctlError, usageError} from './errors.js'
+import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
 import {lock, lockName, type LockWait, tryLock, withLock} from './lock.js'
 import type {PodPhase} from './state.js'
 
@@ -296,13 +296,6 @@ export class Store {
     })
   }
 
-  /** Release every reservation held by a pod whose record (and so name) is lost. */
-  async releaseNamesOf(id: string, wait: LockWait): Promise<void> {
-    for (const {path, holder} of await this.nameReservations()) {
-      if (holder === id) await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => unlinkIfThere(path))
-    }
-  }
-
   /** Every reservation with its holder, for gc. */
   async nameReservations(): Promise<{path: string; holder?: string}[]> {
     const dir = join(this.root, 'names')
@@ -361,13 +354,6 @@ export class Store {
       throw usageError(`pod name "${ref}" is ambiguous: ${byName.length} pods have it: ${byName.map((r) => r.id.slice(0, 13)).join(', ')}`, 'use the pod ID instead')
     }
     return null
-  }
-
-  /** resolve(), but a miss is a not-found error. */
-  async resolveExisting(ref: string): Promise<string> {
-    const id = await this.resolve(ref)
-    if (id === null) throw notFoundError(`pod "${ref}" not found`, 'list pods with: podctl pods')
-    return id
   }
 }
 

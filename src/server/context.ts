@@ -1,11 +1,11 @@
 // What every RPC handler of `podctl serve` shares: the settings and the store
 // (the same state directory and locks as the CLI, so pods made by either are
-// seen by both), a Runtime per call, and the log.
+// seen by both), a CallContext per call, and the log.
 
 import {type handleServerStreamingCall, type handleUnaryCall, type ServerErrorResponse, status, type UntypedHandleCall} from '@grpc/grpc-js'
 
 import {ExitCode, PodctlError} from '../runtime/errors.js'
-import type {Runtime} from '../runtime/sandbox.js'
+import type {CallContext} from '../runtime/context.js'
 import type {Settings} from '../runtime/settings.js'
 import {Store} from '../runtime/store.js'
 import {serviceError, toServiceError} from './errors.js'
@@ -40,18 +40,18 @@ export class ServerContext {
   }
 
   /**
-   * A Runtime for one call. Its signal aborts when the client cancels or its
+   * A CallContext for one call. Its signal aborts when the client cancels or its
    * deadline passes (gRPC reports both as "cancelled"), or after --timeout;
    * runPod then rolls back, as containerd does when the kubelet gives up.
    */
-  runtimeFor(call: NodeJS.EventEmitter, rpc: string): {rt: Runtime; done: () => void} {
+  runtimeFor(call: NodeJS.EventEmitter, rpc: string): {rt: CallContext; done: () => void} {
     const abort = new AbortController()
     const onCancelled = () => abort.abort(new PodctlError(`${rpc} cancelled by the client (or its deadline passed)`, {exitCode: ExitCode.interrupted}))
     call.on('cancelled', onCancelled)
     const timeoutMs = this.settings.timeoutMs
     const timer = setTimeout(() => abort.abort(new PodctlError(`${rpc} timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout})), timeoutMs)
     this.inFlight.add(abort)
-    const rt: Runtime = {
+    const rt: CallContext = {
       settings: this.settings,
       store: this.store,
       ctx: {signal: abort.signal, log: (m) => this.log.debug(`${rpc}: ${m}`)},
@@ -75,10 +75,10 @@ export class ServerContext {
   }
 
   /**
-   * A unary handler around `fn`: a Runtime for the call, the result or the
+   * A unary handler around `fn`: a CallContext for the call, the result or the
    * error as a gRPC status, and a log line (mutations at info, reads at debug).
    */
-  unary<Req, Res>(rpc: string, fn: (request: Req, rt: Runtime) => Promise<Res>, describe: {mutates: boolean; what?: (request: Req) => string; result?: (response: Res) => string}): handleUnaryCall<Req, Res> {
+  unary<Req, Res>(rpc: string, fn: (request: Req, rt: CallContext) => Promise<Res>, describe: {mutates: boolean; what?: (request: Req) => string; result?: (response: Res) => string}): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const {rt, done} = this.runtimeFor(call, rpc)
       const started = performance.now()

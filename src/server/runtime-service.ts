@@ -1,5 +1,6 @@
 // runtime.v1.RuntimeService on top of src/runtime/: the pod sandbox RPCs call
-// the same functions as runp, stopp, rmp, inspectp, pods and statsp, with
+// the pod service in this process (src/runtime/service.ts), as runp, stopp,
+// rmp, inspectp, pods and statsp do, with
 // containerd's status codes and idempotence rules:
 //
 //   RunPodSandbox      InvalidArgument for a bad config, AlreadyExists while
@@ -22,8 +23,9 @@ import type {PodSandboxState} from '../cri/types.js'
 import {notFoundError} from '../runtime/errors.js'
 import {criVersion, nodeInfo} from '../runtime/info.js'
 import {parsePodSandboxConfig} from '../runtime/podconfig.js'
-import {listPods, type PodFilter, toPodSandbox} from '../runtime/listing.js'
-import {podStatus, removePod, runPod, type Runtime, stopPod} from '../runtime/sandbox.js'
+import {inProcessService} from '../runtime/backend.js'
+import type {CallContext} from '../runtime/context.js'
+import type {PodFilter} from '../runtime/listing.js'
 import {hostStatsSource, listPodSandboxStats, nowNanos, type PodStatsEntry, withCpuRates} from '../runtime/stats.js'
 import {runtimeServiceDefinition} from '../cri/proto.js'
 import {type ServerContext, unimplemented} from './context.js'
@@ -101,7 +103,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
         // The same parser and checks as a config file given to runp.
         const {config, warnings} = parsePodSandboxConfig(JSON.stringify(req.config ?? {}), 'RunPodSandboxRequest.config')
         for (const w of warnings) rt.warn(w)
-        return {podSandboxId: await runPod(rt, config, req.runtimeHandler ?? '')}
+        return {podSandboxId: await inProcessService(rt).runPod(config, req.runtimeHandler ?? '')}
       },
       {
         mutates: true,
@@ -117,7 +119,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
       'StopPodSandbox',
       async (req: IdRequest, rt) => {
         // CRI: idempotent; an unknown pod is already stopped.
-        await stopPod(rt, req.podSandboxId ?? '')
+        await inProcessService(rt).stopPod(req.podSandboxId ?? '')
         return {}
       },
       {mutates: true, what: (req) => short(req.podSandboxId)},
@@ -126,11 +128,12 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
     RemovePodSandbox: ctx.unary(
       'RemovePodSandbox',
       async (req: IdRequest, rt) => {
-        const id = await rt.store.resolve(req.podSandboxId ?? '')
+        const pods = inProcessService(rt)
+        const id = await pods.resolve(req.podSandboxId ?? '')
         // CRI: idempotent; a pod already removed is fine.
         if (id === null) return {}
         // CRI: containers (the pause, here) are forcibly terminated.
-        await removePod(rt, id, {force: true})
+        await pods.removePod(id, {force: true})
         return {}
       },
       {mutates: true, what: (req) => short(req.podSandboxId)},
@@ -140,7 +143,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
       'PodSandboxStatus',
       async (req: StatusRequest, rt) => {
         const id = await resolveExisting(rt, req.podSandboxId)
-        const {status: podStatusMessage, info} = await podStatus(rt, id, req.verbose === true)
+        const {status: podStatusMessage, info} = await inProcessService(rt).podStatus(id, req.verbose === true)
         // containerd's shape, which crictl inspectp unpacks: one key, a JSON value.
         return {status: podStatusMessage, info: info ? {info: JSON.stringify(info)} : {}, timestamp: nowNanos().toString()}
       },
@@ -152,7 +155,7 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
       async (req: ListPodSandboxRequest, rt) => {
         const f = req.filter ?? {}
         const filter: PodFilter = {id: f.id || undefined, state: f.state?.state, labelSelector: f.labelSelector}
-        return {items: (await listPods(rt, filter)).map(toPodSandbox)}
+        return {items: await inProcessService(rt).listPods(filter)}
       },
       {mutates: false, result: (res) => `${res.items.length} pods`},
     ),
@@ -222,8 +225,8 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
   )
 }
 
-async function resolveExisting(rt: Runtime, ref: string | undefined): Promise<string> {
-  const id = await rt.store.resolve(ref ?? '')
+async function resolveExisting(rt: CallContext, ref: string | undefined): Promise<string> {
+  const id = await inProcessService(rt).resolve(ref ?? '')
   if (id === null) throw notFoundError(`pod sandbox "${ref}" not found`)
   return id
 }
@@ -236,7 +239,7 @@ async function resolveExisting(rt: Runtime, ref: string | undefined): Promise<st
 class CpuRates {
   private last = new Map<string, PodStatsEntry>()
 
-  async sample(rt: Runtime, filter: PodFilter): Promise<PodStatsEntry[]> {
+  async sample(rt: CallContext, filter: PodFilter): Promise<PodStatsEntry[]> {
     const current = withCpuRates([...this.last.values()], await listPodSandboxStats(rt, filter, await hostStatsSource()))
     // An unfiltered sample lists every pod: forget the ones that are gone.
     if (!filter.id && !filter.labelSelector) this.last.clear()

@@ -4,10 +4,10 @@ import {describe, test} from 'node:test'
 
 import {withDeadline} from '../../../src/runtime/backend.js'
 import {PodctlError} from '../../../src/runtime/errors.js'
-import type {Runtime} from '../../../src/runtime/sandbox.js'
+import type {CallContext} from '../../../src/runtime/context.js'
 
 /** Only what withDeadline reads: the timeout and the command's signal. */
-const runtime = (timeoutMs: number, signal: AbortSignal) => ({settings: {timeoutMs}, ctx: {signal, log: () => undefined}}) as unknown as Runtime
+const runtime = (timeoutMs: number, signal: AbortSignal) => ({settings: {timeoutMs}, ctx: {signal, log: () => undefined}}) as unknown as CallContext
 
 describe('withDeadline: each pod operation of a verb gets the whole --timeout', () => {
   test('a finished call leaves no timer behind, and the next call starts a fresh one', async () => {

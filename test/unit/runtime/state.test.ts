@@ -3,27 +3,40 @@ import {describe, test} from 'node:test'
 
 import {canRemoveWithoutForce, criState, needsStop, type PodPhase} from '../../../src/runtime/state.js'
 
-describe('pod state predicates', () => {
-  const cases: {phase: PodPhase; pauseAlive: boolean; state: string; stop: boolean}[] = [
-    {phase: 'creating', pauseAlive: false, state: 'SANDBOX_NOTREADY', stop: true},
-    {phase: 'creating', pauseAlive: true, state: 'SANDBOX_NOTREADY', stop: true},
-    {phase: 'ready', pauseAlive: true, state: 'SANDBOX_READY', stop: true},
-    {phase: 'ready', pauseAlive: false, state: 'SANDBOX_NOTREADY', stop: true},
-    {phase: 'stopped', pauseAlive: false, state: 'SANDBOX_NOTREADY', stop: false},
-    {phase: 'stopped', pauseAlive: true, state: 'SANDBOX_NOTREADY', stop: true},
-    {phase: 'unknown', pauseAlive: false, state: 'SANDBOX_NOTREADY', stop: true},
-    {phase: 'unknown', pauseAlive: true, state: 'SANDBOX_NOTREADY', stop: true},
-  ]
-  for (const {phase, pauseAlive, state, stop} of cases) {
-    test(`${phase}, pause ${pauseAlive ? 'alive' : 'dead'}: ${state}, ${stop ? 'needs' : 'no'} stop, rmp ${state === 'SANDBOX_READY' ? 'needs' : 'without'} -f`, () => {
-      const live = {pauseAlive}
-      assert.equal(criState(phase, live), state)
-      assert.equal(needsStop(phase, live), stop)
-      assert.equal(canRemoveWithoutForce(criState(phase, live)), state !== 'SANDBOX_READY')
+const phases: PodPhase[] = ['creating', 'ready', 'stopped', 'unknown']
+
+describe('criState', () => {
+  for (const phase of phases) {
+    for (const pauseAlive of [false, true]) {
+      const want = phase === 'ready' && pauseAlive ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY'
+      test(`${phase}, pause ${pauseAlive ? 'alive' : 'dead'}: ${want}`, () => {
+        assert.equal(criState(phase, {pauseAlive}), want)
+      })
+    }
+  }
+})
+
+describe('needsStop', () => {
+  const clean = {pauseAlive: false, networkAdded: false, netnsMounted: false}
+  test('a cleanly stopped pod has nothing left to stop', () => {
+    assert.equal(needsStop({phase: 'stopped', ...clean}), false)
+  })
+  for (const phase of ['creating', 'ready', 'unknown'] as const) {
+    test(`${phase}: the stop path runs even with nothing left (it finishes a crashed runp or stopp)`, () => {
+      assert.equal(needsStop({phase, ...clean}), true)
     })
   }
-  test('canRemoveWithoutForce per CRI state', () => {
-    assert.equal(canRemoveWithoutForce('SANDBOX_READY'), false)
-    assert.equal(canRemoveWithoutForce('SANDBOX_NOTREADY'), true)
+  for (const left of ['pauseAlive', 'networkAdded', 'netnsMounted'] as const) {
+    test(`stopped, but ${left}: the stop path runs again`, () => {
+      assert.equal(needsStop({phase: 'stopped', ...clean, [left]: true}), true)
+    })
+  }
+})
+
+describe('canRemoveWithoutForce', () => {
+  test('a READY pod needs -f', () => assert.equal(canRemoveWithoutForce('SANDBOX_READY'), false))
+  test('a NotReady pod does not', () => assert.equal(canRemoveWithoutForce('SANDBOX_NOTREADY'), true))
+  test('a pod whose pause died is NotReady, so removable without -f', () => {
+    assert.equal(canRemoveWithoutForce(criState('ready', {pauseAlive: false})), true)
   })
 })

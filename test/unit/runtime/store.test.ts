@@ -243,12 +243,6 @@ describe('store: resolve', () => {
     await assert.rejects((await populated()).resolve(''), podctlError(2, 'pod ID cannot be empty'))
   })
 
-  test('resolveExisting: a miss is not-found (exit 3)', async () => {
-    const store = await populated()
-    assert.equal(await store.resolveExisting('def'), db2)
-    await assert.rejects(store.resolveExisting('nope'), podctlError(3, 'pod "nope" not found'))
-  })
-
   test('resolve in an empty store', async () => {
     assert.equal(await tempStore().resolve('abc'), null)
   })
