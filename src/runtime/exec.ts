@@ -12,12 +12,17 @@ import {spawn} from 'node:child_process'
 
 import {PodctlError} from './errors.js'
 
-/** What every long operation carries: cancellation, and debug output. */
+/** What every long operation carries: cancellation, debug output, and how helper processes run. */
 export interface OpContext {
   signal: AbortSignal
   /** debug lines (to stderr under --debug), and per-step timings */
   log: (message: string) => void
+  /** runs every helper process of the operation; spawnExec when unset (a unit test passes its own) */
+  exec?: Exec
 }
+
+/** The one way podctl runs a helper process: runc, a CNI plugin, unshare, umount. */
+export type Exec = (ctx: OpContext, file: string, args: string[], options: RunOptions) => Promise<RunResult>
 
 export interface RunResult {
   exitCode: number
@@ -36,7 +41,13 @@ export interface RunOptions {
 /** How long a cancelled child gets after SIGTERM before SIGKILL. */
 const killGraceMs = 1000
 
-export async function run(ctx: OpContext, file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+/** Run a helper process through the context's Exec. */
+export function run(ctx: OpContext, file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return (ctx.exec ?? spawnExec)(ctx, file, args, options)
+}
+
+/** Exec with node:child_process, bounded by the context's signal. */
+const spawnExec: Exec = async (ctx, file, args, options) => {
   if (ctx.signal.aborted) throw ctx.signal.reason
   const started = performance.now()
   const child = spawn(file, args, {

@@ -20,7 +20,8 @@ import {type OpContext, settleAll} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
-import {cniPortMappings, refuseTakenHostPorts, wantsHostPorts} from './ports.js'
+import {podAttachment} from './pod-attachment.js'
+import {refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
 import type {Settings} from './settings.js'
 import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
@@ -177,7 +178,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
         if (wantsHostPorts(config)) refuseTakenHostPorts(config, (await store.listRecords()).records.filter((r) => r.id !== id && r.network?.added))
         record.network = {conflist: network.conflist, confFile: network.file, added: true}
         await save()
-        return addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, attachment(record))
+        return addNetwork(ctx, network.conflist, plugins, settings.cniBinDirs, podAttachment(record))
       }).catch((err) => {
         throw wrap(`failed to set up network for pod "${id}"`, err)
       })
@@ -351,30 +352,6 @@ function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
   }
 }
 
-function attachment(record: PodRecord, netnsGone = false) {
-  const md = record.config.metadata
-  const portMappings = cniPortMappings(record.config)
-  const dns = record.config.dns_config
-  return {
-    containerId: record.id,
-    netns: netnsGone ? '' : (record.netnsPath ?? ''),
-    ifName: 'eth0',
-    args: {
-      IgnoreUnknown: '1',
-      K8S_POD_NAMESPACE: md.namespace,
-      K8S_POD_NAME: md.name,
-      K8S_POD_INFRA_CONTAINER_ID: record.id,
-      K8S_POD_UID: md.uid,
-    },
-    capabilityArgs: {
-      portMappings: portMappings.length > 0 ? portMappings : undefined,
-      dns: dns ? {servers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? []} : undefined,
-      cgroupPath: podCgroupsPath(recordCgroupParent(record), record.id),
-      'io.kubernetes.cri.pod-annotations': record.config.annotations ?? {},
-    },
-  }
-}
-
 // ---------------------------------------------------------------------------
 // The cleanup steps: shared by rollback, stopp, rmp and recovery after a crash.
 // Each tolerates "already gone" and records its progress.
@@ -440,7 +417,7 @@ async function teardownNetwork(rt: CallContext, record: PodRecord): Promise<bool
   const conflist = net.conflist as NetworkConfigList
   const plugins = resolvePlugins(conflist, rt.settings.cniBinDirs)
   await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
-    delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, attachment(record, netnsGone), net.result),
+    delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, podAttachment(record, netnsGone), net.result),
   ).catch((err) => {
     throw wrap(`failed to tear down network of pod "${record.id}"`, err)
   })
