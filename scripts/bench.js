@@ -183,7 +183,7 @@ work itself. \`npm run bench\` measures what that costs.
   with pod networking, the rest host network, each with a real pause
   process). The burst starts ${BURST.pods} pods ${BURST.parallel} at a time.
 - "Where the time goes" is each step's time as \`--debug\` prints it
-  (src/runtime/sandbox.ts: stepTimer), and each helper process's.
+  (src/runtime/steps.ts: stepTimer), and each helper process's.
 - \`npm run bench -- --quick\` is a short run (3 runs, up to 100 pods);
   \`--runs N\` sets the runs per row. Two versions are compared by running
   the bench on each, one after the other, on the same machine.

@@ -16,7 +16,7 @@ import type {CallContext} from './context.js'
 import type {PodStatusResult, RemoveOptions} from './service.js'
 import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
-import {type OpContext, settleAll} from './exec.js'
+import {settleAll} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
@@ -25,6 +25,7 @@ import {refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
 import type {Settings} from './settings.js'
 import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
+import {stepTimer, type StepTimer, UndoStack} from './steps.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
 
 function lockWait(rt: CallContext, what: string) {
@@ -52,29 +53,6 @@ async function runpModules() {
     import('./sandbox-files.js'),
   ])
   return {...ociSpec, ...pause, ...podconfig, ...seccomp, ...files}
-}
-
-class UndoStack {
-  private readonly undos: {name: string; fn: () => Promise<void>}[] = []
-
-  push(name: string, fn: () => Promise<void>): void {
-    this.undos.push({name, fn})
-  }
-
-  /** Run in reverse; stop at the first failure (what is left stays for rmp). */
-  async unwind(log: (m: string) => void): Promise<Error | undefined> {
-    while (this.undos.length > 0) {
-      const undo = this.undos.pop()!
-      try {
-        await undo.fn()
-        log(`undo ${undo.name}: done`)
-      } catch (err) {
-        log(`undo ${undo.name}: failed: ${messageOf(err)}`)
-        return wrap(`failed to undo ${undo.name}`, err)
-      }
-    }
-    return undefined
-  }
 }
 
 /** A fresh context for cleanup: the caller's may be the one that was cancelled. */
@@ -312,23 +290,6 @@ async function rewriteInPlace(path: string, data: string): Promise<void> {
 /** The config names net.* sysctls (dotted or slashed), which live in the pod's netns. */
 function setsNetSysctls(config: PodSandboxConfig): boolean {
   return Object.keys(config.linux?.sysctls ?? {}).some((name) => /^net[./]/.test(name))
-}
-
-/**
- * Logs each step's time (under --debug) when called at the end of the step.
- * The steps of one timer follow each other, so their times add up to the
- * whole; a branch that runs beside others has a timer of its own, marked
- * "(concurrent)", whose times overlap the enclosing step's.
- */
-type StepTimer = (step: string) => void
-
-function stepTimer(ctx: OpContext, concurrent = false): StepTimer {
-  let last = performance.now()
-  return (step) => {
-    const now = performance.now()
-    ctx.log(`step ${step}: ${(now - last).toFixed(1)} ms${concurrent ? ' (concurrent)' : ''}`)
-    last = now
-  }
 }
 
 /** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */

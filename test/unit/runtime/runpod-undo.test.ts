@@ -83,6 +83,9 @@ const failAt =
   (call) =>
     call === at ? failWith(stderr) : undefined
 
+/** Every undo runPod registers, in the order they run: newest first. */
+const everyUndo = ['pause container', 'network', 'network namespace', 'name reservation', 'pod directory'].map((u) => `undo ${u}: done`)
+
 const undos = (log: string[]) => log.flatMap((line) => (/^undo (.+): (done|failed)/.exec(line) ? [line] : []))
 
 /** The helper processes run after the one that failed: the undos' own. */
@@ -123,13 +126,7 @@ describe('runPod through a fake Exec', () => {
     await assert.rejects(runPod(w.rt, config, ''), /failed to set up network for pod .*fakenet ADD failed on purpose/)
     // The pause branch ran beside the network's and is undone with it.
     assert.deepEqual(after(w.calls, 'runc run'), ['runc delete', 'fakenet DEL'])
-    assert.deepEqual(undos(w.log), [
-      'undo pause container: done',
-      'undo network: done',
-      'undo network namespace: done',
-      'undo name reservation: done',
-      'undo pod directory: done',
-    ])
+    assert.deepEqual(undos(w.log), everyUndo)
     assertNothingLeft(w)
   })
 
@@ -137,13 +134,7 @@ describe('runPod through a fake Exec', () => {
     const w = world(failAt('runc run', 'container_linux.go: starting container process caused: oops'))
     await assert.rejects(runPod(w.rt, config, ''), /oops/)
     assert.deepEqual(after(w.calls, 'runc run').filter((c) => c !== 'fakenet ADD'), ['runc delete', 'fakenet DEL'])
-    assert.deepEqual(undos(w.log), [
-      'undo pause container: done',
-      'undo network: done',
-      'undo network namespace: done',
-      'undo name reservation: done',
-      'undo pod directory: done',
-    ])
+    assert.deepEqual(undos(w.log), everyUndo)
     assertNothingLeft(w)
   })
 
