@@ -1,10 +1,11 @@
 // Running helper binaries (runc, CNI plugins, unshare, umount), bounded by
-// the operation's abort signal. Nothing here interprets output: each caller
-// owns its tool's contract.
+// the operation's abort signal. Every one goes through the context's Exec,
+// so a unit test can stand in for them all. Nothing here interprets output:
+// each caller owns its tool's contract.
 //
-// This is node:child_process rather than execa, which the design card named:
-// importing execa costs 75-95 ms on these machines, more than `runc run -d`
-// itself, and every verb that runs a pod pays it. What podctl needs from it
+// This is node:child_process rather than a package such as execa: importing
+// execa costs 75-95 ms on these machines, more than `runc run -d` itself, and
+// every verb that runs a pod pays it. What podctl needs from it
 // (collect output, feed stdin, cancel on a signal, kill a straggler) is the
 // few lines below.
 

@@ -1,4 +1,4 @@
-// Validation of the PodSandboxConfig fields issue 3 covers: what parsing
+// Validation of the PodSandboxConfig's Linux fields: what parsing
 // refuses (naming the field), and what runPod checks before it makes
 // anything (checkRunnable: sysctls, and what the host cannot do).
 
