@@ -547,6 +547,7 @@ export interface RemoveOptions {
 export async function removePod(rt: Runtime, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
   const timer = stepTimer(rt.ctx)
   let stopped = false
+  let removed = false
   await withPodLock(rt, id, async () => {
     timer('lock')
     let record: PodRecord | null
@@ -557,6 +558,7 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
       if (!options.force) throw err
       rt.warn(`${messageOf(err)}; removing what can be found of pod "${id}"`)
       await removeUnreadable(rt, id)
+      removed = true
       return
     }
     if (!record) {
@@ -580,8 +582,9 @@ export async function removePod(rt: Runtime, id: string, options: RemoveOptions)
     timer('release name')
     fault('rm-2')
     rt.store.removePodDir(id)
+    removed = true
     timer('remove files')
-  })
+  }, () => removed)
   return {stopped}
 }
 
@@ -598,12 +601,13 @@ async function removeUnreadable(rt: Runtime, id: string): Promise<void> {
   for (const o of orphans) await removeOrphan(rt, o)
 }
 
-async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>): Promise<T> {
+/** Run `fn` holding the pod's lock; `gone` says, at the end, whether the pod was removed (its lock then goes too). */
+async function withPodLock<T>(rt: Runtime, id: string, fn: () => Promise<T>, gone = () => false): Promise<T> {
   const held: Lock = await rt.store.lockPod(id, lockWait(rt, `pod "${id}"`))
   try {
     return await fn()
   } finally {
-    await held.release()
+    await (gone() ? held.discard() : held.release())
   }
 }
 
