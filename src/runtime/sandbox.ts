@@ -19,7 +19,7 @@ import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {cniPortMappings, refuseTakenHostPorts, wantsHostPorts} from './ports.js'
-import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
+import {ownCapabilities, processInCgroup, readProcStat, sameProcessAlive} from './proc.js'
 import type {Settings} from './settings.js'
 import {criState, needsStop} from './state.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
@@ -401,11 +401,15 @@ function runtimeOf(rt: Runtime, record: PodRecord): OciRuntime {
  */
 async function killPauseStep(rt: Runtime, record: PodRecord): Promise<boolean> {
   if (!record.containerCreated) return true
-  if (!record.pid) {
+  const alive = sameProcessAlive(record.pid, record.pidStartTime)
+  // The record is a file: a PID in it gets a signal only if that process is in the pod's
+  // cgroup. Else (an edited or stale record) the runtime, which knows its own pause, kills it.
+  if (!record.pid || (alive && !processInCgroup(record.pid, podCgroupsPath(recordCgroupParent(record), record.id)))) {
+    if (record.pid) rt.warn(`pod "${record.id}": its record names PID ${record.pid}, which is not in the pod's cgroup; not signalling it`)
     await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
     return true
   }
-  if (sameProcessAlive(record.pid, record.pidStartTime)) {
+  if (alive) {
     try {
       process.kill(record.pid, 'SIGKILL')
     } catch {

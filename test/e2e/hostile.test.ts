@@ -3,9 +3,17 @@
 // that podctl acted on nothing it should not have, and that nothing is left.
 
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {once} from 'node:events'
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, TestEnv} from './harness.js'
+import {e2eOptions, TestEnv, which} from './harness.js'
+
+/** Run a command as the unprivileged user nobody (uid and gid 65534, no groups). */
+const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 
 const hostNet = {linux: {security_context: {namespace_options: {network: 2}}}}
 
@@ -47,4 +55,103 @@ describe('a name never selects another pod', e2eOptions(), () => {
     assert.equal(env.ok(['pods', '-q']), '')
     env.assertNoLeaks()
   })
+})
+
+describe('an unprivileged user cannot block podctl\'s locks', {...e2eOptions(), skip: e2eOptions().skip ?? (which('setpriv') ? undefined : 'setpriv is not installed')}, () => {
+  let env: TestEnv
+  before(() => {
+    env = new TestEnv(121)
+  })
+  after(() => env.teardown())
+
+  test('nobody binding every lock name it can see or guess, and probing the lock directory, blocks neither runp, stopp nor rmp', async () => {
+    const victim = env.runPod('victim')
+    // The names a local user could take: the abstract sockets podctl's locks once were (visible
+    // in /proc/net/unix while held), and anything it can make under the lock directory.
+    const scope = createHash('sha256').update(env.root).digest('hex').slice(0, 16)
+    const names = [`podctl/${scope}/names`, `podctl/${scope}/pod/${victim}`, 'podctl/cni']
+    const script = `
+      const net = require('node:net'); const fs = require('node:fs')
+      const tries = []
+      for (const n of JSON.parse(process.argv[1])) tries.push(new Promise((ok) => { const s = net.createServer(); s.once('error', (e) => ok(n + ': ' + e.code)); s.listen({path: '\\0' + n}, () => ok(n + ': bound')) }))
+      for (const p of ['/run/podctl-locks/x', '/run/podctl-locks']) { try { fs.mkdirSync(p); tries.push(p + ': made') } catch (e) { tries.push(p + ': ' + e.code) } }
+      try { fs.readdirSync('/run/podctl-locks'); tries.push('listed') } catch (e) { tries.push('list: ' + e.code) }
+      Promise.all(tries).then((r) => { console.log(JSON.stringify(r)); setInterval(() => {}, 1000) })`
+    const attacker = spawn(asNobody[0], [...asNobody.slice(1), process.execPath, '-e', script, JSON.stringify(names)], {stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      const [line] = (await once(attacker.stdout, 'data')) as [Buffer]
+      const report = JSON.parse(line.toString()) as string[]
+      // The abstract names are free for anyone to bind; what matters is that podctl no longer uses them.
+      for (const n of names) assert.ok(report.includes(`${n}: bound`), `nobody could bind ${n}: ${report}`)
+      assert.ok(report.includes('/run/podctl-locks/x: EACCES'), `${report}`)
+      assert.ok(report.includes('list: EACCES'), `${report}`)
+      const st = statSync('/run/podctl-locks')
+      assert.equal(st.uid, 0)
+      assert.equal(st.mode & 0o777, 0o700)
+      // Each verb takes the name index, the pod's lock and the CNI lock; each must get them well inside its timeout.
+      const second = env.ok(['--timeout', '20s', 'runp', env.podConfig({metadata: {name: 'second', namespace: 'default'}})]).trim()
+      env.ok(['--timeout', '20s', 'stopp', victim])
+      env.ok(['--timeout', '20s', 'rmp', victim])
+      env.ok(['--timeout', '20s', 'rmp', '-f', second])
+      assert.equal(env.ok(['pods', '-q']), '')
+    } finally {
+      attacker.kill('SIGKILL')
+      await once(attacker, 'exit').catch(() => undefined)
+    }
+    env.assertNoLeaks()
+  })
+
+  test('a holder killed by SIGKILL frees the pod lock at once: the next rmp does not wait', () => {
+    const id = env.runPod('killed-holder')
+    // stopp killed right after its kill step: it held the pod's lock, and its socket file stays behind.
+    const r = env.podctl(['stopp', id], {env: {PODCTL_FAULT_AT_STEP: 'stop-1'}})
+    assert.notEqual(r.code, 0)
+    env.ok(['--timeout', '5s', 'rmp', '-f', id])
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+})
+
+describe('a record cannot aim a signal at another process', e2eOptions(), () => {
+  let env: TestEnv
+  before(() => {
+    env = new TestEnv(122)
+  })
+  after(() => env.teardown())
+
+  /** Point the pod's record at `pid`, with that process's real start time, as an edited record would. */
+  function forgeRecord(id: string, pid: number): void {
+    const path = join(env.root, 'pods', id, 'sandbox.json')
+    const record = JSON.parse(readFileSync(path, 'utf8'))
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    record.pid = pid
+    record.pidStartTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    writeFileSync(path, JSON.stringify(record))
+  }
+
+  for (const verb of [['stopp'], ['rmp', '-f']]) {
+    test(`${verb.join(' ')} of a pod whose record names a sleep of ours: the sleep lives, the pod's own pause is stopped`, async () => {
+      const sleeper = spawn('sleep', ['1000'], {stdio: 'ignore'})
+      try {
+        await once(sleeper, 'spawn')
+        const id = env.runPod(`forged-${verb[0]}`)
+        const pause = env.inspect(id).info.pid as number
+        forgeRecord(id, sleeper.pid!)
+        const r = env.podctl([...verb, id])
+        assert.equal(r.code, 0, r.stderr)
+        assert.match(r.stderr, new RegExp(`its record names PID ${sleeper.pid}, which is not in the pod's cgroup; not signalling it`))
+        // Alive, not a zombie (it is our child: a killed one would wait for us to reap it).
+        assert.match(readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8'), /\) [RS] /, 'the sleep was not signalled')
+        // The real pause was stopped through the runtime: it is gone, or a zombie awaiting its reaper.
+        const pauseStat = existsSync(`/proc/${pause}/stat`) ? readFileSync(`/proc/${pause}/stat`, 'utf8') : ') Z '
+        assert.match(pauseStat, /\) [ZX] /, 'the pause is not running')
+        if (verb[0] === 'stopp') env.ok(['rmp', id])
+        assert.equal(env.ok(['pods', '-q']), '')
+      } finally {
+        sleeper.kill('SIGKILL')
+        await once(sleeper, 'exit').catch(() => undefined)
+      }
+      env.assertNoLeaks()
+    })
+  }
 })
