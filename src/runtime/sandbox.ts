@@ -10,7 +10,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
-import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
+import {cgroupParentProblem, defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
 import {metadataOf, type PodView, view} from './listing.js'
@@ -340,6 +340,8 @@ function stepTimer(ctx: OpContext, concurrent = false): StepTimer {
 /** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */
 function checkedCgroupParent(settings: Settings): string {
   try {
+    const problem = cgroupParentProblem(settings.cgroupParent)
+    if (problem) throw usageError(problem)
     podCgroupsPath(settings.cgroupParent, '0')
   } catch (err) {
     throw usageError(`the cgroup-parent setting${settings.configFile ? ` (config file "${settings.configFile}")` : ''}: ${messageOf(err)}`, (err as PodctlError).hint)

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {once} from 'node:events'
-import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
@@ -154,4 +154,81 @@ describe('a record cannot aim a signal at another process', e2eOptions(), () => 
       env.assertNoLeaks()
     })
   }
+})
+
+describe('a config means what it says, or is refused', e2eOptions(), () => {
+  let env: TestEnv
+  before(() => {
+    env = new TestEnv(123)
+  })
+  after(() => env.teardown())
+
+  function refused(args: string[], code: number, fragment: RegExp, what: string): void {
+    const r = env.podctl(args)
+    assert.equal(r.code, code, `${what}: exit ${r.code}\n${r.stderr}`)
+    assert.match(r.stderr, fragment, what)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
+  }
+
+  test('a JSON key given twice is refused with the key, its object and its place', () => {
+    const text = '{"metadata": {"name": "a", "namespace": "n",\n  "name": "b"}}'
+    refused(['runp', env.podConfig(text)], 2, /is not valid JSON: duplicate key "name" in metadata \(line 2, column 3\)/, 'duplicate name')
+    const labels = '{"metadata": {"name": "a", "namespace": "n"}, "labels": {"x": "1", "y": "2", "x": "3"}}'
+    refused(['runp', env.podConfig(labels)], 2, /duplicate key "x" in labels \(line 1, column 78\)/, 'duplicate label')
+    refused(['runp', env.podConfig('{"metadata": {"name": "a", "namespace": "n"}, "metadata": {}}')], 2, /duplicate key "metadata" \(line 1/, 'duplicate top-level key')
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+
+  test('bytes that are not UTF-8 are refused with their offset', () => {
+    const head = Buffer.from('{"metadata": {"name": "a", "namespace": "n"}, "labels": {"k": "')
+    const path = env.podConfig('x', 'latin1.json')
+    writeFileSync(path, Buffer.concat([head, Buffer.from([0xe9]), Buffer.from('"}}')]))
+    refused(['runp', path], 2, new RegExp(`is not valid UTF-8: byte 0xe9 at offset ${head.length}`), 'latin-1 byte')
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+
+  test('labels and annotations named __proto__, constructor and prototype are kept, in JSON and YAML', () => {
+    const json = `{"metadata": {"name": "protos", "namespace": "n"}, "labels": {"__proto__": "p", "constructor": "c", "prototype": "t"}, "annotations": {"__proto__": "ap"}, ${JSON.stringify(hostNet).slice(1, -1)}}`
+    const id = env.ok(['runp', env.podConfig(json)]).trim()
+    const status = env.inspect(id).status
+    // JSON.parse makes "__proto__" an own key, as the output has it.
+    assert.deepEqual(Object.entries(status.labels).sort(), Object.entries(JSON.parse('{"__proto__": "p", "constructor": "c", "prototype": "t"}')).sort())
+    assert.equal(Object.getOwnPropertyDescriptor(status.annotations, '__proto__')?.value, 'ap')
+    // The label selector finds it by that key too.
+    assert.equal(env.ok(['pods', '-q', '--label', '__proto__=p']).trim(), id)
+    env.ok(['rmp', '-f', id])
+    const yaml = 'metadata:\n  name: protos-yaml\n  namespace: n\nlabels:\n  __proto__: "p"\nlinux:\n  security_context:\n    namespace_options:\n      network: 2\n'
+    const yid = env.ok(['runp', env.podConfig(yaml, 'protos.yaml')]).trim()
+    assert.equal(Object.getOwnPropertyDescriptor(env.inspect(yid).status.labels, '__proto__')?.value, 'p')
+    env.ok(['rmp', '-f', yid])
+    env.assertNoLeaks()
+  })
+
+  test('a cgroup_parent with "..", "." or relative parts, or too long, is refused before anything is made', () => {
+    const tag = env.cgroupParent.slice(1)
+    const cases: [string, RegExp][] = [
+      [`/${tag}-a/../../${tag}-escape`, /has a "\.\." component/],
+      [`/${tag}-b/./c`, /has a "\." component/],
+      [`${tag}-relative/x`, /is a relative path/],
+      [`/${'x'.repeat(6000)}`, /is 6001 characters long; the limit is 2048/],
+      [`/${'y'.repeat(300)}`, /has a component of 300 bytes; the limit is 255/],
+    ]
+    for (const [parent, fragment] of cases) {
+      refused(['runp', env.podConfig({metadata: {name: 'cg', namespace: 'n'}, linux: {cgroup_parent: parent}})], 2, new RegExp(`linux\\.cgroup_parent: .*${fragment.source}`), parent.slice(0, 40))
+    }
+    assert.equal(env.ok(['pods', '-q']), '')
+    // No cgroup of any of those names was made, anywhere in the hierarchy.
+    const made = readdirSync('/sys/fs/cgroup').filter((d) => d.startsWith(tag))
+    assert.deepEqual(made, [])
+    env.assertNoLeaks()
+  })
+
+  test('a timeout of 2^31 ms or more is refused instead of firing at once', () => {
+    for (const t of ['2147483648ms', '600h', '9999999999']) {
+      refused(['pods', '--timeout', t], 2, /--timeout: .* is too long: the limit is 2147483647 ms \(24 days\)/, t)
+    }
+    env.ok(['pods', '--timeout', '596h'])
+  })
 })
