@@ -235,8 +235,11 @@ function didYouMean(key: string, fields: FieldDef[]): string {
 // (DNS-1123 subdomain length, no separators or control characters) so that
 // they are safe everywhere they are echoed.
 const maxNameLength = 253
-// eslint-disable-next-line no-control-regex
-const badNameChars = /[\u0000-\u001f\u007f/\\;=,\s]/
+// Also what makes a name print as something else: C1 controls, bidi overrides
+// and isolates (a name that reads backwards), zero-width characters (two
+// names that look the same), and the BOM.
+// eslint-disable-next-line no-control-regex, no-misleading-character-class
+const badNameChars = /[\u0000-\u001f\u007f-\u009f/\\;=,\s\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/
 
 function checkName(value: unknown, path: string, where: string, required: boolean): void {
   if (value === undefined || value === '') {
@@ -246,7 +249,13 @@ function checkName(value: unknown, path: string, where: string, required: boolea
   const s = value as string
   if (s.length > maxNameLength) throw usageError(`${where}: ${path} is ${s.length} characters long; the limit is ${maxNameLength}`)
   const bad = s.match(badNameChars)
-  if (bad) throw usageError(`${where}: ${path} contains ${JSON.stringify(bad[0])}, which is not allowed in a name`)
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    // Shown escaped whatever it is: the message must not do what the name would.
+    const json = JSON.stringify(bad[0])
+    const shown = json.length > 3 || /^[\x20-\x7e]$/.test(bad[0]) ? json : `"\\u${code.slice(2).toLowerCase()}"`
+    throw usageError(`${where}: ${path} contains ${shown} (${code}), which is not allowed in a name`)
+  }
   if (s === '.' || s === '..') throw usageError(`${where}: ${path} may not be "${s}"`)
 }
 

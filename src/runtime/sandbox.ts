@@ -265,7 +265,8 @@ export async function runPod(rt: Runtime, config: PodSandboxConfig, runtimeHandl
       record.cleanupError = cleanupErr.message
       await save().catch(() => undefined)
       throw new PodctlError(`${failure.message}; cleanup failed too, the pod is kept as NotReady: ${cleanupErr.message}`, {
-        exitCode: failure.exitCode,
+        // Not the failure's own code: a timeout's or an interrupt's says the pod was rolled back.
+        exitCode: ExitCode.incomplete,
         hint: `remove it with: podctl rmp -f ${id.slice(0, 13)}`,
         cause: failure,
       })

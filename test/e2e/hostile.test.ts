@@ -10,6 +10,7 @@ import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'no
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
+import {cniLockName, lock, lockName, tryLock} from '../../src/runtime/lock.js'
 import {e2eOptions, TestEnv, which} from './harness.js'
 
 /** Run a command as the unprivileged user nobody (uid and gid 65534, no groups). */
@@ -230,5 +231,117 @@ describe('a config means what it says, or is refused', e2eOptions(), () => {
       refused(['pods', '--timeout', t], 2, /--timeout: .* is too long: the limit is 2147483647 ms \(24 days\)/, t)
     }
     env.ok(['pods', '--timeout', '596h'])
+  })
+})
+
+describe('output says what is there, and only podctl speaks', e2eOptions(), () => {
+  let env: TestEnv
+  before(() => {
+    env = new TestEnv(124)
+  })
+  after(() => env.teardown())
+
+  test('names with bidi overrides, zero-width or C1 characters are refused at runp, the code point named and escaped', () => {
+    const cases: [string, string][] = [
+      ['evil\u202egnp.exe', 'U+202E'],
+      ['a\u200bb', 'U+200B'],
+      ['a\u2066b', 'U+2066'],
+      ['a\u0085b', 'U+0085'],
+      ['\ufeffa', 'U+FEFF'],
+      ['a\u00adb', 'U+00AD'],
+    ]
+    for (const [name, code] of cases) {
+      const r = env.podctl(['runp', env.podConfig({metadata: {name, namespace: 'n'}, ...hostNet})])
+      assert.equal(r.code, 2, `${code}: ${r.stderr}`)
+      assert.match(r.stderr, new RegExp(`metadata\\.name contains "\\\\u${code.slice(2).toLowerCase()}" \\(${code.replace("+", "\\+")}\\), which is not allowed in a name`))
+      // The message itself carries nothing a terminal would act on.
+      assert.doesNotMatch(r.stderr, /[\u0080-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/)
+    }
+    const ns = env.podctl(['runp', env.podConfig({metadata: {name: 'ok', namespace: 'n\u202e'}, ...hostNet})])
+    assert.match(ns.stderr, /metadata\.namespace contains "\\u202e" \(U\+202E\)/)
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+
+  test('labels and annotations with newlines and escape sequences print escaped in tables, as they are in JSON and YAML', () => {
+    const labels = {'fake\nPOD': 'x', evil: 'a\u001b[2J\u001b[31mred\rb', rtl: 'x\u202ey'}
+    const id = env.ok(['runp', env.podConfig({metadata: {name: 'labelled', namespace: 'n'}, labels, annotations: {note: 'line1\nline2\tz'}, ...hostNet})]).trim()
+    for (const out of [env.ok(['inspectp', '-o', 'table', id]), env.ok(['pods', '-v'])]) {
+      assert.doesNotMatch(out, /[\u001b\r\u202e]/, 'no raw escape, carriage return or bidi override')
+      assert.match(out, /\tevil -> a\\e\[2J\\e\[31mred\\rb\n/)
+      assert.match(out, /\tfake\\nPOD -> x\n/)
+      assert.match(out, /\trtl -> x\\u202ey\n/)
+      assert.match(out, /\tnote -> line1\\nline2\\tz\n/)
+    }
+    assert.deepEqual(env.inspect(id).status.labels, labels, 'JSON keeps the values as given')
+    const yaml = env.ok(['inspectp', '-o', 'yaml', id])
+    assert.ok(yaml.includes('red'), yaml)
+    env.ok(['rmp', '-f', id])
+    env.assertNoLeaks()
+  })
+
+  test('node\'s own warnings never reach stderr', () => {
+    // A warning emitted inside the process while podctl runs (a preload stands for whatever node
+    // or a dependency might warn about): stderr stays podctl's.
+    const preload = join(env.dir, 'warn.cjs')
+    writeFileSync(
+      preload,
+      "const w = process.stdout.write.bind(process.stdout); process.stdout.write = (...a) => { process.emitWarning('a warning from inside node'); process.stdout.write = w; return w(...a) }\n",
+    )
+    const r = env.podctl(['pods'], {env: {NODE_OPTIONS: `--require ${preload}`}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^POD ID/)
+    assert.equal(r.stderr, '')
+  })
+
+  test('a path that cannot be used is said in words with exit 2, not as errno text with exit 1', () => {
+    const cases: [string[], RegExp][] = [
+      [['--root', '/etc/passwd/x', 'pods'], /^error: cannot (list|create) directory "\/etc\/passwd\/x[^"]*": a part of the path is not a directory$/m],
+      [['--run-root', '/etc/passwd/x', 'runp', env.podConfig({metadata: {name: 'p', namespace: 'n'}, ...hostNet})], /^error: .*cannot create directory "\/etc\/passwd\/x": a part of the path is not a directory$/m],
+      [['runp', env.podConfig({metadata: {name: 'p', namespace: 'n'}, log_directory: '/etc/passwd/logs', ...hostNet})], /cannot create directory "\/etc\/passwd\/logs": a part of the path is not a directory$/m],
+      [['--cni-conf-dir', '/etc/passwd', 'runp', env.podConfig({metadata: {name: 'p', namespace: 'n'}})], /cannot list directory "\/etc\/passwd": a part of the path is not a directory$/m],
+    ]
+    for (const [args, fragment] of cases) {
+      const r = env.podctl(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, fragment)
+      assert.doesNotMatch(r.stderr, /ENOTDIR|scandir|rerun with --debug/)
+    }
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
+  })
+
+  test('two SIGINTs during runp: the rollback still finishes, and nothing is left', {timeout: 120_000}, async () => {
+    // The CNI lock held here stops runp at its network step, with a record, a name and a netns made;
+    // the name index held here keeps its rollback waiting, so that the second SIGINT finds it under way.
+    const cni = await tryLock(cniLockName)
+    assert.ok(cni, 'the CNI lock is free')
+    let names: Awaited<ReturnType<typeof tryLock>> = null
+    try {
+      // --debug: the rollback logs each undo, and the second SIGINT is sent once it is under way.
+      const child = env.spawn(['--debug', 'runp', env.podConfig({metadata: {name: 'interrupted', namespace: 'n'}})])
+      let stderr = ''
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+      const exited = once(child, 'exit')
+      const netnsDir = join(env.runRoot, 'netns')
+      while (!(existsSync(netnsDir) && readdirSync(netnsDir).length > 0)) await new Promise((r) => setTimeout(r, 20))
+      names = await lock(lockName(env.root, 'names'), {timeoutMs: 30_000, what: 'the test'})
+      child.kill('SIGINT')
+      while (!stderr.includes('undo network namespace: done') && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
+      // Waiting for the name index now: its reservation is the undo left.
+      child.kill('SIGINT')
+      while (!stderr.includes('SIGINT again') && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
+      await names.release()
+      names = null
+      const [code] = await exited
+      assert.equal(code, 130, stderr)
+      assert.match(stderr, /interrupted by SIGINT/)
+      assert.match(stderr, /SIGINT again: undoing what was made first/)
+    } finally {
+      await names?.release()
+      await cni.release()
+    }
+    assert.equal(env.ok(['pods', '-q']), '')
+    env.assertNoLeaks()
   })
 })
