@@ -44,6 +44,11 @@
 // check would have made A lose at its check. A slow waiter that re-links a
 // generation that was swept away finds a higher one at its check and loses.
 //
+// Why a private name linked, rather than a bind at <g+1> itself: between a
+// socket's bind() and its listen() a connect() is refused as if its holder
+// were dead, and libuv unlinks a socket's file when it closes it; a
+// generation's file exists only once its socket listens, and stays.
+//
 // The directory of a lock whose object is gone (a removed pod) is removed by
 // its last holder (discard): a waiter that was already on its way then finds
 // nothing to lock, so the object is gone for it too.

@@ -137,7 +137,8 @@ describe('lock', () => {
         if (mode === 'killer') process.kill(process.pid, 'SIGKILL')
         try { closeSync(openSync(marker, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY)) } catch { overlaps++ }
         held++
-        await new Promise((r) => setImmediate(r))
+        // A moment in the critical section (not a timing assertion: it widens the window a second holder would need).
+        await new Promise((r) => setTimeout(r, 2))
         try { unlinkSync(marker) } catch {}
         await l.release()
       }
