@@ -5,7 +5,7 @@ import type {Interfaces} from '@oclif/core'
 
 import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
-import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
+import {ExitCode, exitCodeHelp, fsErrorMessage, isBadPathError, PodctlError, prerequisiteError} from './runtime/errors.js'
 import {localBackend} from './runtime/backend.js'
 import type {PodService} from './runtime/service.js'
 import type {CallContext} from './runtime/context.js'
@@ -106,14 +106,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
 
-  /** Signals armed (the first cancels, the second exits), the debug log, and the start-up time with --debug. */
+  /** Signals armed (the first cancels; later ones wait for its rollback), the debug log, and the start-up time with --debug. */
   private armed(): CallContext['ctx'] {
+    // A second signal does not cut the rollback short: exiting then would say "rolled back"
+    // (130) and leave a NotReady pod holding an IP. The rollback is bounded by its own timeout.
+    let noted = false
     const onSignal = (signal: NodeJS.Signals) => {
-      if (this.abort.signal.aborted) process.exit(ExitCode.interrupted)
+      if (this.abort.signal.aborted) {
+        if (!noted) process.stderr.write(`${paint.dim(`podctl: ${signal} again: undoing what was made first; it ends on its own (kill -9 would leave it for rmp -f)`)}\n`)
+        noted = true
+        return
+      }
       this.abort.abort(new PodctlError(`interrupted by ${signal}`, {exitCode: ExitCode.interrupted}))
     }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     const debug = this.settings.debug
     // performance.now() counts from process start: node's boot plus every import so far.
     if (debug) process.stderr.write(`${paint.dim(`debug: start-up: ${performance.now().toFixed(1)} ms (${startPath()})`)}\n`)
@@ -154,6 +161,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stderr.write(`${paint.error('error:')} ${text}\n${paint.dim(`hint: see: ${this.config.bin} ${this.id?.replaceAll(':', ' ')} --help`)}\n`)
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = ExitCode.usage
+      return
+    }
+    // A file system error on a path the user gave (a --root under a file, say): in words, as bad input.
+    const fsMessage = fsErrorMessage(err)
+    if (fsMessage) {
+      this.printError(new PodctlError(fsMessage, {exitCode: isBadPathError(err) ? ExitCode.usage : ExitCode.failure, hint: 'check the path, and the settings and config fields that name it'}), debug)
+      process.exitCode = isBadPathError(err) ? ExitCode.usage : ExitCode.failure
       return
     }
     // Anything else is a bug or an unexpected system error: say so plainly.

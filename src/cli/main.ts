@@ -23,6 +23,9 @@ export interface Entry {
 
 export async function main(given: string[], entry: Entry): Promise<void> {
   restoreLauncherEnv(process.env)
+  // node's own warnings (a listener count, an experimental API, a deprecation in a
+  // dependency) are not the user's business and would read as podctl's: --debug shows them.
+  if (!given.includes('--debug')) process.removeAllListeners('warning')
   // A reader that goes away (podctl pods | head -1) is not an error: what is
   // left to print is dropped and the verb finishes its work (rmp -af | head -1
   // still removes every pod), with its own exit status.

@@ -35,7 +35,7 @@ import Version from '../commands/version.js'
 // What the pod verbs load on first use, evaluated now too.
 import '../runtime/sandbox.js'
 import '../runtime/stats.js'
-import {tryLock} from '../runtime/lock.js'
+import {warmUp} from '../runtime/lock.js'
 import type {CommandClass, Manifest} from './lean.js'
 import {main, withoutExtraCaCerts} from './main.js'
 import {warm} from './warm.js'
@@ -73,11 +73,11 @@ if (startupSnapshot.isBuildingSnapshot()) {
   // (perf_hooks: the step timers), util.parseArgs (the lean path's parser) and
   // cluster, which net requires when a server listens (the locks).
   void [performance.timeOrigin, parseArgs, cluster.isPrimary]
-  // A lock taken and released (an abstract socket: nothing on disk, gone with
-  // its close), so that the verbs' first lock is not their net server's first
-  // listen: rmp's pod lock 1.9 -> 1.1 ms. Only a warm-up: a build where it
-  // fails goes on without it.
-  void tryLock(`podctl/build/${process.pid}`).then((held) => held?.release(), () => undefined)
+  // A socket listened on and closed (abstract: nothing on disk), so that
+  // the verbs' first lock is not their net server's first listen: rmp's pod
+  // lock 1.9 -> 1.1 ms. Only a warm-up: a build where it fails goes on
+  // without it.
+  void warmUp(String(process.pid)).catch(() => undefined)
   startupSnapshot.setDeserializeMainFunction(async () => {
     // argv: node, the package root, then the command line.
     const [rootDir, ...given] = process.argv.slice(1)

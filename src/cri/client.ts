@@ -96,7 +96,7 @@ export function criBackend(options: CriClientOptions): PodService {
   return {
     runPod: async (config, runtimeHandler) => {
       // crictl: "Use 2 times longer timeout for sandbox operation".
-      const {podSandboxId} = await call<{podSandboxId?: string}>('RunPodSandbox', {config: toWire('PodSandboxConfig', config), runtimeHandler}, 2 * timeoutMs)
+      const {podSandboxId} = await call<{podSandboxId?: string}>('RunPodSandbox', {config: toWire('PodSandboxConfig', config), runtimeHandler}, Math.min(2 * timeoutMs, 2 ** 31 - 1))
       return podSandboxId ?? ''
     },
     stopPod: async (ref) => {

@@ -66,3 +66,17 @@ export function tabwriter(header: string[], rows: string[][]): string {
   )
   return all.map((row) => header.map((_h, col) => (row[col] ?? '') + ' '.repeat(Math.max(0, widths[col] - visibleLength(row[col] ?? '')))).join('').trimEnd()).join('\n')
 }
+
+// eslint-disable-next-line no-control-regex, no-misleading-character-class
+const unprintable = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g
+const shortEscapes: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e'}
+
+/**
+ * A value for a table or a line of text, with what a terminal would act on
+ * (newlines, escape sequences, bidi overrides, zero-width characters) shown
+ * as escapes: a label must not draw a fake row, move the cursor or read
+ * backwards. JSON and YAML output keep values as they are.
+ */
+export function printable(text: string): string {
+  return text.replace(unprintable, (c) => shortEscapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}

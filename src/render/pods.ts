@@ -1,7 +1,7 @@
 // How pods look on stdout: crictl's shapes for table, verbose, JSON and YAML.
 
 import type {PodSandbox, PodSandboxStatus} from '../cri/types.js'
-import {ago, goTime, rfc3339Nano, tabwriter} from './format.js'
+import {ago, goTime, printable, rfc3339Nano, tabwriter} from './format.js'
 import {paint} from './style.js'
 
 /** crictl's truncatedIDLen. */
@@ -15,17 +15,17 @@ export function podsTable(pods: PodSandbox[], noTrunc: boolean, now = Date.now()
     noTrunc ? p.id : p.id.slice(0, truncatedIdLength),
     ago(p.createdAt, now),
     colourState(stateWord(p.state)),
-    p.metadata.name,
-    p.metadata.namespace,
+    printable(p.metadata.name),
+    printable(p.metadata.namespace),
     String(p.metadata.attempt),
-    p.runtimeHandler || '(default)',
+    printable(p.runtimeHandler) || '(default)',
   ])
   return tabwriter(['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME'], rows)
 }
 
 const sortedMapLines = (title: string, map: Record<string, string>): string[] => {
   const keys = Object.keys(map).sort()
-  return keys.length === 0 ? [] : [`${title}:`, ...keys.map((k) => `\t${k} -> ${map[k]}`)]
+  return keys.length === 0 ? [] : [`${title}:`, ...keys.map((k) => `\t${printable(k)} -> ${printable(map[k])}`)]
 }
 
 /** crictl pods -v: a block per pod. */
@@ -62,6 +62,7 @@ export function statusTable(status: PodSandboxStatus, info?: Record<string, unkn
   if (status.network.ip) lines.push(`IP Addresses: ${status.network.ip}`)
   for (const extra of status.network.additionalIps) lines.push(`Additional IP: ${extra.ip}`)
   lines.push(...sortedMapLines('Labels', status.labels), ...sortedMapLines('Annotations', status.annotations))
-  if (info) lines.push(`Info: ${JSON.stringify(info)}`)
+  // printable() leaves valid JSON: what it escapes, JSON.stringify leaves raw (bidi, zero-width, U+2028).
+  if (info) lines.push(`Info: ${printable(JSON.stringify(info))}`)
   return lines.join('\n') + '\n'
 }

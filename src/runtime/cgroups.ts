@@ -46,6 +46,30 @@ export function expandSlice(slice: string): string {
   return path
 }
 
+/** The longest cgroup parent taken: with /sys/fs/cgroup/<controller>/ before it and /<pod ID> after, a path fits PATH_MAX (4096) with room. */
+export const maxCgroupParentLength = 2048
+/** A cgroup is a directory: each component is a file name (NAME_MAX). */
+const maxCgroupComponentBytes = 255
+
+/**
+ * Why a cgroup parent is refused, or null: the rules the cgroup-parent
+ * setting and a pod's linux.cgroup_parent share. An absolute path with no
+ * "." or ".." component (no way out of the pods' own part of the tree), or
+ * a bare systemd slice name; short enough that the pod's cgroup can be made
+ * and removed again.
+ */
+export function cgroupParentProblem(value: string): string | null {
+  const shown = JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  if (value.length > maxCgroupParentLength) return `${shown} is ${value.length} characters long; the limit is ${maxCgroupParentLength}`
+  const parts = value.split('/')
+  const dots = parts.find((part) => part === '..' || part === '.')
+  if (dots) return `${shown} has a "${dots}" component`
+  if (!(value.startsWith('/') || (value.endsWith('.slice') && parts.length === 1))) return `${shown} is a relative path`
+  const long = parts.find((part) => Buffer.byteLength(part) > maxCgroupComponentBytes)
+  if (long) return `${shown} has a component of ${Buffer.byteLength(long)} bytes; the limit is ${maxCgroupComponentBytes}`
+  return null
+}
+
 /**
  * The cgroupsPath of a pod's pause container for the cgroupfs driver: the
  * pod's own cgroup, named by its ID, under the requested parent. A parent

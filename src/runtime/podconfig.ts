@@ -9,8 +9,9 @@ import {isIP} from 'node:net'
 
 import {enumName, enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
 import {type LinuxContainerResources, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
-import {type CgroupFacts, type CgroupMode, checkResources, parseCpuset, podCgroupsPath, readCgroupFacts} from './cgroups.js'
+import {type CgroupFacts, cgroupParentProblem, type CgroupMode, checkResources, parseCpuset, podCgroupsPath, readCgroupFacts} from './cgroups.js'
 import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
+import {duplicateJsonKey, strictUtf8} from './strict-text.js'
 import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
@@ -53,7 +54,11 @@ function readConfigText(file: string): string {
     }
     const buf = readFileSync(fd)
     if (buf.includes(0)) throw usageError(`pod config "${file}" is not a text file (it contains NUL bytes)`)
-    return buf.toString('utf8')
+    const decoded = strictUtf8(buf)
+    if ('badOffset' in decoded) {
+      throw usageError(`pod config "${file}" is not valid UTF-8: byte 0x${decoded.byte.toString(16).padStart(2, '0')} at offset ${decoded.badOffset}`, 'save the file as UTF-8')
+    }
+    return decoded.text
   } finally {
     closeSync(fd)
   }
@@ -73,11 +78,16 @@ function parseDocument(text: string, where: string): unknown {
   if (text.trim() === '') throw usageError(`${where} is empty`)
   const trimmed = text.trimStart()
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let doc: unknown
     try {
-      return JSON.parse(text)
+      doc = JSON.parse(text)
     } catch (err) {
       throw usageError(`${where} is not valid JSON: ${(err as Error).message}`)
     }
+    // JSON.parse keeps the last of a key given twice; YAML refuses it, and so does JSON here.
+    const dup = duplicateJsonKey(text)
+    if (dup) throw usageError(`${where} is not valid JSON: duplicate key ${JSON.stringify(dup.key)}${dup.path ? ` in ${dup.path}` : ''} (line ${dup.line}, column ${dup.column})`)
+    return doc
   }
   let doc: unknown
   try {
@@ -155,7 +165,8 @@ function decodeField(value: unknown, field: FieldDef, path: string, ctx: DecodeC
     const out: Record<string, string> = {}
     for (const [k, v] of Object.entries(value)) {
       if (typeof v !== 'string') throw fieldError(ctx, `${path}.${k}`, `must be a string, got ${describe(v)} (quote it)`)
-      out[k] = v
+      // Defined, not assigned: `out.__proto__ = v` would set the prototype and drop the key (JSON.parse defines it too).
+      Object.defineProperty(out, k, {value: v, enumerable: true, writable: true, configurable: true})
     }
     return out
   }
@@ -224,8 +235,11 @@ function didYouMean(key: string, fields: FieldDef[]): string {
 // (DNS-1123 subdomain length, no separators or control characters) so that
 // they are safe everywhere they are echoed.
 const maxNameLength = 253
-// eslint-disable-next-line no-control-regex
-const badNameChars = /[\u0000-\u001f\u007f/\\;=,\s]/
+// Also what makes a name print as something else: C1 controls, bidi overrides
+// and isolates (a name that reads backwards), zero-width characters (two
+// names that look the same), and the BOM.
+// eslint-disable-next-line no-control-regex, no-misleading-character-class
+const badNameChars = /[\u0000-\u001f\u007f-\u009f/\\;=,\s\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/
 
 function checkName(value: unknown, path: string, where: string, required: boolean): void {
   if (value === undefined || value === '') {
@@ -235,7 +249,13 @@ function checkName(value: unknown, path: string, where: string, required: boolea
   const s = value as string
   if (s.length > maxNameLength) throw usageError(`${where}: ${path} is ${s.length} characters long; the limit is ${maxNameLength}`)
   const bad = s.match(badNameChars)
-  if (bad) throw usageError(`${where}: ${path} contains ${JSON.stringify(bad[0])}, which is not allowed in a name`)
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    // Shown escaped whatever it is: the message must not do what the name would.
+    const json = JSON.stringify(bad[0])
+    const shown = json.length > 3 || /^[\x20-\x7e]$/.test(bad[0]) ? json : `"\\u${code.slice(2).toLowerCase()}"`
+    throw usageError(`${where}: ${path} contains ${shown} (${code}), which is not allowed in a name`)
+  }
   if (s === '.' || s === '..') throw usageError(`${where}: ${path} may not be "${s}"`)
 }
 
@@ -383,6 +403,8 @@ function validateLinux(config: PodSandboxConfig, where: string): void {
   if (parent) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f:]/.test(parent)) throw usageError(`${where}: linux.cgroup_parent: ${q(parent)} contains a control character or ':'`)
+    const problem = cgroupParentProblem(parent)
+    if (problem) throw usageError(`${where}: linux.cgroup_parent: ${problem}`, 'give an absolute path such as /kubepods, or a systemd-style slice such as kubepods.slice')
     try {
       podCgroupsPath(parent, '0')
     } catch (err) {

@@ -67,3 +67,24 @@ export function ownCapabilities(): ProcessCapabilities {
   const field = (name: string) => status.match(new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm'))?.[1] ?? '0'
   return {bounding: capabilitiesFromMask(field('CapBnd')), effective: capabilitiesFromMask(field('CapEff'))}
 }
+
+/**
+ * Whether the process is in the cgroup `cgroupsPath` (or one below it), in
+ * any hierarchy of /proc/<pid>/cgroup: what ties a PID read from a record to
+ * the pod, before it is sent a signal. False when it is gone.
+ */
+export function processInCgroup(pid: number, cgroupsPath: string): boolean {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+  } catch {
+    return false
+  }
+  const want = cgroupsPath.replace(/\/+$/, '')
+  for (const line of text.split('\n')) {
+    // hierarchy-ID:controllers:path (the path may itself hold ':')
+    const path = line.split(':').slice(2).join(':')
+    if (path === want || path.startsWith(`${want}/`)) return true
+  }
+  return false
+}

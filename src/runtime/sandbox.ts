@@ -10,7 +10,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {enumName} from '../cri/schema.js'
 import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
-import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
+import {cgroupParentProblem, defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import type {CallContext} from './context.js'
 import type {PodStatusResult, RemoveOptions} from './service.js'
@@ -22,7 +22,7 @@ import {createNetns, isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {podAttachment} from './pod-attachment.js'
 import {refuseTakenHostPorts, wantsHostPorts} from './ports.js'
-import {ownCapabilities, readProcStat, sameProcessAlive} from './proc.js'
+import {ownCapabilities, processInCgroup, readProcStat, sameProcessAlive} from './proc.js'
 import type {Settings} from './settings.js'
 import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
 import {stepTimer, type StepTimer, UndoStack} from './steps.js'
@@ -237,7 +237,8 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
       record.cleanupError = cleanupErr.message
       await save().catch(() => undefined)
       throw new PodctlError(`${failure.message}; cleanup failed too, the pod is kept as NotReady: ${cleanupErr.message}`, {
-        exitCode: failure.exitCode,
+        // Not the failure's own code: a timeout's or an interrupt's says the pod was rolled back.
+        exitCode: ExitCode.incomplete,
         hint: `remove it with: podctl rmp -f ${id.slice(0, 13)}`,
         cause: failure,
       })
@@ -295,6 +296,8 @@ function setsNetSysctls(config: PodSandboxConfig): boolean {
 /** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */
 function checkedCgroupParent(settings: Settings): string {
   try {
+    const problem = cgroupParentProblem(settings.cgroupParent)
+    if (problem) throw usageError(problem)
     podCgroupsPath(settings.cgroupParent, '0')
   } catch (err) {
     throw usageError(`the cgroup-parent setting${settings.configFile ? ` (config file "${settings.configFile}")` : ''}: ${messageOf(err)}`, (err as PodctlError).hint)
@@ -332,11 +335,15 @@ function runtimeOf(rt: CallContext, record: PodRecord): OciRuntime {
  */
 async function killPauseStep(rt: CallContext, record: PodRecord): Promise<boolean> {
   if (!record.containerCreated) return true
-  if (!record.pid) {
+  const alive = sameProcessAlive(record.pid, record.pidStartTime)
+  // The record is a file: a PID in it gets a signal only if that process is in the pod's
+  // cgroup. Else (an edited or stale record) the runtime, which knows its own pause, kills it.
+  if (!record.pid || (alive && !processInCgroup(record.pid, podCgroupsPath(recordCgroupParent(record), record.id)))) {
+    if (record.pid) rt.warn(`pod "${record.id}": its record names PID ${record.pid}, which is not in the pod's cgroup; not signalling it`)
     await runtimeOf(rt, record).kill(rt.ctx, record.id, 'KILL')
     return true
   }
-  if (sameProcessAlive(record.pid, record.pidStartTime)) {
+  if (alive) {
     try {
       process.kill(record.pid, 'SIGKILL')
     } catch {
@@ -472,6 +479,7 @@ export async function stopPod(rt: CallContext, ref: string): Promise<string | nu
 export async function removePod(rt: CallContext, id: string, options: RemoveOptions): Promise<{stopped: boolean}> {
   const timer = stepTimer(rt.ctx)
   let stopped = false
+  let removed = false
   await withPodLock(rt, id, async () => {
     timer('lock')
     let record: PodRecord | null
@@ -482,6 +490,7 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
       if (!options.force) throw err
       rt.warn(`${messageOf(err)}; removing what can be found of pod "${id}"`)
       await removeUnreadable(rt, id)
+      removed = true
       return
     }
     if (!record) {
@@ -506,8 +515,9 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
     timer('release name')
     fault('rm-2')
     rt.store.removePodDir(id)
+    removed = true
     timer('remove files')
-  })
+  }, () => removed)
   return {stopped}
 }
 
@@ -534,12 +544,13 @@ function stopFacts(record: PodRecord): StopFacts {
   }
 }
 
-async function withPodLock<T>(rt: CallContext, id: string, fn: () => Promise<T>): Promise<T> {
+/** Run `fn` holding the pod's lock; `gone` says, at the end, whether the pod was removed (its lock then goes too). */
+async function withPodLock<T>(rt: CallContext, id: string, fn: () => Promise<T>, gone = () => false): Promise<T> {
   const held: Lock = await rt.store.lockPod(id, lockWait(rt, `pod "${id}"`))
   try {
     return await fn()
   } finally {
-    await held.release()
+    await (gone() ? held.discard() : held.release())
   }
 }
 

@@ -312,6 +312,9 @@ function absolute(path: string, what: string): string {
 
 const durationUnits: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 
+/** The longest duration taken: node's timers overflow beyond 2^31-1 ms (24 days). */
+export const maxDurationMs = 2 ** 31 - 1
+
 /** "30s", "1m30s", "500ms", or a bare number of seconds (crictl's file form). */
 export function parseDuration(text: string, what: string): number {
   const t = text.trim()
@@ -327,6 +330,8 @@ export function parseDuration(text: string, what: string): number {
   }
   // Whole milliseconds, at least one: a zero timeout would abort every command at once.
   if (Math.round(ms) < 1) throw usageError(`${what}: must be greater than zero`)
+  // node's timers take at most 2^31-1 ms; a longer one fires at once.
+  if (Math.round(ms) > maxDurationMs) throw usageError(`${what}: ${JSON.stringify(text)} is too long: the limit is ${maxDurationMs} ms (24 days)`, 'give a shorter duration, such as 24h')
   return Math.round(ms)
 }
 

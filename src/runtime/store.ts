@@ -334,24 +334,35 @@ export class Store {
   /**
    * Resolve what the user typed to one pod ID: a full ID, a unique ID prefix,
    * or a pod name (metadata.name) that only one pod has. Null when nothing
-   * matches; an ambiguous prefix or name is an error that lists the matches.
+   * matches. A prefix and a name are looked at together, never one before the
+   * other: a pod named "a" (or "cafe", "db", any hex word) must not select
+   * another pod whose ID starts with it, so an argument that matches a name
+   * and a different pod's ID prefix is an error listing both, as is an
+   * ambiguous prefix or name. Every verb, in the CLI and in serve, resolves here.
    */
   async resolve(ref: string, records?: PodRecord[]): Promise<string | null> {
     if (ref === '') throw usageError('pod ID cannot be empty')
-    if (/^[0-9a-f]+$/.test(ref) && ref.length <= 64) {
-      // A whole ID is its own only match: one lstat instead of listing every pod.
-      if (idPattern.test(ref) && this.hasPodDir(ref)) return ref
-      const matches = this.listIds().filter((id) => id.startsWith(ref))
-      if (matches.length === 1) return matches[0]
-      if (matches.length > 1) {
-        throw usageError(`pod ID prefix "${ref}" is ambiguous: it matches ${matches.length} pods: ${matches.map((m) => m.slice(0, 13)).join(', ')}`, 'type more characters of the ID')
-      }
-    }
+    // A whole ID is its own only match: one lstat, not a listing.
+    const hex = /^[0-9a-f]+$/.test(ref) && ref.length <= 64
+    const byPrefix = hex ? (idPattern.test(ref) && this.hasPodDir(ref) ? [ref] : this.listIds().filter((id) => id.startsWith(ref))) : []
+    // A full ID names its pod whatever the names are: a name cannot take a pod's ID from it.
+    if (byPrefix.length === 1 && ref.length === 64) return ref
     const all = records ?? (await this.listRecords()).records
-    const byName = all.filter((r) => r.config.metadata.name === ref)
-    if (byName.length === 1) return byName[0].id
+    const byName = all.filter((r) => r.config.metadata.name === ref).map((r) => r.id)
+    const short = (ids: string[]) => ids.map((m) => m.slice(0, 13)).join(', ')
+    if (byName.length > 0 && byPrefix.some((id) => !byName.includes(id))) {
+      throw usageError(
+        `"${ref}" is ambiguous: it is the name of pod ${short(byName)} and the ID prefix of pod ${short(byPrefix)}`,
+        'use more characters of the pod ID',
+      )
+    }
+    if (byName.length === 1) return byName[0]
     if (byName.length > 1) {
-      throw usageError(`pod name "${ref}" is ambiguous: ${byName.length} pods have it: ${byName.map((r) => r.id.slice(0, 13)).join(', ')}`, 'use the pod ID instead')
+      throw usageError(`pod name "${ref}" is ambiguous: ${byName.length} pods have it: ${short(byName)}`, 'use the pod ID instead')
+    }
+    if (byPrefix.length === 1) return byPrefix[0]
+    if (byPrefix.length > 1) {
+      throw usageError(`pod ID prefix "${ref}" is ambiguous: it matches ${byPrefix.length} pods: ${short(byPrefix)}`, 'type more characters of the ID')
     }
     return null
   }
