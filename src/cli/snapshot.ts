@@ -48,6 +48,8 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   info: async () => Info,
   inspectp: async () => Inspectp,
   pods: async () => Pods,
+  // The image verbs load their modules on use: most commands never pull.
+  pull: async () => (await import('../commands/pull.js')).default,
   rmp: async () => Rmp,
   runp: async () => Runp,
   'runp:jsonschema': async () => RunpJsonschema,
