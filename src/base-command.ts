@@ -7,6 +7,7 @@ import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, PodctlError, prerequisiteError} from './runtime/errors.js'
 import {localBackend, type PodBackend} from './runtime/backend.js'
+import {type ImageBackend, localImageBackend} from './runtime/images.js'
 import type {Runtime} from './runtime/sandbox.js'
 import {resolveSettings, type Settings} from './runtime/settings.js'
 import {Store} from './runtime/store.js'
@@ -74,9 +75,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * (the local backend gives each pod operation the whole timeout).
    */
   protected runtime(options: {perCall?: boolean} = {}): Runtime {
-    if (process.getuid?.() !== 0) {
-      throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
-    }
+    requireRoot()
     if (!options.perCall) {
       const timeoutMs = this.settings.timeoutMs
       const timer = setTimeout(
@@ -103,6 +102,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     rerunWithoutSnapshot()
     const {criBackend} = await import('./cri/client.js')
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /**
+   * What the image verbs act through: the image store under --root, or with
+   * --runtime-endpoint that runtime's ImageService (crictl's image endpoint
+   * defaults to the runtime endpoint too).
+   */
+  protected async imageBackend(): Promise<ImageBackend> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) {
+      requireRoot()
+      return localImageBackend(this.settings)
+    }
+    rerunWithoutSnapshot()
+    const {criImageBackend} = await import('./cri/image-client.js')
+    return criImageBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
 
   /** Signals armed (the first cancels, the second exits), the debug log, and the start-up time with --debug. */
@@ -159,6 +174,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${paint.error('error:')} ${err.message}\n`)
     process.stderr.write(debug ? `${err.stack}\n` : `${paint.dim('hint: rerun with --debug for details')}\n`)
     process.exitCode = ExitCode.failure
+  }
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
   }
 }
 
