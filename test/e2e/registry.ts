@@ -71,6 +71,8 @@ export interface Registry {
   realm?: string
   /** tokens the issuer handed out, with the scope asked and whether credentials came with it */
   tokenRequests: {scope: string; authenticated: boolean}[]
+  /** the requests the registry logged so far, as "METHOD PATH STATUS" */
+  requests(): string[]
   stop(): Promise<void>
 }
 
@@ -101,10 +103,12 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const config = join(dir, 'config.yml')
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
   )
-  const child: ChildProcess = spawn(registryBin, ['serve', config], {stdio: ['ignore', 'ignore', 'pipe'], detached: false})
+  const child: ChildProcess = spawn(registryBin, ['serve', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
   let stderr = ''
+  // The access log (one line per request) comes on stdout.
+  child.stdout?.on('data', (d: Buffer) => (stderr += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `http://127.0.0.1:${port}`
@@ -127,6 +131,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     user,
     realm,
     tokenRequests,
+    requests: () => [...stderr.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(pid, 'SIGTERM')
