@@ -102,6 +102,19 @@ describe('podctl pull', {skip: options.skip ?? missing}, () => {
     assert.deepEqual(plain.requests().slice(before), [`GET /v2/test/busybox/manifests/latest 200`])
   })
 
+  test('a Docker schema 2 manifest pulls as an OCI one does, and stays Docker-typed in the store', async () => {
+    const env = newEnv()
+    const r = await podctl(env, ['pull', refs.busyboxDocker])
+    assert.equal(r.code, 0, r.stderr)
+    const index = JSON.parse(readFileSync(join(env.root, 'images', 'index.json'), 'utf8'))
+    assert.equal(index.manifests[0].mediaType, 'application/vnd.docker.distribution.manifest.v2+json')
+    const image = storeOf(env).status(refs.busyboxDocker)
+    assert.ok(image)
+    // The same layer content: the same snapshot as the OCI image's.
+    assert.deepEqual(image.chainIds, [refs.fixtures.busybox.diffIds[0]])
+    assert.equal(r.stdout, upToDate(refs.busyboxDocker, image.manifestDigest))
+  })
+
   test('the multi-layer image: whiteouts, opaque dirs, hard links, owners, modes, devices, xattrs; overlayfs stacks the snapshots', async () => {
     const env = newEnv()
     const r = await podctl(env, ['pull', refs.multilayer])

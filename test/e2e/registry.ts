@@ -396,8 +396,8 @@ function pseudoRandom(size: number): Buffer {
  * format it is: OCI). Asynchronous: the token issuer answers skopeo from
  * this very process.
  */
-export async function push(reg: Registry, layout: string, tag: string, dest: string, options: {all?: boolean} = {}): Promise<void> {
-  const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.all ? ['--all'] : [])]
+export async function push(reg: Registry, layout: string, tag: string, dest: string, options: {all?: boolean; format?: 'oci' | 'v2s2'} = {}): Promise<void> {
+  const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.all ? ['--all'] : []), ...(options.format ? ['--format', options.format] : [])]
   if (reg.user) args.push('--dest-creds', `${reg.user.username}:${reg.user.password}`)
   const r = await run('skopeo', [...args, `oci:${layout}:${tag}`, `docker://${reg.host}/${dest}`])
   assert.equal(r.code, 0, `skopeo copy to ${reg.host}/${dest} failed: ${r.stderr}`)
@@ -419,6 +419,8 @@ export function run(cmd: string, args: string[], env?: Record<string, string>): 
 export interface PushedRefs {
   /** HOST/test/busybox:latest */
   busybox: string
+  /** HOST/test/busybox-docker:latest, the same image as a Docker schema 2 manifest (digests of its own) */
+  busyboxDocker: string
   /** HOST/test/multilayer:v1 */
   multilayer: string
   /** HOST/test/multiarch:multi */
@@ -431,10 +433,12 @@ export async function pushFixtures(reg: Registry, dir: string, prefix = 'test/')
   const fixtures = existsSync(join(dir, 'fixtures.json')) ? (JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as Fixtures) : buildFixtures(dir)
   writeFileSync(join(dir, 'fixtures.json'), JSON.stringify(fixtures))
   await push(reg, fixtures.busybox.layout, 'latest', `${prefix}busybox:latest`)
+  await push(reg, fixtures.busybox.layout, 'latest', `${prefix}busybox-docker:latest`, {format: 'v2s2'})
   await push(reg, fixtures.multilayer.layout, 'v1', `${prefix}multilayer:v1`)
   await push(reg, fixtures.multiarch.layout, 'multi', `${prefix}multiarch:multi`, {all: true})
   return {
     busybox: `${reg.host}/${prefix}busybox:latest`,
+    busyboxDocker: `${reg.host}/${prefix}busybox-docker:latest`,
     multilayer: `${reg.host}/${prefix}multilayer:v1`,
     multiarch: `${reg.host}/${prefix}multiarch:multi`,
     fixtures,
