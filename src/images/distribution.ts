@@ -178,6 +178,7 @@ export class RegistryClient {
 
   private async getFrom(ep: Endpoint, path: string, headers: Record<string, string>, method: string): Promise<Response> {
     let base = ep.base
+    let authenticated = false
     for (let attempt = 0; ; attempt++) {
       let res: Response
       try {
@@ -203,13 +204,17 @@ export class RegistryClient {
         ep.base = base
         continue
       }
-      if (res.status === 401 && attempt < 3) {
+      if (res.status === 401) {
+        // One authentication per request: a 401 with fresh credentials is a refusal.
         const header = res.headers['www-authenticate']
         res.body.resume()
         const challenge = parseChallenge(Array.isArray(header) ? header[0] : (header ?? ''))
         const previous = this.authorization
-        await this.authenticate(challenge)
-        if (this.authorization !== previous) continue
+        if (!authenticated) {
+          authenticated = true
+          await this.authenticate(challenge)
+          if (this.authorization !== previous) continue
+        }
         throw denied(this.ref, 401, Boolean(this.credentials?.username))
       }
       if (res.status >= 500 && attempt < 2) {

@@ -7,7 +7,7 @@
 
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
-import {mkdir, open, readdir, rename, rm, stat, unlink} from 'node:fs/promises'
+import {mkdir, open, readdir, rename, rm as rmPath, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createGunzip} from 'node:zlib'
 
@@ -299,7 +299,8 @@ export class ImageStore {
   // ---- garbage --------------------------------------------------------------
 
   /** blobs and snapshots nothing refers to; returns what was removed */
-  async gc(inUse: Set<string> = new Set()): Promise<string[]> {
+  async gc(inUse: Set<string> = new Set(), options: {dryRun?: boolean} = {}): Promise<string[]> {
+    const rm = options.dryRun ? async () => undefined : rmPath
     if (!existsSync(this.imagesDir)) return []
     const blobs = new Set<string>()
     const snapshots = new Set<string>([...inUse].map((c) => c.replace(/^sha256:/, '')))
@@ -321,7 +322,7 @@ export class ImageStore {
       const held = await tryLock(lockName(this.settings.root, 'pull', name))
       if (held) {
         await held.release()
-        await unlink(path).catch(() => undefined)
+        if (!options.dryRun) await unlink(path).catch(() => undefined)
         continue
       }
       for (const d of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
@@ -483,7 +484,8 @@ export class ImageStore {
 
   private async putBlob(digest: string, data: Buffer): Promise<void> {
     const path = this.blobPath(digest)
-    if (existsSync(path) && statSync(path).size === data.length) return
+    // Small blobs only (manifests, configs): what is there is checked, and replaced when it was modified.
+    if (existsSync(path) && sha256(readFileSync(path)) === digest) return
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
     const fh = await open(tmp, 'wx', 0o644)
     try {
@@ -627,8 +629,9 @@ export class ImageStore {
     const hex = snapshot.slice(snapshot.lastIndexOf('/') + 1)
     const tmpDir = join(this.snapshotsDir, `.tmp-${hex}-${randomBytes(3).toString('hex')}`)
     // Left by a killed pull of this snapshot (we hold its lock).
-    for (const n of await readdir(this.snapshotsDir)) if (n.startsWith(`.tmp-${hex}-`)) await rm(join(this.snapshotsDir, n), {recursive: true, force: true})
+    for (const n of await readdir(this.snapshotsDir)) if (n.startsWith(`.tmp-${hex}-`)) await rmPath(join(this.snapshotsDir, n), {recursive: true, force: true})
     await mkdir(tmpDir, {mode: 0o755})
+    const rm = rmPath
     try {
       const file = createReadStream(this.blobPath(desc.digest))
       const head = await peek(this.blobPath(desc.digest))

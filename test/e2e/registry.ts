@@ -71,6 +71,8 @@ export interface Registry {
   realm?: string
   /** tokens the issuer handed out, with the scope asked and whether credentials came with it */
   tokenRequests: {scope: string; authenticated: boolean}[]
+  /** the requests the registry logged so far, as "METHOD PATH STATUS" */
+  requests(): string[]
   stop(): Promise<void>
 }
 
@@ -101,10 +103,12 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const config = join(dir, 'config.yml')
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
   )
-  const child: ChildProcess = spawn(registryBin, ['serve', config], {stdio: ['ignore', 'ignore', 'pipe'], detached: false})
+  const child: ChildProcess = spawn(registryBin, ['serve', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
   let stderr = ''
+  // The access log (one line per request) comes on stdout.
+  child.stdout?.on('data', (d: Buffer) => (stderr += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `http://127.0.0.1:${port}`
@@ -127,6 +131,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     user,
     realm,
     tokenRequests,
+    requests: () => [...stderr.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(pid, 'SIGTERM')
@@ -391,8 +396,8 @@ function pseudoRandom(size: number): Buffer {
  * format it is: OCI). Asynchronous: the token issuer answers skopeo from
  * this very process.
  */
-export async function push(reg: Registry, layout: string, tag: string, dest: string, options: {all?: boolean} = {}): Promise<void> {
-  const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.all ? ['--all'] : [])]
+export async function push(reg: Registry, layout: string, tag: string, dest: string, options: {all?: boolean; format?: 'oci' | 'v2s2'} = {}): Promise<void> {
+  const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.all ? ['--all'] : []), ...(options.format ? ['--format', options.format] : [])]
   if (reg.user) args.push('--dest-creds', `${reg.user.username}:${reg.user.password}`)
   const r = await run('skopeo', [...args, `oci:${layout}:${tag}`, `docker://${reg.host}/${dest}`])
   assert.equal(r.code, 0, `skopeo copy to ${reg.host}/${dest} failed: ${r.stderr}`)
@@ -414,6 +419,8 @@ export function run(cmd: string, args: string[], env?: Record<string, string>): 
 export interface PushedRefs {
   /** HOST/test/busybox:latest */
   busybox: string
+  /** HOST/test/busybox-docker:latest, the same image as a Docker schema 2 manifest (digests of its own) */
+  busyboxDocker: string
   /** HOST/test/multilayer:v1 */
   multilayer: string
   /** HOST/test/multiarch:multi */
@@ -426,10 +433,12 @@ export async function pushFixtures(reg: Registry, dir: string, prefix = 'test/')
   const fixtures = existsSync(join(dir, 'fixtures.json')) ? (JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as Fixtures) : buildFixtures(dir)
   writeFileSync(join(dir, 'fixtures.json'), JSON.stringify(fixtures))
   await push(reg, fixtures.busybox.layout, 'latest', `${prefix}busybox:latest`)
+  await push(reg, fixtures.busybox.layout, 'latest', `${prefix}busybox-docker:latest`, {format: 'v2s2'})
   await push(reg, fixtures.multilayer.layout, 'v1', `${prefix}multilayer:v1`)
   await push(reg, fixtures.multiarch.layout, 'multi', `${prefix}multiarch:multi`, {all: true})
   return {
     busybox: `${reg.host}/${prefix}busybox:latest`,
+    busyboxDocker: `${reg.host}/${prefix}busybox-docker:latest`,
     multilayer: `${reg.host}/${prefix}multilayer:v1`,
     multiarch: `${reg.host}/${prefix}multiarch:multi`,
     fixtures,
