@@ -31,6 +31,8 @@ declare -A provides=(
   [umoci]=/usr/bin/umoci
   [busybox-static]=/bin/busybox
   [apache2-utils]=/usr/bin/htpasswd
+  # images: setfattr writes unpacked layers' xattrs and overlayfs opaque markers (node has no setxattr)
+  [attr]=/usr/bin/setfattr
   # a real pty for the exec/attach tests
   [tmux]=/usr/bin/tmux
 )

@@ -7,6 +7,7 @@ import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
 import {ExitCode, exitCodeHelp, fsErrorMessage, isBadPathError, PodctlError, prerequisiteError} from './runtime/errors.js'
 import {localBackend} from './runtime/backend.js'
+import {type ImageBackend, localImageBackend} from './runtime/images.js'
 import type {PodService} from './runtime/service.js'
 import type {CallContext} from './runtime/context.js'
 import {resolveSettings, type Settings} from './runtime/settings.js'
@@ -75,9 +76,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * (the local backend gives each pod operation the whole timeout).
    */
   protected runtime(options: {perCall?: boolean} = {}): CallContext {
-    if (process.getuid?.() !== 0) {
-      throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
-    }
+    requireRoot()
     if (!options.perCall) {
       const timeoutMs = this.settings.timeoutMs
       const timer = setTimeout(
@@ -104,6 +103,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     rerunWithoutSnapshot()
     const {criBackend} = await import('./cri/client.js')
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /**
+   * What the image verbs act through: the image store under --root, or with
+   * --runtime-endpoint that runtime's ImageService (crictl's image endpoint
+   * defaults to the runtime endpoint too).
+   */
+  protected async imageBackend(): Promise<ImageBackend> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) {
+      requireRoot()
+      return localImageBackend(this.settings)
+    }
+    rerunWithoutSnapshot()
+    const {criImageBackend} = await import('./cri/image-client.js')
+    return criImageBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /** The image store under --root and the archive code, for load and save (root only). */
+  protected async imageStore() {
+    requireRoot()
+    const [{ImageStore}, archive] = await Promise.all([import('./images/store.js'), import('./images/archive.js')])
+    return {store: new ImageStore(this.settings), ...archive}
   }
 
   /** Signals armed (the first cancels; later ones wait for its rollback), the debug log, and the start-up time with --debug. */
@@ -174,6 +196,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${paint.error('error:')} ${err.message}\n`)
     process.stderr.write(debug ? `${err.stack}\n` : `${paint.dim('hint: rerun with --debug for details')}\n`)
     process.exitCode = ExitCode.failure
+  }
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw prerequisiteError('podctl must run as root: it creates network namespaces and runs the OCI runtime', 'run it with sudo, or as root')
   }
 }
 

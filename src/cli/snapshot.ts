@@ -23,9 +23,13 @@ import {parseArgs} from 'node:util'
 import Completion from '../commands/completion.js'
 import Config from '../commands/config.js'
 import Gc from '../commands/gc.js'
+import Imagefsinfo from '../commands/imagefsinfo.js'
+import Images from '../commands/images.js'
 import Info from '../commands/info.js'
+import Inspecti from '../commands/inspecti.js'
 import Inspectp from '../commands/inspectp.js'
 import Pods from '../commands/pods.js'
+import Rmi from '../commands/rmi.js'
 import Rmp from '../commands/rmp.js'
 import RunpJsonschema from '../commands/runp/jsonschema.js'
 import Runp from '../commands/runp.js'
@@ -45,12 +49,20 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   completion: async () => Completion,
   config: async () => Config,
   gc: async () => Gc,
+  imagefsinfo: async () => Imagefsinfo,
+  images: async () => Images,
   info: async () => Info,
+  inspecti: async () => Inspecti,
   inspectp: async () => Inspectp,
+  load: async () => (await import('../commands/load.js')).default,
   pods: async () => Pods,
+  // The image verbs load their modules on use: most commands never pull.
+  pull: async () => (await import('../commands/pull.js')).default,
+  rmi: async () => Rmi,
   rmp: async () => Rmp,
   runp: async () => Runp,
   'runp:jsonschema': async () => RunpJsonschema,
+  save: async () => (await import('../commands/save.js')).default,
   serve: async () => (await import('../commands/serve.js')).default,
   statsp: async () => Statsp,
   stopp: async () => Stopp,

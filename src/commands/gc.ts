@@ -3,10 +3,13 @@ import {Flags} from '../cli/oclif.js'
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {messageOf, PodctlError, wrap} from '../runtime/errors.js'
 import {findOrphans, removeOrphan} from '../runtime/gc.js'
+import {ImageStore} from '../images/store.js'
 
 export default class Gc extends BaseCommand<typeof Gc> {
   static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, cgroups'
   static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations in podctl's IPAM directory (released with CNI DEL, which also drops their iptables rules), stale name reservations, and the pod cgroups of those pods (the cgroup parent is shared by every state root, so a cgroup with no other trace in this root is left alone).
+
+In the image store it removes blobs and layer snapshots that no image refers to, and the partial downloads and unpacks of pulls that were killed (a pull in progress is left alone).
 
 Only podctl's own directories are looked at, and only entries named by a pod ID; a pod whose runp is still running is left alone. Pods that still have a record, even a NotReady one, are rmp's business, not gc's.
 
@@ -41,7 +44,10 @@ ${exitStatusHelp}`
         this.printError(wrap(`removing ${line}`, err instanceof PodctlError ? err : new PodctlError(messageOf(err))))
       }
     }
-    if (orphans.length === 0) process.stderr.write('Nothing to remove\n')
+    // The image store: blobs and layer snapshots no image refers to, and what killed pulls left.
+    const images = await new ImageStore(rt.settings).gc(new Set(), {dryRun})
+    for (const what of images) this.out(`${dryRun ? 'Would remove' : 'Removed'} ${what}`)
+    if (orphans.length === 0 && images.length === 0) process.stderr.write('Nothing to remove\n')
     if (failed > 0) throw new PodctlError(`failed to remove ${failed} of ${orphans.length} orphaned resources`)
   }
 }

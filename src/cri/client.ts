@@ -9,7 +9,7 @@
 // errors become PodctlErrors with the server's message, the exit code of the
 // status (the table in src/server/errors.ts) and podctl serve's hint.
 
-import {type Client, credentials, makeClientConstructor, Metadata, type ServiceError, status} from '@grpc/grpc-js'
+import {type Client, credentials, makeClientConstructor, Metadata, type ServiceDefinition, type ServiceError, status} from '@grpc/grpc-js'
 
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
 import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
@@ -41,15 +41,22 @@ export interface CriClientOptions {
 
 type Unary = (request: object, metadata: Metadata, options: {deadline: Date}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
 
-export function criBackend(options: CriClientOptions): PodService {
+/** One unary call of a CRI service: the response, or a PodctlError. */
+export type CriCall = <T>(rpc: string, request: object, callTimeoutMs?: number) => Promise<T>
+
+/**
+ * A client of one CRI service at the endpoint: each call bounded by its
+ * deadline (connecting included), cancelled with ctx.signal, logged with --debug.
+ */
+export function criCaller(definition: ServiceDefinition, serviceName: string, options: CriClientOptions): CriCall {
   const {endpoint, timeoutMs, ctx} = options
-  const RuntimeService = makeClientConstructor(runtimeServiceDefinition(), 'RuntimeService')
-  const client = new RuntimeService(unixTarget(unixSocketPath(endpoint, '--runtime-endpoint')), credentials.createInsecure(), {
+  const Service = makeClientConstructor(definition, serviceName)
+  const client = new Service(unixTarget(unixSocketPath(endpoint, '--runtime-endpoint')), credentials.createInsecure(), {
     // The kubelet's limit for CRI messages, as podctl serve's.
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
   }) as Client & Record<string, Unary>
 
-  function call<T>(rpc: string, request: object, callTimeoutMs = timeoutMs): Promise<T> {
+  return function call<T>(rpc: string, request: object, callTimeoutMs = timeoutMs): Promise<T> {
     const {signal} = ctx
     if (signal.aborted) return Promise.reject(signal.reason)
     const started = performance.now()
@@ -68,6 +75,11 @@ export function criBackend(options: CriClientOptions): PodService {
       signal.addEventListener('abort', onAbort, {once: true})
     })
   }
+}
+
+export function criBackend(options: CriClientOptions): PodService {
+  const {ctx, timeoutMs} = options
+  const call = criCaller(runtimeServiceDefinition(), 'RuntimeService', options)
 
   async function listPods(filter: PodFilter): Promise<PodSandbox[]> {
     // The CRI filters by ID (a prefix resolves), state and labels; names, namespaces and --last are

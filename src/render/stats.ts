@@ -13,8 +13,11 @@ export function statsDocument(entries: PodStatsEntry[]): {stats: PodSandboxStats
 
 const decimalUnits = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB']
 
-/** go-units HumanSize, as crictl's MEM column: four significant digits, decimal units ("13.43MB"). */
-export function humanSize(bytes: number): string {
+/**
+ * go-units HumanSizeWithPrecision, decimal units: four significant digits by
+ * default as crictl's MEM column ("13.43MB"), three as its images' SIZE ("1.46MB").
+ */
+export function humanSize(bytes: number, precision = 4): string {
   let size = bytes
   let unit = 0
   while (size >= 1000 && unit < decimalUnits.length - 1) {
@@ -22,7 +25,7 @@ export function humanSize(bytes: number): string {
     unit++
   }
   // Go's %.4g: no exponent below 10^4, trailing zeros dropped.
-  return `${Number(size.toPrecision(4))}${decimalUnits[unit]}`
+  return `${Number(size.toPrecision(precision))}${decimalUnits[unit]}`
 }
 
 const none = '-'

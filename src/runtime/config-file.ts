@@ -8,7 +8,7 @@ import {mkdir, readFile, realpath, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
-import {checkSettingsText, effectiveConfig, fileKeys, runtimeHandlerKeys, type Settings} from './settings.js'
+import {checkSettingsText, effectiveConfig, fileKeys, registryHostKeys, runtimeHandlerKeys, type Settings} from './settings.js'
 import {writeFileAtomic} from './store.js'
 import {didYouMean} from './suggest.js'
 import {loadYaml} from './yaml-lite.js'
@@ -52,6 +52,12 @@ export function settingPath(key: string): string[] {
     if (rest.length > 2 || (rest.length === 2 && !(runtimeHandlerKeys as readonly string[]).includes(rest[1]))) {
       throw unknown(`runtimes.${rest[0]}.`, rest[1], runtimeHandlerKeys)
     }
+  } else if (top === 'registries') {
+    // Hosts have dots of their own: the last word is the host's setting when it names one.
+    if (rest.length === 0) return path
+    const last = rest[rest.length - 1]
+    if (rest.length > 1 && (registryHostKeys as readonly string[]).includes(last)) return [top, rest.slice(0, -1).join('.'), last]
+    return [top, rest.join('.')]
   } else if (rest.length > 0) {
     throw usageError(`unknown setting "${key}": ${top} has no nested settings`, `use: ${top}`)
   }
@@ -83,7 +89,8 @@ export function listSettings(settings: Settings, fileDoc: Record<string, unknown
   const entries: SettingEntry[] = []
   const walk = (node: unknown, path: string[]) => {
     // runtimes and default-network are maps of settings; every other value (args lists included) is a leaf.
-    if (isMap(node) && (path[0] === 'runtimes' || path[0] === 'default-network') && path.length < (path[0] === 'runtimes' ? 3 : 2)) {
+    const depth: Record<string, number> = {runtimes: 3, registries: 3, 'default-network': 2}
+    if (isMap(node) && path.length < (depth[path[0]] ?? 0)) {
       for (const [k, v] of Object.entries(node)) walk(v, [...path, k])
       return
     }
@@ -104,7 +111,16 @@ function fileValue(path: string[], text: string, key: string): unknown {
   }
   // crictl.yaml's form: a bare number of seconds.
   if (leaf === 'timeout' && /^\d+$/.test(text)) return Number(text)
-  const structured = path[0] === 'runtimes' ? path.length < 3 || path[2] === 'args' : path[0] === 'default-network' && path.length === 1
+  if (path[0] === 'registries' && path[2] === 'insecure') {
+    if (text !== 'true' && text !== 'false') throw usageError(`"${key}": "${text}" is not true or false`)
+    return text === 'true'
+  }
+  const structured =
+    path[0] === 'runtimes'
+      ? path.length < 3 || path[2] === 'args'
+      : path[0] === 'registries'
+        ? path.length < 3 || path[2] !== 'insecure'
+        : path[0] === 'default-network' && path.length === 1
   if (!structured) return text
   try {
     return loadYaml().parse(text)

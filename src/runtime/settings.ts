@@ -28,6 +28,19 @@ export interface DefaultNetwork {
   subnet: string
 }
 
+/** How podctl reaches one registry host (the key of `registries`). */
+export interface RegistryHost {
+  /**
+   * endpoints tried in order before the registry itself, each a URL
+   * (http://127.0.0.1:5000, https://mirror.example.com) or a bare host[:port]
+   */
+  mirrors?: string[]
+  /** plain HTTP, or HTTPS without verifying the certificate */
+  insecure?: boolean
+  /** PEM files of CAs trusted for this host, beside the system's */
+  caFiles?: string[]
+}
+
 export interface Settings {
   /** persistent state: pod records, the name index, the pause rootfs */
   root: string
@@ -45,6 +58,10 @@ export interface Settings {
   debug: boolean
   /** the CRI runtime the pod verbs are clients of (unix:///path), instead of running pods in-process */
   runtimeEndpoint?: string
+  /** per registry host (docker.io, 10.0.0.5:5000): mirrors, insecure, CA files */
+  registries: Record<string, RegistryHost>
+  /** the sandbox image runp uses; unset, the built-in catatonit rootfs */
+  pauseImage?: string
   /** where the settings file was read from, if one was */
   configFile?: string
 }
@@ -62,6 +79,7 @@ export const builtinDefaults: Omit<Settings, 'configFile'> = {
   cgroupParent: '/podctl',
   timeoutMs: 60_000,
   debug: false,
+  registries: {},
 }
 
 /** What the user set on the command line or in the environment. */
@@ -89,6 +107,8 @@ export const fileKeys = [
   'timeout',
   'debug',
   'runtime-endpoint',
+  'registries',
+  'pause-image',
 ] as const
 
 export function resolveSettings(overrides: SettingsOverrides): Settings {
@@ -127,6 +147,8 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
     ...runtimeEndpointOf(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
+    registries: file.registries ?? {},
+    ...(file.pauseImage === undefined ? {} : {pauseImage: file.pauseImage}),
     configFile: file.loaded ? configFile : undefined,
   }
 }
@@ -157,6 +179,8 @@ interface FileSettings {
   timeout?: string | number
   debug?: boolean
   runtimeEndpoint?: string
+  registries?: Record<string, RegistryHost>
+  pauseImage?: string
 }
 
 function readSettingsFile(file: string, explicit: boolean): FileSettings {
@@ -204,7 +228,10 @@ function parseSettingsText(text: string, file: string): FileSettings {
     defaultRuntime: str('default-runtime'),
     runtimeEndpoint: str('runtime-endpoint'),
     cgroupParent: cgroupParentOf(str('cgroup-parent'), at('cgroup-parent')),
+    pauseImage: str('pause-image'),
   }
+  if (out.pauseImage === undefined) delete out.pauseImage
+  if (raw.registries !== undefined && raw.registries !== null) out.registries = parseRegistries(raw.registries, at('registries'))
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
     out.timeout = raw.timeout
@@ -298,6 +325,58 @@ function parseDefaultNetwork(value: unknown, where: string): Partial<DefaultNetw
   return out
 }
 
+export const registryHostKeys = ['mirrors', 'insecure', 'ca-files'] as const
+
+function parseRegistries(value: unknown, where: string): Record<string, RegistryHost> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw usageError(`${where}: must be a map of registry host to {mirrors, insecure, ca-files}`, 'e.g. registries: {docker.io: {mirrors: [http://127.0.0.1:5000]}}')
+  }
+  const out: Record<string, RegistryHost> = {}
+  for (const [host, v] of Object.entries(value)) {
+    const at = `${where}.${host}`
+    if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) {
+      throw usageError(`${at}: "${host}" is not a registry host`, 'name it as in image references: docker.io, registry.example.com:5000')
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw usageError(`${at}: must be a map with mirrors, insecure, ca-files`)
+    const entry: RegistryHost = {}
+    for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
+      if (key === 'insecure') {
+        if (typeof item !== 'boolean') throw usageError(`${at}.insecure: must be true or false`)
+        entry.insecure = item
+      } else if (key === 'mirrors') {
+        if (!Array.isArray(item)) throw usageError(`${at}.mirrors: must be a list of URLs such as [http://127.0.0.1:5000]`)
+        entry.mirrors = item.map((m, i) => mirrorOf(m, `${at}.mirrors[${i}]`))
+      } else if (key === 'ca-files') {
+        if (!Array.isArray(item)) throw usageError(`${at}.ca-files: must be a list of PEM file paths`)
+        entry.caFiles = item.map((f, i) => {
+          if (typeof f !== 'string' || f === '') throw usageError(`${at}.ca-files[${i}]: must be a file path`)
+          return absolute(f, `${at}.ca-files[${i}]`)
+        })
+      } else {
+        throw usageError(`${at}.${key}: unknown setting${didYouMean(key, registryHostKeys)}`, `valid settings: ${registryHostKeys.join(', ')}`)
+      }
+    }
+    out[host] = entry
+  }
+  return out
+}
+
+/** A mirror as a URL with no path: http://host:port or https://host; a bare host[:port] is HTTPS. */
+function mirrorOf(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value === '') throw usageError(`${where}: must be a URL such as http://127.0.0.1:5000`)
+  const text = /^[a-z]+:\/\//i.test(value) ? value : `https://${value}`
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw usageError(`${where}: ${JSON.stringify(value)} is not a URL`, 'give it as http://127.0.0.1:5000 or https://mirror.example.com')
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
+    throw usageError(`${where}: ${JSON.stringify(value)} must be an http:// or https:// URL with no path`)
+  }
+  return `${url.protocol}//${url.host}`
+}
+
 /** A unix:// endpoint (or a bare absolute socket path, as crictl takes), checked; unset or empty is in-process. */
 function runtimeEndpointOf(value: string | undefined, what: string): {runtimeEndpoint?: string} {
   if (!value) return {}
@@ -357,5 +436,12 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
     timeout: formatDuration(s.timeoutMs),
     debug: s.debug,
     'runtime-endpoint': s.runtimeEndpoint ?? '',
+    registries: Object.fromEntries(
+      Object.entries(s.registries).map(([host, r]) => [
+        host,
+        {...(r.mirrors ? {mirrors: r.mirrors} : {}), ...(r.insecure !== undefined ? {insecure: r.insecure} : {}), ...(r.caFiles ? {'ca-files': r.caFiles} : {})},
+      ]),
+    ),
+    'pause-image': s.pauseImage ?? '',
   }
 }

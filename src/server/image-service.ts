@@ -1,64 +1,64 @@
-// runtime.v1.ImageService. podctl has no image store yet: the only image on
-// the node is the pause rootfs it builds from the host's catatonit. So the
-// image list is empty, ImageFsInfo reports what the pause rootfs takes under
-// the state root (the kubelet's image garbage collector reads it), and pulling
-// or removing images answers UNIMPLEMENTED.
-
-import {lstat, readdir} from 'node:fs/promises'
-import {join} from 'node:path'
+// runtime.v1.ImageService over the image store the CLI's verbs use
+// (src/runtime/images.ts), so images pulled by either are seen by both.
+// StreamImages belongs to a newer CRI than the kubelets this serves.
 
 import type {UntypedServiceImplementation} from '@grpc/grpc-js'
 
 import {imageServiceDefinition} from '../cri/proto.js'
-import {errnoOf} from '../runtime/errors.js'
-import {nowNanos} from '../runtime/stats.js'
+import {localImageBackend} from '../runtime/images.js'
 import {type ServerContext, unimplemented} from './context.js'
 
-const noImages = 'podctl has no image store yet: pods run its built-in pause rootfs'
+interface ImageSpec {
+  image?: string
+}
+
+interface AuthConfig {
+  username?: string
+  password?: string
+  auth?: string
+  identityToken?: string
+  registryToken?: string
+}
 
 export function imageServiceHandlers(ctx: ServerContext): UntypedServiceImplementation {
+  const images = localImageBackend(ctx.settings)
   const implemented: UntypedServiceImplementation = {
-    // Empty until images exist.
-    ListImages: ctx.unary('ListImages', async () => ({}), {mutates: false}),
-    ImageFsInfo: ctx.unary(
-      'ImageFsInfo',
-      async () => {
-        const usage = await diskUsage(ctx.store.pauseDir())
-        const filesystem = {
-          timestamp: nowNanos().toString(),
-          fsId: {mountpoint: ctx.settings.root},
-          usedBytes: {value: usage.bytes.toString()},
-          inodesUsed: {value: usage.inodes.toString()},
-        }
-        return {imageFilesystems: [filesystem]}
+    ListImages: ctx.unary('ListImages', async (request: {filter?: {image?: ImageSpec}}) => ({images: await images.listImages(request.filter?.image?.image || undefined)}), {
+      mutates: false,
+    }),
+    ImageStatus: ctx.unary(
+      'ImageStatus',
+      async (request: {image?: ImageSpec; verbose?: boolean}) => {
+        // CRI: an image that is not present is an empty answer, not an error.
+        const {image, info} = await images.imageStatus(request.image?.image ?? '', request.verbose ?? false)
+        return image ? {image, info} : {}
       },
-      {mutates: false},
+      {mutates: false, what: (r) => `"${r.image?.image ?? ''}"`},
     ),
+    PullImage: ctx.unary(
+      'PullImage',
+      async (request: {image?: ImageSpec; auth?: AuthConfig}, rt) => {
+        const {ImageStore} = await import('../images/store.js')
+        const record = await new ImageStore(ctx.settings).pull(request.image?.image ?? '', {auth: request.auth, signal: rt.ctx.signal, log: rt.ctx.log})
+        // As containerd: the image reference the kubelet then passes to CreateContainer is the image ID.
+        return {imageRef: record.id}
+      },
+      {mutates: true, what: (r) => `"${r.image?.image ?? ''}"`, result: (r) => r.imageRef},
+    ),
+    RemoveImage: ctx.unary(
+      'RemoveImage',
+      async (request: {image?: ImageSpec}) => {
+        await images.removeImage(request.image?.image ?? '')
+        return {}
+      },
+      {mutates: true, what: (r) => `"${r.image?.image ?? ''}"`},
+    ),
+    ImageFsInfo: ctx.unary('ImageFsInfo', async () => ({imageFilesystems: await images.imageFsInfo()}), {mutates: false}),
   }
   return Object.fromEntries(
     Object.entries(imageServiceDefinition()).map(([rpc, def]) => [
       rpc,
-      implemented[rpc] ?? unimplemented(rpc, rpc === 'StreamImages' ? 'use ListImages' : noImages, def.responseStream),
+      implemented[rpc] ?? unimplemented(rpc, rpc === 'StreamImages' ? 'use ListImages' : 'not part of the CRI v1 of kubelet 1.26', def.responseStream),
     ]),
   )
-}
-
-/** Bytes and inodes under a directory, as du counts them; a missing directory is empty. */
-export async function diskUsage(dir: string): Promise<{bytes: bigint; inodes: bigint}> {
-  let bytes = 0n
-  let inodes = 0n
-  const walk = async (path: string): Promise<void> => {
-    let st
-    try {
-      st = await lstat(path, {bigint: true})
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return
-      throw err
-    }
-    bytes += st.blocks * 512n
-    inodes += 1n
-    if (st.isDirectory()) for (const name of await readdir(path)) await walk(join(path, name))
-  }
-  await walk(dir)
-  return {bytes, inodes}
 }

@@ -171,6 +171,19 @@ const published: Record<string, string[]> = {
   FilesystemIdentifier: ['string mountpoint = 1'],
   FilesystemUsage: ['int64 timestamp = 1', 'FilesystemIdentifier fs_id = 2', 'UInt64Value used_bytes = 3', 'UInt64Value inodes_used = 4'],
   ImageFsInfoResponse: ['repeated FilesystemUsage image_filesystems = 1', 'repeated FilesystemUsage container_filesystems = 2'],
+  ImageStatusRequest: ['ImageSpec image = 1', 'bool verbose = 2'],
+  ImageStatusResponse: ['Image image = 1', 'map<string,string> info = 2'],
+  AuthConfig: [
+    'string username = 1',
+    'string password = 2',
+    'string auth = 3',
+    'string server_address = 4',
+    'string identity_token = 5',
+    'string registry_token = 6',
+  ],
+  PullImageRequest: ['ImageSpec image = 1', 'AuthConfig auth = 2', 'PodSandboxConfig sandbox_config = 3'],
+  PullImageResponse: ['string image_ref = 1'],
+  RemoveImageRequest: ['ImageSpec image = 1'],
 }
 
 const publishedEnums: Record<string, Record<string, number>> = {

@@ -105,7 +105,7 @@ describe('fish completion completes', () => {
     return {words: r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort(), stderr: r.stderr}
   }
   const cases: [string, string[]][] = [
-    ['podctl ins', ['inspectp']],
+    ['podctl ins', ['inspecti', 'inspectp']],
     ['podctl pods --exi', ['--exit-code']],
     ['podctl pods -o ', ['go-template', 'json', 'table', 'yaml']],
     ['podctl pods --state ', ['notready', 'ready']],

@@ -114,7 +114,8 @@ describe('setSettings', () => {
 })
 
 describe('getSetting and listSettings', () => {
-  const text = 'root: /srv/podctl\ndefault-network: {subnet: 10.9.0.0/16}\nruntimes: {dbg: {path: /usr/sbin/runc, args: [--debug]}}\ntimeout: 90\n'
+  const text =
+    'root: /srv/podctl\ndefault-network: {subnet: 10.9.0.0/16}\nruntimes: {dbg: {path: /usr/sbin/runc, args: [--debug]}}\ntimeout: 90\nregistries: {docker.io: {mirrors: [http://127.0.0.1:5000]}, 10.0.0.5:5000: {insecure: true}}\n'
 
   test('get: the effective value, nested by dots, subtrees as objects', async () => {
     const file = newFile(text)
@@ -127,6 +128,9 @@ describe('getSetting and listSettings', () => {
     assert.equal(getSetting(settings, doc, 'timeout'), '90s')
     assert.deepEqual(getSetting(settings, doc, 'runtimes.dbg'), {path: '/usr/sbin/runc', args: ['--debug']})
     assert.equal(getSetting(settings, doc, 'cni-bin-dir'), '/opt/cni/bin:/usr/lib/cni:/usr/libexec/cni')
+    assert.deepEqual(getSetting(settings, doc, 'registries.docker.io.mirrors'), ['http://127.0.0.1:5000'])
+    assert.equal(getSetting(settings, doc, 'registries.10.0.0.5:5000.insecure'), true)
+    assert.equal(getSetting(settings, doc, 'pause-image'), '')
     assert.throws(() => getSetting(settings, doc, 'runtimes.dgb.path'), podctlError(2, 'no runtime handler "dgb" (did you mean "dbg"?)'))
   })
 
@@ -152,6 +156,9 @@ describe('getSetting and listSettings', () => {
       {key: 'timeout', value: '90s', source: 'file'},
       {key: 'debug', value: false, source: 'default'},
       {key: 'runtime-endpoint', value: '', source: 'default'},
+      {key: 'registries.docker.io.mirrors', value: ['http://127.0.0.1:5000'], source: 'file'},
+      {key: 'registries.10.0.0.5:5000.insecure', value: true, source: 'file'},
+      {key: 'pause-image', value: '', source: 'default'},
     ])
   })
 })

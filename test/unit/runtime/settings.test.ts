@@ -123,6 +123,15 @@ debug: true
     ['a slice with a path', 'cgroup-parent: a/b.slice\n', {}, 'cgroup-parent: "a/b.slice" is not a cgroup parent'],
     ['a cgroup parent climbing out', 'cgroup-parent: /podctl/../x\n', {}, 'cgroup-parent: "/podctl/../x" is not a cgroup parent'],
     ['a cgroup parent with a colon', 'cgroup-parent: "/a:b"\n', {}, 'cgroup-parent: "/a:b" is not a cgroup parent'],
+    ['registries a list', 'registries: [docker.io]\n', {}, 'registries: must be a map of registry host'],
+    ['a registry host with a path', 'registries: {docker.io/library: {insecure: true}}\n', {}, 'registries.docker.io/library: "docker.io/library" is not a registry host'],
+    ['a misspelt registry key', 'registries: {docker.io: {mirror: [x]}}\n', {}, 'registries.docker.io.mirror: unknown setting (did you mean "mirrors"?)'],
+    ['a mirror with a path', 'registries: {docker.io: {mirrors: [http://m/v2]}}\n', {}, 'registries.docker.io.mirrors[0]: "http://m/v2" must be an http:// or https:// URL with no path'],
+    ['a mirror of another scheme', 'registries: {docker.io: {mirrors: ["ftp://m"]}}\n', {}, 'must be an http:// or https:// URL'],
+    ['mirrors as a string', 'registries: {docker.io: {mirrors: http://m}}\n', {}, 'registries.docker.io.mirrors: must be a list'],
+    ['insecure as a string', 'registries: {r:5000: {insecure: "yes"}}\n', {}, 'registries.r:5000.insecure: must be true or false'],
+    ['a relative CA file', 'registries: {r: {ca-files: [ca.pem]}}\n', {}, 'registries.r.ca-files[0]: "ca.pem" must be an absolute path'],
+    ['an empty pause image', 'pause-image: ""\n', {}, 'pause-image: must be a non-empty string'],
   ]
   for (const [label, text, overrides, needle] of bad) {
     test(`refuses ${label}`, () => {
@@ -130,6 +139,15 @@ debug: true
       assert.throws(() => resolveSettings({...overrides, config}), podctlError(2, needle))
     })
   }
+
+  test('registries: mirrors as URLs (a bare host is HTTPS), insecure, CA files; pause-image', () => {
+    const config = configFile(
+      'registries:\n  docker.io:\n    mirrors: [http://127.0.0.1:5000, mirror.example.com]\n  10.0.0.5:5000:\n    insecure: true\n    ca-files: [/etc/podctl/ca.pem]\npause-image: registry.k8s.io/pause:3.9\n',
+    )
+    const s = resolveSettings({config})
+    assert.deepEqual(s.registries, {'docker.io': {mirrors: ['http://127.0.0.1:5000', 'https://mirror.example.com']}, '10.0.0.5:5000': {insecure: true, caFiles: ['/etc/podctl/ca.pem']}})
+    assert.equal(s.pauseImage, 'registry.k8s.io/pause:3.9')
+  })
 
   test('errors in the file name the file', () => {
     const config = configFile('bogus: 1\n')
@@ -220,6 +238,8 @@ describe('effectiveConfig', () => {
       timeout: '30s',
       debug: false,
       'runtime-endpoint': '',
+      registries: {},
+      'pause-image': '',
     })
   })
 })

@@ -1,0 +1,62 @@
+import {Args} from '../cli/oclif.js'
+
+import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {goTemplate, outputFlag, quietFlag, templateFlag} from '../flags/output.js'
+import {toJson, toYamlText} from '../render/format.js'
+import {imageStatusTable, statusInfo} from '../render/images.js'
+import {notFoundError, usageError} from '../runtime/errors.js'
+
+export default class Inspecti extends BaseCommand<typeof Inspecti> {
+  static override summary = 'Display the status of one or more images'
+  static override description = `Prints {"status": {...}, "info": {...}} for one image, and a JSON array of them for several. status is CRI's Image message; info holds the chain ID of the image's top layer and its whole OCI image config (Entrypoint, Cmd, Env, User, ...), as containerd's. -q leaves info out.
+
+An image is named by a reference as pull takes it (busybox, docker.io/library/busybox:latest, a repo digest), or by its ID or a unique prefix of it.
+
+EXIT STATUS
+${exitStatusHelp}`
+
+  static override examples = [
+    {description: 'Inspect an image', command: '<%= config.bin %> <%= command.id %> busybox'},
+    {description: 'Its entrypoint and command', command: `<%= config.bin %> <%= command.id %> busybox | jq '.info.imageSpec.config | {Entrypoint, Cmd}'`},
+    {description: 'Status only, as YAML', command: '<%= config.bin %> <%= command.id %> -q -o yaml busybox'},
+    {description: 'The ID of an image, with a Go template', command: `<%= config.bin %> <%= command.id %> -o go-template --template '{{.status.id}}' busybox`},
+  ]
+
+  static override strict = false
+  static override args = {
+    image: Args.string({description: 'image reference, ID or unique ID prefix; repeat for several'}),
+  }
+
+  static override flags = {
+    output: outputFlag({formats: ['json', 'yaml', 'table', 'go-template'], default: 'json'}),
+    template: templateFlag(),
+    quiet: quietFlag('do not show verbose information (no info)'),
+  }
+
+  async run(): Promise<void> {
+    const template = goTemplate(this.flags)
+    if (this.positionals.length === 0) throw usageError('no image given', `name an image, or list them with: ${this.config.bin} images`)
+    const backend = await this.imageBackend()
+    const results = []
+    for (const ref of this.positionals) {
+      const result = await backend.imageStatus(ref, !this.flags.quiet)
+      if (!result.image) throw notFoundError(`no such image "${ref}" present`, `list images with: ${this.config.bin} images`)
+      results.push({image: result.image, info: result.info})
+    }
+    const shaped = results.map((r) => statusInfo(r.image, r.info))
+    switch (this.flags.output) {
+      case 'table':
+        return this.out(results.map((r) => imageStatusTable(r.image, r.info)).join('\n'))
+      case 'go-template':
+        for (const image of shaped) {
+          const text = template!.execute(image)
+          if (text) this.out(text)
+        }
+        return
+      case 'yaml':
+        return this.out(toYamlText(shaped.length === 1 ? shaped[0] : shaped))
+      default:
+        return this.out(toJson(shaped.length === 1 ? shaped[0] : shaped))
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// Unpack one layer into an empty directory, as overlayfs wants a lower
+// layer: whiteout files become whiteouts (a 0/0 character device), an
+// opaque marker becomes trusted.overlay.opaque=y on its directory. Every
+// path is created here, never through a symlink or outside the directory;
+// owners, modes, times, xattrs, hard links and device nodes are kept.
+
+import {execFile} from 'node:child_process'
+import {constants} from 'node:fs'
+import {chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes} from 'node:fs/promises'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+import {errnoOf, messageOf, PodctlError} from '../runtime/errors.js'
+import {ByteReader, readTar, type TarEntry} from './tar.js'
+
+const run = promisify(execFile)
+
+const whiteoutPrefix = '.wh.'
+const opaqueMarker = '.wh..wh..opq'
+
+/** A layer path as components, refusing any that climb out ("../"). */
+export function layerPath(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.')
+  if (parts.includes('..')) throw new PodctlError(`the layer has an entry "${path}" that escapes the layer ("..")`)
+  return parts
+}
+
+export interface UnpackResult {
+  entries: number
+  bytes: number
+}
+
+/** Unpack the tar stream into `dir` (which must exist and be empty). */
+export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): Promise<UnpackResult> {
+  // What this layer made at each path: only directories it made (or the root) may hold entries.
+  const kinds = new Map<string, 'dir' | 'other'>([['', 'dir']])
+  const dirAttrs = new Map<string, TarEntry>()
+  const opaque = new Set<string>()
+  let entries = 0
+  let bytes = 0
+
+  const parentOf = async (parts: string[], path: string): Promise<void> => {
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts.slice(0, i).join('/')
+      const kind = kinds.get(p)
+      if (kind === 'dir') continue
+      if (kind === 'other') throw new PodctlError(`the layer has an entry "${path}" under "${p}", which is not a directory (a path through a symlink is refused)`)
+      await mkdir(join(dir, p), {mode: 0o755})
+      kinds.set(p, 'dir')
+    }
+  }
+
+  const clear = async (rel: string) => {
+    const kind = kinds.get(rel)
+    if (kind === undefined) return
+    await rm(join(dir, rel), {recursive: true, force: true})
+    kinds.delete(rel)
+    for (const k of [...kinds.keys()]) if (k.startsWith(`${rel}/`)) kinds.delete(k)
+  }
+
+  await readTar(new ByteReader(source), async (e, data) => {
+    entries++
+    const parts = layerPath(e.path)
+    const rel = parts.join('/')
+    if (rel === '') {
+      if (e.type === 'dir') dirAttrs.set('', e)
+      return
+    }
+    await parentOf(parts, e.path)
+    const name = parts[parts.length - 1]
+    const parent = parts.slice(0, -1).join('/')
+    if (name === opaqueMarker) {
+      opaque.add(parent)
+      return
+    }
+    if (name.startsWith(whiteoutPrefix)) {
+      const hidden = [...parts.slice(0, -1), name.slice(whiteoutPrefix.length)].join('/')
+      if (name.length === whiteoutPrefix.length || name.slice(whiteoutPrefix.length).includes('/')) throw new PodctlError(`the layer has a bad whiteout "${e.path}"`)
+      await clear(hidden)
+      await mknod(join(dir, hidden), 'c', 0, 0, 0)
+      kinds.set(hidden, 'other')
+      return
+    }
+    const target = join(dir, rel)
+    if (e.type === 'dir') {
+      if (kinds.get(rel) !== 'dir') {
+        await clear(rel)
+        await mkdir(target, {mode: 0o700})
+        kinds.set(rel, 'dir')
+      }
+      dirAttrs.set(rel, e)
+      return
+    }
+    await clear(rel)
+    switch (e.type) {
+      case 'file': {
+        const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+        try {
+          await data(async (chunk) => {
+            bytes += chunk.length
+            await fh.write(chunk)
+          })
+        } finally {
+          await fh.close()
+        }
+        break
+      }
+      case 'hardlink': {
+        const linkParts = layerPath(e.linkname)
+        const to = linkParts.join('/')
+        if (kinds.get(to) !== 'other') throw new PodctlError(`the layer has a hard link "${e.path}" to "${e.linkname}", which is not a file earlier in the layer`)
+        await link(join(dir, to), target)
+        kinds.set(rel, 'other')
+        return
+      }
+      case 'symlink':
+        await symlink(e.linkname, target)
+        break
+      case 'chardev':
+      case 'blockdev':
+        await mknod(target, e.type === 'chardev' ? 'c' : 'b', e.devmajor, e.devminor, e.mode)
+        break
+      case 'fifo':
+        await mknod(target, 'p', 0, 0, e.mode)
+        break
+    }
+    kinds.set(rel, 'other')
+    await attributes(target, e)
+  })
+
+  // Directories last: writing into one changes its times, and a read-only mode would stop the writes.
+  for (const rel of opaque) await setXattr(join(dir, rel), 'trusted.overlay.opaque', Buffer.from('y'))
+  for (const [rel, e] of [...dirAttrs].sort((a, b) => b[0].length - a[0].length)) await attributes(join(dir, rel), e)
+  return {entries, bytes}
+}
+
+async function attributes(path: string, e: TarEntry): Promise<void> {
+  await lchown(path, e.uid, e.gid)
+  // chmod after chown: chown clears the set-user-ID and set-group-ID bits.
+  if (e.type !== 'symlink') await chmod(path, e.mode)
+  for (const [name, value] of Object.entries(e.xattrs)) await setXattr(path, name, value)
+  if (e.type === 'symlink') await lutimes(path, e.mtime, e.mtime)
+  else await utimes(path, e.mtime, e.mtime)
+}
+
+async function mknod(path: string, kind: 'c' | 'b' | 'p', major: number, minor: number, mode: number): Promise<void> {
+  const args = ['-m', (mode & 0o7777).toString(8), path, kind, ...(kind === 'p' ? [] : [String(major), String(minor)])]
+  try {
+    await run('mknod', args)
+  } catch (err) {
+    throw new PodctlError(`cannot create device node "${path}": ${messageOf(err).split('\n')[0]}`, {cause: err})
+  }
+}
+
+/** node has no setxattr(2): setfattr (package attr), never following a symlink. */
+async function setXattr(path: string, name: string, value: Buffer): Promise<void> {
+  try {
+    await run('setfattr', ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, path])
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') throw new PodctlError('setfattr is not installed: it writes the layers\' xattrs', {exitCode: 4, hint: 'apt-get install attr'})
+    throw new PodctlError(`cannot set xattr ${name} on "${path}": ${messageOf(err).split('\n')[0]}`, {cause: err})
+  }
+}
+
+/** Whether a path exists (not following a final symlink). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+

@@ -1,0 +1,421 @@
+// podctl pull against a real docker-registry on 127.0.0.1: fresh, up to
+// date, by digest and platform, through a mirror, with Basic and Bearer
+// auth, concurrent, killed mid-pull, and the ways a pull must fail; the
+// snapshots' content, and the store read by skopeo and umoci.
+
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {createServer, request, type Server} from 'node:http'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+
+import {ImageStore} from '../../src/images/store.js'
+import {resolveSettings} from '../../src/runtime/settings.js'
+import {e2eOptions, podctlBin, TestEnv} from './harness.js'
+import {missingRegistryTools, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
+
+const options = e2eOptions()
+const missing = options.skip ? undefined : missingRegistryTools()
+if (missing) {
+  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
+  process.stdout.write(`# skipping image e2e tests: ${missing}\n`)
+}
+
+/** A fresh env (state root) per case; slots 100-109 are this file's. */
+let slot = 100
+const envs: TestEnv[] = []
+function newEnv(extraConfig = ''): TestEnv {
+  const env = new TestEnv(slot, extraConfig)
+  slot = slot === 109 ? 100 : slot + 1
+  envs.push(env)
+  return env
+}
+
+/** podctl without blocking this process (the token issuer and the proxies answer from it). */
+async function podctl(env: TestEnv, args: string[], extra: Record<string, string> = {}) {
+  return run(podctlBin, args, env.env(extra))
+}
+
+function storeOf(env: TestEnv): ImageStore {
+  return new ImageStore(resolveSettings({config: env.configFile, root: env.root}))
+}
+
+const upToDate = (ref: string, digest: string) => `Image is up to date for ${ref.replace(/:[^:/]+$/, '')}@${digest}\n`
+
+describe('podctl pull', {skip: options.skip ?? missing}, () => {
+  let plain: Registry
+  let basic: Registry
+  let token: Registry
+  let refs: PushedRefs
+  let basicRefs: PushedRefs
+  let tokenRefs: PushedRefs
+  let privateRefs: PushedRefs
+  const fixturesDir = `/tmp/podctl-e2e-images-fixtures-${process.pid}`
+
+  before(async () => {
+    mkdirSync(fixturesDir, {recursive: true})
+    plain = await startRegistry({dir: fixturesDir})
+    basic = await startRegistry({dir: fixturesDir, auth: 'basic'})
+    token = await startRegistry({dir: fixturesDir, auth: 'token', publicPrefix: 'public/'})
+    refs = await pushFixtures(plain, join(fixturesDir, 'fx'))
+    basicRefs = await pushFixtures(basic, join(fixturesDir, 'fx'))
+    tokenRefs = await pushFixtures(token, join(fixturesDir, 'fx'), 'public/')
+    privateRefs = await pushFixtures(token, join(fixturesDir, 'fx'), 'private/')
+  })
+
+  after(async () => {
+    for (const env of envs) env.teardown()
+    for (const reg of [plain, basic, token]) await reg?.stop()
+    for (const reg of [plain, basic, token]) if (reg) assert.equal(registryAlive(reg), false, `registry ${reg.pid} is still running`)
+    execFileSync('rm', ['-rf', fixturesDir])
+  })
+
+  test('a fresh pull: the exact line, the layers unpacked once with their hard links, and up to date in one manifest request', async () => {
+    const env = newEnv()
+    const fx = refs.fixtures.busybox
+    const r = await podctl(env, ['pull', refs.busybox])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, upToDate(refs.busybox, fx.manifestDigest))
+    // Not a terminal: one line per layer on stderr.
+    assert.match(r.stderr, new RegExp(`^${fx.layerDigests[0].slice(7, 19)}: Pull complete`, 'm'))
+    const image = storeOf(env).status(refs.busybox)
+    assert.ok(image)
+    assert.equal(image.id, fx.configDigest)
+    assert.deepEqual(image.repoTags, [refs.busybox])
+    assert.equal(image.chainIds[0], fx.diffIds[0])
+    const {lowerDirs} = storeOf(env).rootfs(refs.busybox)
+    assert.equal(lowerDirs.length, 1)
+    const bb = statSync(join(lowerDirs[0], 'bin', 'busybox'))
+    assert.equal(statSync(join(lowerDirs[0], 'bin', 'sh')).ino, bb.ino, 'applets are hard links of busybox')
+    assert.ok(bb.nlink > 100)
+    assert.equal(bb.mode & 0o7777, 0o755)
+    assert.equal(statSync(join(lowerDirs[0], 'tmp')).mode & 0o7777, 0o1777)
+    assert.equal(statSync(join(lowerDirs[0], 'root')).mode & 0o7777, 0o700)
+    assert.equal(execFileSync(join(lowerDirs[0], 'bin', 'busybox'), ['echo', 'ran'], {encoding: 'utf8'}), 'ran\n')
+
+    const before = plain.requests().length
+    const again = await podctl(env, ['pull', '-q', refs.busybox])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(again.stdout, upToDate(refs.busybox, fx.manifestDigest))
+    assert.equal(again.stderr, '', '-q prints nothing but the result')
+    assert.deepEqual(plain.requests().slice(before), [`GET /v2/test/busybox/manifests/latest 200`])
+  })
+
+  test('a Docker schema 2 manifest pulls as an OCI one does, and stays Docker-typed in the store', async () => {
+    const env = newEnv()
+    const r = await podctl(env, ['pull', refs.busyboxDocker])
+    assert.equal(r.code, 0, r.stderr)
+    const index = JSON.parse(readFileSync(join(env.root, 'images', 'index.json'), 'utf8'))
+    assert.equal(index.manifests[0].mediaType, 'application/vnd.docker.distribution.manifest.v2+json')
+    const image = storeOf(env).status(refs.busyboxDocker)
+    assert.ok(image)
+    // The same layer content: the same snapshot as the OCI image's.
+    assert.deepEqual(image.chainIds, [refs.fixtures.busybox.diffIds[0]])
+    assert.equal(r.stdout, upToDate(refs.busyboxDocker, image.manifestDigest))
+  })
+
+  test('the multi-layer image: whiteouts, opaque dirs, hard links, owners, modes, devices, xattrs; overlayfs stacks the snapshots', async () => {
+    const env = newEnv()
+    const r = await podctl(env, ['pull', refs.multilayer])
+    assert.equal(r.code, 0, r.stderr)
+    const {image, lowerDirs} = storeOf(env).rootfs(refs.multilayer)
+    assert.equal(lowerDirs.length, 3)
+    const [, upper, base] = lowerDirs
+    assert.equal(image.config.config?.User, '1000:2000')
+    assert.deepEqual(image.config.config?.Entrypoint, ['/bin/sh', '-c'])
+    // Layer 2 as overlayfs wants it: a 0/0 character device, and the opaque xattr.
+    const wh = lstatSync(join(upper, 'etc', 'app', 'remove-me'))
+    assert.ok(wh.isCharacterDevice())
+    assert.equal(wh.rdev, 0)
+    assert.equal(existsSync(join(upper, 'etc', 'app', '.wh.remove-me')), false)
+    assert.equal(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', join(upper, 'etc', 'app', 'conf.d')], {encoding: 'utf8'}), 'y')
+    assert.equal(statSync(join(upper, 'srv', 'a')).ino, statSync(join(upper, 'srv', 'b')).ino)
+    const owned = statSync(join(base, 'opt', 'data', 'owned'))
+    assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o7777], [1000, 2000, 0o640])
+    assert.equal(statSync(join(base, 'opt', 'data', 'setuid')).mode & 0o7777, 0o4755)
+    assert.equal(readlinkSync(join(base, 'opt', 'link-to-keep')), '../etc/app/keep')
+    const dev = lstatSync(join(base, 'dev', 'null'))
+    assert.ok(dev.isCharacterDevice())
+    assert.equal(dev.rdev, (1 << 8) | 3)
+    assert.equal(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.podctl', join(base, 'etc', 'app', 'keep')], {encoding: 'utf8'}), 'xattr-kept')
+
+    // The snapshots as a container will mount them.
+    const mnt = join(env.dir, 'mnt')
+    mkdirSync(mnt)
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')}`, mnt])
+    try {
+      assert.deepEqual(readdirSync(join(mnt, 'etc', 'app')).sort(), ['conf.d', 'keep'])
+      assert.deepEqual(readdirSync(join(mnt, 'etc', 'app', 'conf.d')), ['new.conf'])
+      assert.equal(readFileSync(join(mnt, 'opt', 'link-to-keep'), 'utf8'), 'kept\n')
+      assert.equal(statSync(join(mnt, 'data', 'random')).size, 8 << 20)
+    } finally {
+      execFileSync('umount', [mnt])
+    }
+  })
+
+  test('skopeo and umoci read the store as an OCI layout', async () => {
+    const env = newEnv()
+    assert.equal((await podctl(env, ['pull', refs.multilayer])).code, 0)
+    assert.equal((await podctl(env, ['pull', refs.busybox])).code, 0)
+    const layout = join(env.root, 'images')
+    const names = execFileSync('umoci', ['ls', '--layout', layout], {encoding: 'utf8'}).trim().split('\n').sort()
+    assert.deepEqual(names, [refs.busybox, refs.multilayer].sort())
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${layout}:${refs.multilayer}`], {encoding: 'utf8'}))
+    assert.equal(inspect.Digest, refs.fixtures.multilayer.manifestDigest)
+    assert.deepEqual(inspect.Layers, refs.fixtures.multilayer.layerDigests)
+  })
+
+  test('by digest, and by platform from an index', async () => {
+    const env = newEnv()
+    const byDigest = `${refs.multilayer.replace(/:v1$/, '')}@${refs.fixtures.multilayer.manifestDigest}`
+    const r = await podctl(env, ['pull', byDigest])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, `Image is up to date for ${byDigest}\n`)
+    assert.ok(storeOf(env).status(byDigest))
+
+    const fx = refs.fixtures.multiarch
+    const amd = await podctl(env, ['pull', refs.multiarch])
+    assert.equal(amd.code, 0, amd.stderr)
+    // The repo digest is the index's, as the registry knows the image.
+    assert.equal(amd.stdout, upToDate(refs.multiarch, fx.manifestDigest))
+    assert.equal(storeOf(env).status(refs.multiarch)?.manifestDigest, fx.amd64)
+    const env2 = newEnv()
+    const arm = await podctl(env2, ['pull', '--platform', 'linux/arm64/v8', refs.multiarch])
+    assert.equal(arm.code, 0, arm.stderr)
+    const {image, lowerDirs} = storeOf(env2).rootfs(refs.multiarch)
+    assert.equal(image.manifestDigest, fx.arm64)
+    assert.equal(image.config.architecture, 'arm64')
+    assert.equal(readFileSync(join(lowerDirs[0], 'arch'), 'utf8'), 'arm64\n')
+    const none = await podctl(env2, ['pull', '--platform', 'linux/s390x', refs.multiarch])
+    assert.notEqual(none.code, 0)
+    assert.match(none.stderr, /has no manifest for platform linux\/s390x/)
+    assert.match(none.stderr, /linux\/amd64, linux\/arm64\/v8/)
+  })
+
+  test('a docker.io image through the mirror of the registries setting', async () => {
+    const env = newEnv(`registries:\n  docker.io:\n    mirrors: [http://${plain.host}]\n`)
+    const r = await podctl(env, ['pull', 'test/busybox'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, `Image is up to date for docker.io/test/busybox@${refs.fixtures.busybox.manifestDigest}\n`)
+    assert.ok(storeOf(env).status('docker.io/test/busybox:latest'))
+    const listed = await podctl(env, ['config', '--list'])
+    assert.match(listed.stdout, new RegExp(`registries\\.docker\\.io\\.mirrors.*${plain.host.replace(/\./g, '\\.')}`))
+  })
+
+  test('Basic auth: refused without credentials, with wrong ones; pulled with --creds and with auth.json', async () => {
+    const env = newEnv()
+    const anon = await podctl(env, ['pull', basicRefs.busybox])
+    assert.notEqual(anon.code, 0)
+    assert.match(anon.stderr, /access denied by registry .* \(401, anonymously\)/)
+    const wrong = await podctl(env, ['pull', '--creds', 'podctl:wrong', basicRefs.busybox])
+    assert.notEqual(wrong.code, 0)
+    assert.match(wrong.stderr, /access denied .*with the credentials given/)
+    assert.deepEqual(storeOf(env).list(), [])
+    const ok = await podctl(env, ['pull', '--creds', 'podctl:secret', basicRefs.busybox])
+    assert.equal(ok.code, 0, ok.stderr)
+    const env2 = newEnv()
+    const authFile = join(env2.dir, 'auth.json')
+    writeFileSync(authFile, JSON.stringify({auths: {[basic.host]: {auth: Buffer.from('podctl:secret').toString('base64')}}}))
+    const viaFile = await podctl(env2, ['pull', basicRefs.multilayer], {REGISTRY_AUTH_FILE: authFile})
+    assert.equal(viaFile.code, 0, viaFile.stderr)
+  })
+
+  test('Bearer tokens: anonymous pull of a public repository, credentials for a private one', async () => {
+    const env = newEnv()
+    const pub = await podctl(env, ['pull', tokenRefs.busybox])
+    assert.equal(pub.code, 0, pub.stderr)
+    const denied = await podctl(env, ['pull', privateRefs.busybox])
+    assert.notEqual(denied.code, 0)
+    assert.match(denied.stderr, /access denied/)
+    const n = token.tokenRequests.length
+    const priv = await podctl(env, ['pull', '--creds', 'podctl:secret', privateRefs.multilayer])
+    assert.equal(priv.code, 0, priv.stderr)
+    assert.ok(token.tokenRequests.slice(n).every((t) => t.authenticated && t.scope === 'repository:private/multilayer:pull'))
+  })
+
+  test('two pulls of the same image at once both succeed and fetch each blob once', async () => {
+    const env = newEnv()
+    const before = plain.requests().length
+    const [a, b] = await Promise.all([podctl(env, ['pull', refs.multilayer]), podctl(env, ['pull', refs.multilayer])])
+    assert.equal(a.code, 0, a.stderr)
+    assert.equal(b.code, 0, b.stderr)
+    assert.equal(a.stdout, b.stdout)
+    const blobGets = plain.requests().slice(before).filter((l) => l.startsWith('GET ') && l.includes('/blobs/'))
+    const digests = [...refs.fixtures.multilayer.layerDigests, refs.fixtures.multilayer.configDigest]
+    for (const d of digests.slice(0, -1)) assert.equal(blobGets.filter((l) => l.includes(d)).length, 1, `layer ${d} fetched once: ${blobGets.join(', ')}`)
+  })
+
+  test('kill -9 in the middle of a layer leaves no image; the next pull resumes the download with Range', async () => {
+    const env = newEnv()
+    // A mirror in front of the registry that holds the big layer after its first MiB until told to go on.
+    const big = refs.fixtures.multilayer.layerDigests[2]
+    let release: () => void = () => undefined
+    let held = new Promise<void>((r) => (release = r))
+    let reachedHold: () => void = () => undefined
+    const reached = new Promise<void>((r) => (reachedHold = r))
+    const ranges: string[] = []
+    const proxy = await proxyTo(plain, async (req, up, res) => {
+      if (req.url?.includes(big)) {
+        if (req.headers.range) ranges.push(req.headers.range)
+        res.writeHead(up.statusCode ?? 500, up.headers)
+        let sent = 0
+        for await (const chunk of up) {
+          res.write(chunk)
+          sent += (chunk as Buffer).length
+          if (!req.headers.range && sent >= 1 << 20) {
+            reachedHold()
+            await held
+          }
+        }
+        res.end()
+        return true
+      }
+      return false
+    })
+    try {
+      writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${plain.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
+      const child = env.spawn(['pull', refs.multilayer])
+      await reached
+      const partial = join(env.root, 'ingest', big.slice(7))
+      // The bytes sent must have reached the file before the kill.
+      while (!(existsSync(partial) && statSync(partial).size > 0)) await new Promise((r) => setTimeout(r, 20))
+      child.kill('SIGKILL')
+      await new Promise((r) => child.once('exit', r))
+      assert.equal(storeOf(env).status(refs.multilayer), undefined, 'no image after the kill')
+      assert.deepEqual(storeOf(env).list(), [])
+      assert.ok(existsSync(partial) && statSync(partial).size > 0, 'the partial download is kept for the next pull')
+      release()
+      held = Promise.resolve()
+      const again = await podctl(env, ['pull', refs.multilayer])
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal(ranges.length, 1, 'the second pull asked for the rest only')
+      assert.match(ranges[0], /^bytes=[1-9]\d*-$/)
+      assert.ok(storeOf(env).rootfs(refs.multilayer).lowerDirs.every((d) => existsSync(d)))
+      assert.equal(existsSync(partial), false)
+    } finally {
+      release()
+      await proxy.close()
+    }
+  })
+
+  test('a tampered blob in the store is detected, and a pull repairs it; gc removes what nothing refers to', async () => {
+    const env = newEnv()
+    assert.equal((await podctl(env, ['pull', refs.busybox])).code, 0)
+    const config = join(env.root, 'images', 'blobs', 'sha256', refs.fixtures.busybox.configDigest.slice(7))
+    writeFileSync(config, readFileSync(config, 'utf8').replace('"sh"', '"ls"'))
+    assert.throws(() => storeOf(env).list(), /does not match its digest/)
+    const r = await podctl(env, ['pull', refs.busybox])
+    assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(storeOf(env).status(refs.busybox)?.config.config?.Cmd, ['sh'])
+
+    // An image removed from the index leaves blobs and a snapshot behind: gc takes them.
+    await storeOf(env).remove(refs.busybox)
+    const gc = await podctl(env, ['gc'])
+    assert.equal(gc.code, 0, gc.stderr)
+    assert.match(gc.stdout, new RegExp(`Removed snapshot ${refs.fixtures.busybox.diffIds[0]}`))
+    assert.match(gc.stdout, new RegExp(`Removed blob ${refs.fixtures.busybox.layerDigests[0]}`))
+    assert.deepEqual(readdirSync(join(env.root, 'snapshots')), [])
+  })
+
+  test('bad input: one clear line, a non-zero exit, nothing stored', async () => {
+    const env = newEnv()
+    const cases: [string[], RegExp, number?][] = [
+      [['pull', 'Busybox'], /invalid image reference "Busybox": repository names must be lowercase/, 2],
+      [['pull', `${plain.host}/test/nothing:latest`], /not found in/, 3],
+      [['pull', `${plain.host}/test/busybox:nope`], /tag "nope" not found/, 3],
+      [['pull', '--platform', 'linux', refs.busybox], /--platform: "linux" is not a platform/, 2],
+    ]
+    for (const [args, pattern, code] of cases) {
+      const r = await podctl(env, args)
+      assert.equal(r.code, code ?? 1, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, pattern)
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1)
+    }
+    // A registry that is down.
+    const down = await startRegistry({dir: env.dir})
+    const downHost = down.host
+    await down.stop()
+    const r = await podctl(env, ['pull', `${downHost}/test/busybox`])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /cannot reach registry 127\.0\.0\.1:\d+ at https?:\/\/127\.0\.0\.1:\d+: connection refused/)
+
+    // A registry that answers 500, 403, garbage.
+    for (const [status, body, pattern] of [
+      [500, '{"errors":[{"code":"UNKNOWN","message":"boom"}]}', /answered 500 for the manifest \(UNKNOWN: boom\)/],
+      [403, '{"errors":[{"code":"DENIED","message":"no"}]}', /access denied by registry .*403/],
+      [200, 'this is not json', /answered a manifest that is not JSON/],
+    ] as const) {
+      const srv = await fakeRegistry(status, body)
+      const out = await podctl(env, ['pull', `127.0.0.1:${srv.port}/x/y:1`])
+      await srv.close()
+      assert.notEqual(out.code, 0)
+      assert.match(out.stderr, pattern)
+    }
+
+    // A blob whose bytes do not match its digest: the registry's storage tampered with.
+    const reg = await startRegistry({dir: env.dir})
+    try {
+      const pushed = await pushFixtures(reg, join(fixturesDir, 'fx'))
+      const layerFile = registryBlobPath(reg, pushed.fixtures.busybox.layerDigests[0])
+      const data = readFileSync(layerFile)
+      data[data.length - 100] ^= 0xff
+      writeFileSync(layerFile, data)
+      const bad = await podctl(env, ['pull', pushed.busybox])
+      assert.equal(bad.code, 1)
+      assert.match(bad.stderr, /blob sha256:[0-9a-f]{64} from registry .* does not match its digest; nothing was stored/)
+    } finally {
+      await reg.stop()
+    }
+    assert.deepEqual(storeOf(env).list(), [])
+    assert.deepEqual(readdirSync(join(env.root, 'snapshots')), [])
+    assert.equal(readdirSync(join(env.root, 'ingest')).length, 0)
+  })
+})
+
+/** A plain-HTTP proxy to the registry; `intercept` may answer a request itself from the upstream response. */
+async function proxyTo(
+  reg: Registry,
+  intercept: (req: import('node:http').IncomingMessage, up: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>,
+): Promise<{port: number; close(): Promise<void>}> {
+  const server: Server = createServer((req, res) => {
+    const up = request(`${reg.url}${req.url}`, {method: req.method, headers: {...req.headers, host: reg.host}}, async (upRes) => {
+      try {
+        if (await intercept(req, upRes, res)) return
+      } catch {
+        res.destroy()
+        return
+      }
+      res.writeHead(upRes.statusCode ?? 500, upRes.headers)
+      upRes.pipe(res)
+    })
+    up.on('error', () => res.destroy())
+    req.pipe(up)
+  })
+  return listen(server)
+}
+
+/** An HTTP server that answers every /v2/ request with this status and body. */
+async function fakeRegistry(status: number, body: string): Promise<{port: number; close(): Promise<void>}> {
+  const server = createServer((req, res) => {
+    if (req.url === '/v2/') return res.writeHead(200).end('{}')
+    res.writeHead(status, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(body)
+  })
+  return listen(server)
+}
+
+function listen(server: Server): Promise<{port: number; close(): Promise<void>}> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as {port: number}).port,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections()
+            server.close(() => r())
+          }),
+      })
+    })
+  })
+}
+
