@@ -8,14 +8,15 @@ import {chmod, mkdir, open, readFile} from 'node:fs/promises'
 import {hostname as osHostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {enumName} from '../cri/schema.js'
-import {NamespaceMode, type PodSandboxConfig, type PodSandboxStatus} from '../cri/types.js'
-import {cgroupParentProblem, defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
+import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
+import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import type {CallContext} from './context.js'
 import type {PodStatusResult, RemoveOptions} from './service.js'
-import {ExitCode, messageOf, PodctlError, podRunningError, usageError, wrap} from './errors.js'
-import {metadataOf, type PodView, view} from './listing.js'
+import {ExitCode, messageOf, PodctlError, podRunningError, wrap} from './errors.js'
+import {view} from './listing.js'
+import {toPodSandboxStatus} from './pod-status.js'
+import {checkedCgroupParent, checkOomScoreAdj} from './run-checks.js'
 import {settleAll} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
 import {createNetns, isMountPoint, removeNetns} from './netns.js'
@@ -23,7 +24,6 @@ import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {podAttachment} from './pod-attachment.js'
 import {refuseTakenHostPorts, wantsHostPorts} from './ports.js'
 import {ownCapabilities, processInCgroup, readProcStat, sameProcessAlive} from './proc.js'
-import type {Settings} from './settings.js'
 import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
 import {stepTimer, type StepTimer, UndoStack} from './steps.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
@@ -293,29 +293,6 @@ function setsNetSysctls(config: PodSandboxConfig): boolean {
   return Object.keys(config.linux?.sysctls ?? {}).some((name) => /^net[./]/.test(name))
 }
 
-/** The cgroup-parent setting, for a pod whose config names no parent; a bad slice is said with the setting's name. */
-function checkedCgroupParent(settings: Settings): string {
-  try {
-    const problem = cgroupParentProblem(settings.cgroupParent)
-    if (problem) throw usageError(problem)
-    podCgroupsPath(settings.cgroupParent, '0')
-  } catch (err) {
-    throw usageError(`the cgroup-parent setting${settings.configFile ? ` (config file "${settings.configFile}")` : ''}: ${messageOf(err)}`, (err as PodctlError).hint)
-  }
-  return settings.cgroupParent
-}
-
-/** runc hides this failure behind "can't get final child's PID from pipe"; say it plainly first. */
-function checkOomScoreAdj(config: PodSandboxConfig, effective: string[]): void {
-  const adj = config.linux?.resources?.oom_score_adj ?? config.linux?.overhead?.oom_score_adj
-  if (adj !== undefined && adj < 0 && !effective.includes('CAP_SYS_RESOURCE')) {
-    throw usageError(
-      `linux.resources.oom_score_adj: ${adj} needs CAP_SYS_RESOURCE, which this process lacks`,
-      'use an oom_score_adj of 0 or more, or run podctl with CAP_SYS_RESOURCE',
-    )
-  }
-}
-
 // ---------------------------------------------------------------------------
 // The cleanup steps: shared by rollback, stopp, rmp and recovery after a crash.
 // Each tolerates "already gone" and records its progress.
@@ -557,32 +534,6 @@ async function withPodLock<T>(rt: CallContext, id: string, fn: () => Promise<T>,
 // ---------------------------------------------------------------------------
 // status (listing is in ./listing.ts)
 // ---------------------------------------------------------------------------
-
-function nsModeName(mode: number | undefined): string {
-  return enumName('NamespaceMode', mode ?? NamespaceMode.POD)
-}
-
-export function toPodSandboxStatus(v: PodView): PodSandboxStatus {
-  const {record} = v
-  const ns = record.config.linux?.security_context?.namespace_options ?? {}
-  // containerd: no IP for a host-network pod or once the network is torn down.
-  const ip = record.network?.added ? (record.network.ip ?? '') : ''
-  return {
-    id: record.id,
-    metadata: metadataOf(record),
-    state: v.state,
-    createdAt: record.createdAt,
-    network: {additionalIps: (record.network?.added ? (record.network.additionalIps ?? []) : []).map((a) => ({ip: a})), ip},
-    linux: {
-      namespaces: {
-        options: {ipc: nsModeName(ns.ipc), network: nsModeName(ns.network), pid: nsModeName(ns.pid), targetId: ns.target_id ?? '', usernsOptions: null},
-      },
-    },
-    labels: record.config.labels ?? {},
-    annotations: record.config.annotations ?? {},
-    runtimeHandler: record.runtimeHandler,
-  }
-}
 
 /** PodSandboxStatus of one pod (the ID already resolved); verbose adds info. */
 export async function podStatus(rt: CallContext, id: string, verbose: boolean): Promise<PodStatusResult> {
