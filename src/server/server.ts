@@ -5,16 +5,17 @@
 // left behind is known to be stale and is replaced.
 
 import {chown, lstat, mkdir, unlink} from 'node:fs/promises'
-import {connect} from 'node:net'
+import {connect, createServer, type Server as NetServer} from 'node:net'
 import {dirname} from 'node:path'
 
 import {Server, ServerCredentials} from '@grpc/grpc-js'
 
 import {imageServiceDefinition, runtimeServiceDefinition} from '../cri/proto.js'
-import {unixSocketPath, unixTarget} from '../cri/endpoint.js'
+import {unixSocketPath} from '../cri/endpoint.js'
 import {errnoOf, messageOf, PodctlError, prerequisiteError} from '../runtime/errors.js'
 import {lockName, tryLock} from '../runtime/lock.js'
 import type {Settings} from '../runtime/settings.js'
+import {withValidAuthority} from './authority.js'
 import {type Log, ServerContext} from './context.js'
 import {imageServiceHandlers} from './image-service.js'
 import {runtimeServiceHandlers} from './runtime-service.js'
@@ -43,25 +44,31 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const lock = await tryLock(lockName(socketPath, 'serve'))
   if (!lock) throw new PodctlError(`another podctl serve is listening on "${socketPath}"`, {hint: 'stop it first, or give another --listen'})
-  let server: Server | undefined
+  const server = new Server({'grpc.max_receive_message_length': maxMessageBytes})
+  server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context))
+  server.addService(imageServiceDefinition(), imageServiceHandlers(context))
+  // podctl owns the listening socket and hands grpc-js each connection through
+  // the authority filter (see authority.ts): clients that send the socket path
+  // as :authority, as crictl and the kubelet do, are served too.
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure())
+  const listener = createServer((socket) => injector.injectConnection(withValidAuthority(socket)))
   try {
     await removeStaleSocket(socketPath)
     await mkdir(dirname(socketPath), {recursive: true, mode: 0o755})
-    server = new Server({'grpc.max_receive_message_length': maxMessageBytes})
-    server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context))
-    server.addService(imageServiceDefinition(), imageServiceHandlers(context))
-    await bindOwnerOnly(server, socketPath)
+    await listenOwnerOnly(listener, socketPath)
   } catch (err) {
-    server?.forceShutdown()
+    listener.close()
+    server.forceShutdown()
     await lock.release()
     throw err
   }
-  const running = server
   return {
     socketPath,
     context,
     shutdown: async () => {
-      await new Promise<void>((resolve) => running.tryShutdown(() => resolve()))
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
+      await closed
       await unlink(socketPath).catch(() => undefined)
       await lock.release()
     },
@@ -97,13 +104,17 @@ function answers(path: string): Promise<boolean> {
   })
 }
 
-/** Bind with a umask that makes the socket 0660 from its first instant, owned by root:root. */
-async function bindOwnerOnly(server: Server, socketPath: string): Promise<void> {
+/** Listen with a umask that makes the socket 0660 from its first instant, owned by root:root. */
+async function listenOwnerOnly(listener: NetServer, socketPath: string): Promise<void> {
   const previous = process.umask(0o117)
   try {
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(unixTarget(socketPath), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-    )
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject)
+      listener.listen(socketPath, () => {
+        listener.off('error', reject)
+        resolve()
+      })
+    })
   } catch (err) {
     throw errnoOf(err) === 'EACCES' || /EACCES/.test(messageOf(err))
       ? prerequisiteError(`cannot listen on "${socketPath}": permission denied`, 'run podctl serve as root')

@@ -4,13 +4,49 @@
 // with podctl's own client but the schema file.
 
 import assert from 'node:assert/strict'
-import type {ChildProcessWithoutNullStreams} from 'node:child_process'
+import {type ChildProcessWithoutNullStreams, spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError} from '@grpc/grpc-js'
 import {loadSync} from '@grpc/proto-loader'
 
-import {repoRoot, type TestEnv} from './harness.js'
+import {e2eOptions, repoRoot, type TestEnv} from './harness.js'
+
+/** crictl and critest 1.26.1, unmodified, beside the project (see ../shared/bin/README.md). */
+export const sharedBin = (tool: 'crictl' | 'critest'): string => join(repoRoot, '..', 'shared', 'bin', tool)
+
+/**
+ * e2eOptions, and the real CRI tool too: outside the project's layout (a
+ * user's clone) it is skipped with the reason printed; under CI=true a
+ * missing tool fails.
+ */
+export function criToolOptions(tool: 'crictl' | 'critest'): {skip?: string} {
+  const options = e2eOptions()
+  if (options.skip) return options
+  if (existsSync(sharedBin(tool))) return {}
+  const missing = `${sharedBin(tool)} is missing (cri-tools 1.26.1; see ../shared/bin/README.md)`
+  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
+  process.stdout.write(`# skipping ${tool} tests: ${missing}\n`)
+  return {skip: missing}
+}
+
+export interface ToolResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Run crictl (or critest) as an operator would, on serve's socket for both services. */
+export function runCriTool(tool: 'crictl' | 'critest', served: Served, args: string[], options: {cwd?: string} = {}): ToolResult {
+  const r = spawnSync(sharedBin(tool), ['--runtime-endpoint', served.endpoint, '--image-endpoint', served.endpoint, ...args], {
+    cwd: options.cwd,
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
+}
 
 export interface Served {
   child: ChildProcessWithoutNullStreams
@@ -80,9 +116,11 @@ export class RawCri {
   readonly runtime: Client & Record<string, Function>
   readonly image: Client & Record<string, Function>
 
-  constructor(socket: string) {
-    this.runtime = new runtimeV1.RuntimeService(`unix://${socket}`, credentials.createInsecure()) as Client & Record<string, Function>
-    this.image = new runtimeV1.ImageService(`unix://${socket}`, credentials.createInsecure()) as Client & Record<string, Function>
+  /** `authority`: the :authority the client sends (grpc-js sends localhost unless told). */
+  constructor(socket: string, authority?: string) {
+    const options = authority === undefined ? {} : {'grpc.default_authority': authority}
+    this.runtime = new runtimeV1.RuntimeService(`unix://${socket}`, credentials.createInsecure(), options) as Client & Record<string, Function>
+    this.image = new runtimeV1.ImageService(`unix://${socket}`, credentials.createInsecure(), options) as Client & Record<string, Function>
   }
 
   call<T = any>(rpc: string, request: object = {}, options: {service?: 'runtime' | 'image'; deadlineMs?: number} = {}): Promise<CallResult<T>> {
