@@ -14,6 +14,7 @@ import {type Client, credentials, makeClientConstructor, Metadata, type ServiceE
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
 import type {PodBackend} from '../runtime/backend.js'
 import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
+import type {RuntimeCondition} from '../runtime/info.js'
 import type {PodFilter} from '../runtime/listing.js'
 import type {PodStatusResult} from '../runtime/sandbox.js'
 import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
@@ -42,7 +43,8 @@ export interface CriClientOptions {
 
 type Unary = (request: object, metadata: Metadata, options: {deadline: Date}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
 
-export function criBackend(options: CriClientOptions): PodBackend {
+/** A unary caller on the RuntimeService at the endpoint, with crictl's deadlines and podctl's errors. */
+function runtimeCaller(options: CriClientOptions): <T>(rpc: string, request: object, callTimeoutMs?: number) => Promise<T> {
   const {endpoint, timeoutMs, ctx} = options
   const RuntimeService = makeClientConstructor(runtimeServiceDefinition(), 'RuntimeService')
   const client = new RuntimeService(unixTarget(unixSocketPath(endpoint, '--runtime-endpoint')), credentials.createInsecure(), {
@@ -50,7 +52,7 @@ export function criBackend(options: CriClientOptions): PodBackend {
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
   }) as Client & Record<string, Unary>
 
-  function call<T>(rpc: string, request: object, callTimeoutMs = timeoutMs): Promise<T> {
+  return function call<T>(rpc: string, request: object, callTimeoutMs = timeoutMs): Promise<T> {
     const {signal} = ctx
     if (signal.aborted) return Promise.reject(signal.reason)
     const started = performance.now()
@@ -69,6 +71,51 @@ export function criBackend(options: CriClientOptions): PodBackend {
       signal.addEventListener('abort', onAbort, {once: true})
     })
   }
+}
+
+export interface RemoteVersion {
+  version: string
+  runtimeName: string
+  runtimeVersion: string
+  runtimeApiVersion: string
+}
+
+export interface RemoteStatus {
+  status: {conditions: RuntimeCondition[]}
+  /** The verbose info map, each value read as JSON when it is JSON (crictl info's outputStatusInfo), in sorted key order. */
+  info: Record<string, unknown>
+}
+
+/** What `version` and `info` ask a CRI runtime: Version, and Status with verbose info. */
+export function criRuntimeInfo(options: CriClientOptions): {version(): Promise<RemoteVersion>; status(verbose: boolean): Promise<RemoteStatus>} {
+  const call = runtimeCaller(options)
+  return {
+    version: async () => {
+      // The kubelet's runtime API version, as the kubelet sends it; the runtime answers with its own.
+      const v = await call<Partial<RemoteVersion>>('Version', {version: '0.1.0'})
+      return {version: v.version ?? '', runtimeName: v.runtimeName ?? '', runtimeVersion: v.runtimeVersion ?? '', runtimeApiVersion: v.runtimeApiVersion ?? ''}
+    },
+    status: async (verbose) => {
+      const r = await call<{status?: {conditions?: Partial<RuntimeCondition>[]}; info?: Record<string, string>}>('Status', {verbose})
+      const conditions = (r.status?.conditions ?? []).map((c) => ({type: c.type ?? '', status: c.status ?? false, reason: c.reason ?? '', message: c.message ?? ''}) as RuntimeCondition)
+      const raw = r.info ?? {}
+      const info = Object.fromEntries(Object.keys(raw).sort().map((k) => [k, parseOrText(raw[k])]))
+      return {status: {conditions}, info}
+    },
+  }
+}
+
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+export function criBackend(options: CriClientOptions): PodBackend {
+  const {timeoutMs, ctx} = options
+  const call = runtimeCaller(options)
 
   async function listPods(filter: PodFilter): Promise<PodSandbox[]> {
     // The CRI filters by ID (a prefix resolves), state and labels; names, namespaces and --last are
@@ -224,16 +271,9 @@ function podSandboxStatusOf(w: WirePodSandboxStatus): PodSandboxStatus {
 
 /** Verbose info: JSON strings, as containerd's {"info": "{...}"}, read back as crictl inspectp does. */
 function infoOf(info: Record<string, string>): Record<string, unknown> {
-  const parse = (text: string): unknown => {
-    try {
-      return JSON.parse(text)
-    } catch {
-      return text
-    }
-  }
   const keys = Object.keys(info)
-  if (keys.length === 1 && keys[0] === 'info') return parse(info.info) as Record<string, unknown>
-  return Object.fromEntries(keys.map((k) => [k, parse(info[k])]))
+  if (keys.length === 1 && keys[0] === 'info') return parseOrText(info.info) as Record<string, unknown>
+  return Object.fromEntries(keys.map((k) => [k, parseOrText(info[k])]))
 }
 
 const u64 = (v: WireUInt64 | undefined): UInt64Value => ({value: v?.value ?? '0'})
