@@ -193,7 +193,8 @@ export function withUnixAuthority(fields: readonly Field[]): Field[] {
   return out
 }
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+/** One HTTP/2 frame: the 9-byte header, then the payload. */
+export function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(frameHeaderBytes)
   header.writeUIntBE(payload.length, 0, 3)
   header[3] = type

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {connect} from 'node:net'
 import {after, afterEach, before, describe, test} from 'node:test'
 
-import {encodeLiterals, HpackDecoder} from '../../src/server/authority.js'
+import {encodeLiterals, frame, HpackDecoder} from '../../src/server/authority.js'
 import {TestEnv} from './harness.js'
 import {criToolOptions, RawCri, runCriTool, type Served, startServe, stopServe} from './serve-helpers.js'
 
@@ -167,14 +167,6 @@ describe('podctl serve under the real crictl', criToolOptions('crictl'), () => {
  * written by hand, and the answer's frames read back.
  */
 async function versionWithoutAuthority(socket: string): Promise<{status?: string; grpcStatus?: string; body: string}> {
-  const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-    const header = Buffer.alloc(9)
-    header.writeUIntBE(payload.length, 0, 3)
-    header[3] = type
-    header[4] = flags
-    header.writeUInt32BE(stream, 5)
-    return Buffer.concat([header, payload])
-  }
   const f = (name: string, value: string) => ({name, value, neverIndexed: false})
   const headers = encodeLiterals([
     f(':method', 'POST'),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
-import {AuthorityFilter, encodeLiterals, HpackDecoder, withUnixAuthority} from '../../../src/server/authority.js'
+import {AuthorityFilter, encodeLiterals, frame, HpackDecoder, withUnixAuthority} from '../../../src/server/authority.js'
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex')
 const pairs = (fields: {name: string; value: string}[]) => fields.map((f) => [f.name, f.value])
@@ -72,14 +72,6 @@ describe(':authority of a request', () => {
 
 describe('the frame filter', () => {
   const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
-  const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-    const h = Buffer.alloc(9)
-    h.writeUIntBE(payload.length, 0, 3)
-    h[3] = type
-    h[4] = flags
-    h.writeUInt32BE(stream, 5)
-    return Buffer.concat([h, payload])
-  }
   const settings = frame(4, 0, 0, Buffer.alloc(0))
   // :method POST, :scheme http, :path /p, :authority /tmp/a.sock (indexed name, incremental indexing)
   const block = Buffer.concat([hex('83 86'), hex('44 02 2f 70'), hex('41 0b'), Buffer.from('/tmp/a.sock')])
