@@ -105,6 +105,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
 
+  /** With --runtime-endpoint, what version and info ask the CRI runtime there; otherwise undefined. */
+  protected async remoteRuntime(): Promise<ReturnType<typeof import('./cri/client.js').criRuntimeInfo> | undefined> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) return undefined
+    rerunWithoutSnapshot()
+    const {criRuntimeInfo} = await import('./cri/client.js')
+    return criRuntimeInfo({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
   /**
    * What the image verbs act through: the image store under --root, or with
    * --runtime-endpoint that runtime's ImageService (crictl's image endpoint

@@ -13,6 +13,7 @@ import {type Client, credentials, makeClientConstructor, Metadata, type ServiceD
 
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
 import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
+import type {RuntimeCondition} from '../runtime/info.js'
 import {compareNanos, matchesText, type PodFilter} from '../runtime/listing.js'
 import type {PodService, PodStatusResult} from '../runtime/service.js'
 import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
@@ -77,8 +78,48 @@ export function criCaller(definition: ServiceDefinition, serviceName: string, op
   }
 }
 
+export interface RemoteVersion {
+  version: string
+  runtimeName: string
+  runtimeVersion: string
+  runtimeApiVersion: string
+}
+
+export interface RemoteStatus {
+  status: {conditions: RuntimeCondition[]}
+  /** The verbose info map, each value read as JSON when it is JSON (crictl info's outputStatusInfo), in sorted key order. */
+  info: Record<string, unknown>
+}
+
+/** What `version` and `info` ask a CRI runtime: Version, and Status with verbose info. */
+export function criRuntimeInfo(options: CriClientOptions): {version(): Promise<RemoteVersion>; status(verbose: boolean): Promise<RemoteStatus>} {
+  const call = criCaller(runtimeServiceDefinition(), 'RuntimeService', options)
+  return {
+    version: async () => {
+      // The kubelet's runtime API version, as the kubelet sends it; the runtime answers with its own.
+      const v = await call<Partial<RemoteVersion>>('Version', {version: '0.1.0'})
+      return {version: v.version ?? '', runtimeName: v.runtimeName ?? '', runtimeVersion: v.runtimeVersion ?? '', runtimeApiVersion: v.runtimeApiVersion ?? ''}
+    },
+    status: async (verbose) => {
+      const r = await call<{status?: {conditions?: Partial<RuntimeCondition>[]}; info?: Record<string, string>}>('Status', {verbose})
+      const conditions = (r.status?.conditions ?? []).map((c) => ({type: c.type ?? '', status: c.status ?? false, reason: c.reason ?? '', message: c.message ?? ''}) as RuntimeCondition)
+      const raw = r.info ?? {}
+      const info = Object.fromEntries(Object.keys(raw).sort().map((k) => [k, parseOrText(raw[k])]))
+      return {status: {conditions}, info}
+    },
+  }
+}
+
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
 export function criBackend(options: CriClientOptions): PodService {
-  const {ctx, timeoutMs} = options
+  const {timeoutMs, ctx} = options
   const call = criCaller(runtimeServiceDefinition(), 'RuntimeService', options)
 
   async function listPods(filter: PodFilter): Promise<PodSandbox[]> {
@@ -234,16 +275,9 @@ function podSandboxStatusOf(w: WirePodSandboxStatus): PodSandboxStatus {
 
 /** Verbose info: JSON strings, as containerd's {"info": "{...}"}, read back as crictl inspectp does. */
 function infoOf(info: Record<string, string>): Record<string, unknown> {
-  const parse = (text: string): unknown => {
-    try {
-      return JSON.parse(text)
-    } catch {
-      return text
-    }
-  }
   const keys = Object.keys(info)
-  if (keys.length === 1 && keys[0] === 'info') return parse(info.info) as Record<string, unknown>
-  return Object.fromEntries(keys.map((k) => [k, parse(info[k])]))
+  if (keys.length === 1 && keys[0] === 'info') return parseOrText(info.info) as Record<string, unknown>
+  return Object.fromEntries(keys.map((k) => [k, parseOrText(info[k])]))
 }
 
 const u64 = (v: WireUInt64 | undefined): UInt64Value => ({value: v?.value ?? '0'})
