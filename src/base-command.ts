@@ -120,6 +120,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return criImageBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
 
+  /** The image store under --root and the archive code, for load and save (root only). */
+  protected async imageStore() {
+    requireRoot()
+    const [{ImageStore}, archive] = await Promise.all([import('./images/store.js'), import('./images/archive.js')])
+    return {store: new ImageStore(this.settings), ...archive}
+  }
+
   /** Signals armed (the first cancels, the second exits), the debug log, and the start-up time with --debug. */
   private armed(): Runtime['ctx'] {
     const onSignal = (signal: NodeJS.Signals) => {

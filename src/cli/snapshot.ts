@@ -54,6 +54,7 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   info: async () => Info,
   inspecti: async () => Inspecti,
   inspectp: async () => Inspectp,
+  load: async () => (await import('../commands/load.js')).default,
   pods: async () => Pods,
   // The image verbs load their modules on use: most commands never pull.
   pull: async () => (await import('../commands/pull.js')).default,
@@ -61,6 +62,7 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   rmp: async () => Rmp,
   runp: async () => Runp,
   'runp:jsonschema': async () => RunpJsonschema,
+  save: async () => (await import('../commands/save.js')).default,
   serve: async () => (await import('../commands/serve.js')).default,
   statsp: async () => Statsp,
   stopp: async () => Stopp,

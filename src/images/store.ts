@@ -7,7 +7,7 @@
 
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
-import {mkdir, open, readdir, rename, rm as rmPath, stat, unlink} from 'node:fs/promises'
+import {mkdir, open, readdir, rename, rm as rmPath, stat, unlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createGunzip} from 'node:zlib'
 
@@ -366,6 +366,78 @@ export class ImageStore {
       }
     }
     return removed
+  }
+
+  // ---- importing ------------------------------------------------------------
+
+  /**
+   * An image from local files (an archive being loaded): the manifest, and
+   * `blobFile(digest)` where the caller put each blob it names. Each blob is
+   * verified and moved into the layout, each layer unpacked once, and the
+   * index entries, one per name, are written last, as a pull does.
+   */
+  async importImage(manifestBody: Buffer, blobFile: (digest: string) => string, names: string[], signal?: AbortSignal): Promise<ImageRecord> {
+    this.ensureLayout()
+    const manifest = parseJson<OciManifest>(manifestBody, 'the manifest in the archive')
+    if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new PodctlError('the manifest in the archive has no config or layers')
+    const manifestDigest = sha256(manifestBody)
+    const ref = parseReference(names[0])
+    // Kept from gc until index.json names them, as a pull's.
+    const journal = `pull-${process.pid}-${randomBytes(4).toString('hex')}`
+    const journalLock = await lock(lockName(this.settings.root, 'pull', journal), this.lockWait('the pull journal', signal))
+    const journalPath = join(this.ingestDir, journal)
+    try {
+      const config = readFileSync(blobFile(manifest.config.digest))
+      if (sha256(config) !== manifest.config.digest) throw new PodctlError(`the archive's image config does not match its digest ${manifest.config.digest}`)
+      const cfg = parseJson<OciImageConfig>(config, 'the image config in the archive')
+      const diffIds = cfg.rootfs?.diff_ids ?? []
+      if (diffIds.length !== manifest.layers.length) throw new PodctlError(`the archive's image config lists ${diffIds.length} layers, its manifest ${manifest.layers.length}`)
+      const chains = chainIds(diffIds)
+      await writeFile(journalPath, [manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest), ...chains].map((d) => `${d}\n`).join(''), {mode: 0o600})
+      for (const [i, desc] of manifest.layers.entries()) {
+        if (!digestRe.test(desc.digest) || !digestRe.test(diffIds[i])) throw new PodctlError(`the archive's manifest has a layer with an unsupported digest "${desc.digest}"`)
+        const snapshot = this.snapshotPath(chains[i])
+        const snapLock = await lock(lockName(this.settings.root, 'snapshot', hexOf(chains[i])), this.lockWait(`snapshot ${chains[i]}`, signal))
+        try {
+          await this.adoptBlob(desc, blobFile(desc.digest), signal)
+          if (!existsSync(snapshot)) await this.unpack(ref, desc, diffIds[i], snapshot)
+        } finally {
+          await snapLock.release()
+        }
+      }
+      await this.putBlob(manifest.config.digest, config)
+      await this.putBlob(manifestDigest, manifestBody)
+      const entries: IndexEntry[] = names.map((name) => ({
+        mediaType: manifest.mediaType && manifestMediaTypes.includes(manifest.mediaType) ? manifest.mediaType : mediaTypes.ociManifest,
+        digest: manifestDigest,
+        size: manifestBody.length,
+        annotations: {[refNameAnnotation]: name},
+      }))
+      await this.editIndex((current) => [...current.filter((e) => !names.includes(e.annotations[refNameAnnotation])), ...entries], signal)
+      return this.recordOf(manifestDigest, this.byManifest().get(manifestDigest) ?? entries)
+    } finally {
+      await unlink(journalPath).catch(() => undefined)
+      await journalLock.release()
+    }
+  }
+
+  /** A layer blob from a local file into the layout, its size and digest verified first. */
+  private async adoptBlob(desc: Descriptor, file: string, signal?: AbortSignal): Promise<void> {
+    const target = this.blobPath(desc.digest)
+    if (existsSync(target) && statSync(target).size === desc.size) return
+    const held = await lock(lockName(this.settings.root, 'blob', hexOf(desc.digest)), this.lockWait(`blob ${desc.digest}`, signal))
+    try {
+      let size = 0
+      const hash = createHash('sha256')
+      for await (const chunk of createReadStream(file)) {
+        size += (chunk as Buffer).length
+        hash.update(chunk as Buffer)
+      }
+      if (size !== desc.size || `sha256:${hash.digest('hex')}` !== desc.digest) throw new PodctlError(`the archive's layer ${desc.digest} does not match its digest or size; nothing was stored`)
+      await rename(file, target)
+    } finally {
+      await held.release()
+    }
   }
 
   // ---- pulling --------------------------------------------------------------

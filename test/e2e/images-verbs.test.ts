@@ -3,12 +3,13 @@
 // podctl serve's ImageService with podctl's own CRI client.
 
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, TestEnv} from './harness.js'
-import {missingRegistryTools, type PushedRefs, pushFixtures, type Registry, registryAlive, startRegistry} from './registry.js'
+import {e2eOptions, podctlBin, TestEnv} from './harness.js'
+import {missingRegistryTools, type PushedRefs, pushFixtures, type Registry, registryAlive, run, startRegistry} from './registry.js'
 import {type Served, startServe, stopServe} from './serve-helpers.js'
 
 function options(): {skip?: string} {
@@ -126,6 +127,73 @@ describe('image verbs', options(), () => {
     // The layers went with the images that used them.
     const snapshots = join(env.root, 'snapshots')
     assert.deepEqual(existsSync(snapshots) ? readdirSync(snapshots) : [], [])
+  })
+
+  test('save writes an oci-archive that skopeo reads and load takes back; docker-archives load too', async () => {
+    env.ok(['pull', '-q', refs.busybox])
+    env.ok(['pull', '-q', refs.multilayer])
+    const before = images()
+    const archive = join(env.dir, 'saved.tar')
+    assert.equal(env.ok(['save', '-o', archive, refs.busybox, refs.multilayer]), '')
+    const inspected = await run('skopeo', ['inspect', `oci-archive:${archive}:latest`])
+    assert.equal(inspected.code, 0, inspected.stderr)
+    assert.equal(JSON.parse(inspected.stdout).Digest, refs.fixtures.busybox.manifestDigest)
+
+    env.ok(['rmi', '-a'])
+    const loaded = env.ok(['load', '-i', archive]).trim().split('\n').sort()
+    assert.deepEqual(loaded, [`Loaded image: ${refs.busybox}`, `Loaded image: ${refs.multilayer}`].sort())
+    const after = images()
+    assert.deepEqual(after.map((i) => [i.id, i.repoTags]).sort(), before.map((i) => [i.id, i.repoTags]).sort())
+    // Each loaded layer is unpacked, under its chain ID.
+    for (const ref of [refs.busybox, refs.multilayer]) {
+      const chainId: string = JSON.parse(env.ok(['inspecti', ref])).info.chainID
+      assert.ok(existsSync(join(env.root, 'snapshots', chainId.slice(7))), `snapshot of ${ref}`)
+    }
+
+    // A docker-archive (docker save's format), through standard input.
+    env.ok(['rmi', '-a'])
+    const dockerArchive = join(env.dir, 'docker.tar')
+    const copied = await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${refs.busybox}`, `docker-archive:${dockerArchive}:${reg.host}/test/loaded:v1`])
+    assert.equal(copied.code, 0, copied.stderr)
+    const r = spawnSync(podctlBin, ['load', '-i', '-'], {env: env.env(), input: readFileSync(dockerArchive), encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout.trim(), `Loaded image: ${reg.host}/test/loaded:v1`)
+    const [image] = images()
+    assert.equal(image.id, `sha256:${refs.fixtures.busybox.configDigest.slice(7)}`)
+    env.ok(['rmi', '-a'])
+  })
+
+  test('a truncated archive, one with ../ paths, or one that is not an archive is refused and nothing is kept', () => {
+    env.ok(['pull', '-q', refs.busybox])
+    const archive = join(env.dir, 'whole.tar')
+    env.ok(['save', '-o', archive, refs.busybox])
+    env.ok(['rmi', '-a'])
+    const cut = join(env.dir, 'cut.tar')
+    const whole = readFileSync(archive)
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)))
+    const truncated = env.podctl(['load', '-i', cut])
+    assert.equal(truncated.code, 1, truncated.stderr)
+    assert.match(truncated.stderr, /^error: loading ".*cut\.tar": .*(truncated|ends)/m)
+
+    mkdirSync(join(env.dir, 'evil', 'sub'), {recursive: true})
+    writeFileSync(join(env.dir, 'evil', 'escape'), 'x')
+    const evil = join(env.dir, 'evil.tar')
+    execFileSync('tar', ['-C', join(env.dir, 'evil', 'sub'), '-cPf', evil, '../escape'])
+    const escaping = env.podctl(['load', '-i', evil])
+    assert.notEqual(escaping.code, 0)
+    assert.match(escaping.stderr, /escapes/)
+
+    const notArchive = join(env.dir, 'plain.tar')
+    execFileSync('tar', ['-C', join(env.dir, 'evil'), '-cf', notArchive, 'escape'])
+    const plain = env.podctl(['load', '-i', notArchive])
+    assert.equal(plain.code, 2)
+    assert.match(plain.stderr, /not an image archive/)
+
+    assert.deepEqual(images(), [])
+    const ingest = join(env.root, 'ingest')
+    assert.deepEqual(existsSync(ingest) ? readdirSync(ingest) : [], [], 'nothing left of the loads')
+    assert.equal(env.podctl(['save', '-o', join(env.dir, 'x.tar'), 'nosuch']).code, 3)
+    assert.equal(existsSync(join(env.dir, 'x.tar')), false)
   })
 
   describe('through podctl serve', () => {
