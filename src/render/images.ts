@@ -30,7 +30,8 @@ export function imagesTable(images: CriImage[], options: {digests: boolean; noTr
   const rows = images.flatMap((image) => {
     const id = truncated(image.id, 'sha256:', options.noTrunc)
     const size = humanSize(Number(image.size), 3)
-    const digest = truncated(image.repoDigests[0]?.split('@')[1] ?? '', 'sha256:', options.noTrunc)
+    // crictl's normalizeRepoDigest: <none> without a repo digest.
+    const digest = truncated(image.repoDigests[0]?.split('@')[1] ?? '<none>', 'sha256:', options.noTrunc)
     return repoTagPairs(image).map(([name, tag]) => (options.digests ? [name, tag, digest, id, size] : [name, tag, id, size]))
   })
   return tabwriter(header, rows)
