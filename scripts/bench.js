@@ -37,6 +37,8 @@ const SETUP_PARALLEL = 4
 /** pods 1..10 of the listing ladder get pod networking; the rest host network */
 const NETWORKED_LADDER_PODS = 10
 const RSS_LIMIT_MIB = 100
+/** The limit for a pull of the ~100 MB image: it streams, it does not buffer. */
+const PULL_RSS_LIMIT_MIB = 150
 const DEBUG_RUNS = 3
 
 const {values: opts, positionals} = parseArgs({
@@ -45,6 +47,7 @@ const {values: opts, positionals} = parseArgs({
     quick: {type: 'boolean', default: false},
     'max-pods': {type: 'string'},
     markdown: {type: 'boolean', default: false},
+    'images-only': {type: 'boolean', default: false},
     help: {type: 'boolean', short: 'h', default: false},
   },
   allowPositionals: true,
@@ -112,7 +115,7 @@ function render(res) {
     ),
   )
   out.push('')
-  out.push(`- result: the row's ratio target, if it has one, and peak RSS ≤ ${RSS_LIMIT_MIB} MiB; each row's node floor is sampled right before each of its runs.`)
+  out.push(`- result: the row's ratio target, if it has one, and peak RSS ≤ ${RSS_LIMIT_MIB} MiB (${PULL_RSS_LIMIT_MIB} MiB for a pull); each row's node floor is sampled right before each of its runs.`)
   for (const r of res.rows.filter((r) => r.note)) out.push(`- ${r.scenario}: ${r.note}.`)
   out.push('')
   out.push('Floors (same run):')
@@ -202,6 +205,7 @@ if (opts.help) {
   --max-pods N   cap the listing ladder (default 1000)
   --markdown     print docs/performance.md from a results file (default
                  bench/results/latest.json); runs nothing
+  --images-only  only the image rows: pull + unpack from a local registry
 
 Needs root, runc, catatonit, the CNI plugins, util-linux and iproute2, and a
 built tree (npm run build). Uses its own network pbench (bridge pbench0,
@@ -214,7 +218,11 @@ error, 130 when interrupted.
 
 if (opts.markdown) {
   const file = positionals[0] ?? path.join(resultsDir, 'latest.json')
-  process.stdout.write(`${document(JSON.parse(fs.readFileSync(file, 'utf8')))}\n`)
+  const res = JSON.parse(fs.readFileSync(file, 'utf8'))
+  // Image rows from a later --images-only run, where the full run has none.
+  const images = path.join(resultsDir, 'images.json')
+  const extra = !positionals[0] && fs.existsSync(images) && !res.rows.some((r) => r.id?.startsWith?.('pull')) ? JSON.parse(fs.readFileSync(images, 'utf8')) : undefined
+  process.stdout.write(`${document(res)}\n${extra ? `\n## Image pulls (an --images-only run of ${extra.date})\n\n${render(extra)}\n` : ''}`)
   process.exit(0)
 }
 
@@ -494,7 +502,7 @@ async function sample(row, args) {
  * Finish a row: its figures, its floor (node median + the median of per-run
  * extra floor parts; none when floorName is null), ratio, verdict.
  */
-function finish(row, {floorName = 'node', extra = null, target = null, note} = {}) {
+function finish(row, {floorName = 'node', extra = null, target = null, note, rssLimit = RSS_LIMIT_MIB} = {}) {
   const floorMs = floorName === null ? null : median(row.node) + (extra ? median(extra) : 0)
   const s = summary(row.ms)
   const rssMiB = maxOf(row.rss)
@@ -509,7 +517,7 @@ function finish(row, {floorName = 'node', extra = null, target = null, note} = {
   const ratioOk = target === null ? null : ratio <= target
   const strictMs = floorName === null || row.strictNode.length === 0 ? null : median(row.strictNode) + (extra ? median(extra) : 0)
   const strictRatio = strictMs === null ? null : round(s.median / strictMs, 2)
-  const rssOk = rssMiB === null ? null : rssMiB <= RSS_LIMIT_MIB
+  const rssOk = rssMiB === null ? null : rssMiB <= rssLimit
   const pass = ratioOk === null && rssOk === null ? null : ratioOk !== false && rssOk !== false
   return {
     id: row.id,
@@ -664,6 +672,15 @@ async function bench() {
   for (let i = 0; i < RUNS; i++) await sample(version, ['--version'])
   rows.push(finish(version, {target: 1.3}))
 
+  await imageBench(rows)
+  if (opts['images-only']) {
+    floors['node -e 0'] = {...summary(nodeSamples.map((n) => n.ms)), rssMiB: maxOf(nodeSamples.map((n) => n.rssMiB))}
+    m.loadavg.end = os.loadavg().map((x) => round(x, 2))
+    const res = {version: 1, date: new Date().toISOString(), machine: m, podctl: podctlVersion(), options: {runs: RUNS, quick, imagesOnly: true}, rows, floors, burst: null, steps: null, notes}
+    res.targets = imageTargets(res)
+    return res
+  }
+
   // Lifecycle: each iteration is a floor iteration, then runp, stopp, rmp of one pod.
   const runp = newRow('runp', 'runp (pod network)', 0)
   const stopp = newRow('stopp', 'stopp', 1)
@@ -798,8 +815,182 @@ async function bench() {
     steps,
     notes,
   }
-  res.targets = targets(res, statsp)
+  res.targets = [...targets(res, statsp), ...imageTargets(res)]
   return res
+}
+
+// ---------------------------------------------------------------------------
+// Images: pull + unpack from a registry on loopback
+// ---------------------------------------------------------------------------
+
+const registryBin = '/usr/bin/docker-registry'
+const registryState = {child: null}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** docker-registry on a free loopback port, its storage in the bench's dir. */
+async function startRegistry() {
+  const port = await freePort()
+  const storage = path.join(dir, 'registry')
+  fs.mkdirSync(storage, {recursive: true})
+  const config = path.join(dir, 'registry.yml')
+  fs.writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: 127.0.0.1:${port}\n`)
+  registryState.child = spawn(registryBin, ['serve', config], {stdio: 'ignore', detached: true})
+  for (let i = 0; i < 400; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)
+    if (ok) return `127.0.0.1:${port}`
+    if (registryState.child.exitCode !== null) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('docker-registry did not start')
+}
+
+/**
+ * An OCI layout of one image, a gzipped layer per tree (tar of a parent dir's
+ * entries, deterministic), and its blob digests.
+ */
+function imageLayout(name, layers, config) {
+  const layout = path.join(dir, 'layouts', name)
+  const blobs = path.join(layout, 'blobs', 'sha256')
+  fs.mkdirSync(blobs, {recursive: true})
+  fs.writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  const sha = (file) => execFileSync('sha256sum', [file], {encoding: 'utf8'}).split(' ')[0]
+  const put = (file) => {
+    const hex = sha(file)
+    fs.renameSync(file, path.join(blobs, hex))
+    return {digest: `sha256:${hex}`, size: fs.statSync(path.join(blobs, hex)).size}
+  }
+  const descs = []
+  const diffIds = []
+  for (const [i, {cwd, entries}] of layers.entries()) {
+    const gz = path.join(layout, `layer-${i}.tar.gz`)
+    const tarCmd = `tar --sort=name --mtime=@0 --numeric-owner -C ${JSON.stringify(cwd)} -cf - ${entries.map((e) => JSON.stringify(e)).join(' ')}`
+    const diff = execFileSync('bash', ['-o', 'pipefail', '-c', `${tarCmd} | tee >(gzip -6 > ${JSON.stringify(gz)}) | sha256sum`], {encoding: 'utf8'}).split(' ')[0]
+    diffIds.push(`sha256:${diff}`)
+    descs.push({mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gz)})
+  }
+  const json = (value) => {
+    const file = path.join(layout, 'tmp.json')
+    fs.writeFileSync(file, JSON.stringify(value))
+    return put(file)
+  }
+  const cfg = json({architecture: 'amd64', os: 'linux', config, rootfs: {type: 'layers', diff_ids: diffIds}})
+  const manifest = json({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg}, layers: descs})
+  fs.writeFileSync(
+    path.join(layout, 'index.json'),
+    JSON.stringify({schemaVersion: 2, manifests: [{mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: {'org.opencontainers.image.ref.name': 'bench'}}]}),
+  )
+  return {layout, layers: descs, config: cfg, bytes: descs.reduce((a, d) => a + d.size, cfg.size)}
+}
+
+/** The test images: busybox-static with a hard link per applet; ~100 MB (gzipped) in four layers of this machine's files (python, locales, node modules, some large libraries). */
+function benchImages() {
+  const bb = path.join(dir, 'trees', 'busybox')
+  fs.mkdirSync(path.join(bb, 'bin'), {recursive: true})
+  fs.copyFileSync('/bin/busybox', path.join(bb, 'bin', 'busybox'))
+  fs.chmodSync(path.join(bb, 'bin', 'busybox'), 0o755)
+  for (const applet of execFileSync('/bin/busybox', ['--list'], {encoding: 'utf8'}).split('\n').filter((a) => a && a !== 'busybox')) {
+    fs.linkSync(path.join(bb, 'bin', 'busybox'), path.join(bb, 'bin', applet))
+  }
+  const busybox = imageLayout('busybox', [{cwd: bb, entries: ['bin']}], {Cmd: ['sh']})
+  const big = [
+    ['/usr/lib', ['python3.11']],
+    ['/usr/share', ['locale']],
+    ['/usr/lib', ['node_modules', 'python3']],
+    ['/usr/lib/x86_64-linux-gnu', ['libicudata.so.72.1', 'dri', 'libz3.so.4', 'perl']],
+  ]
+    .map(([cwd, entries]) => [cwd, entries.filter((e) => fs.existsSync(path.join(cwd, e)))])
+    .filter(([, entries]) => entries.length > 0)
+  const multilayer = imageLayout('multilayer', big.map(([cwd, entries]) => ({cwd, entries})), {Cmd: ['sh']})
+  return {busybox, multilayer}
+}
+
+/** The floor of a pull: the same blobs read off loopback and gunzipped, in one node process, layers at once. */
+const floorScript = `
+import http from 'node:http'
+import {createGunzip} from 'node:zlib'
+const [base, ...digests] = process.argv.slice(1)
+const get = (digest, gunzip) => new Promise((resolve, reject) => {
+  http.get(base + digest, (res) => {
+    const s = gunzip ? res.pipe(createGunzip()) : res
+    s.on('data', () => undefined).on('end', resolve).on('error', reject)
+  }).on('error', reject)
+})
+await Promise.all(digests.map((d, i) => get(d, i > 0)))
+`
+
+async function imageBench(rows) {
+  if (!fs.existsSync(registryBin)) {
+    notes.push('docker-registry is not installed: the image rows are skipped.')
+    return
+  }
+  for (const tool of ['skopeo', 'umoci']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      notes.push(`${tool} is not installed: the image rows are skipped.`)
+      return
+    }
+  }
+  log('images: building the test images')
+  const host = await startRegistry()
+  const images = benchImages()
+  for (const [name, img] of Object.entries(images)) {
+    await mustRun('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${img.layout}:bench`, `docker://${host}/bench/${name}:v1`])
+  }
+  for (const [name, img] of Object.entries(images)) {
+    const ref = `${host}/bench/${name}:v1`
+    const runs = name === 'busybox' ? RUNS : Math.min(RUNS, 3)
+    const mib = (img.bytes / 2 ** 20).toFixed(1)
+    const floorName = 'node: blobs off loopback + gunzip'
+    const ours = newRow(`pull-${name}`, `pull + unpack, ${name} (${mib} MiB, ${img.layers.length} layer${img.layers.length > 1 ? 's' : ''})`, null)
+    const theirs = newRow(`skopeo-umoci-${name}`, `skopeo copy + umoci unpack, ${name}`, null)
+    for (let i = 0; i < runs; i++) {
+      log(`images: ${name} ${i + 1}/${runs}`)
+      const floor = await timed(['--input-type=module', '-e', floorScript, `http://${host}/v2/bench/${name}/blobs/`, img.config.digest, ...img.layers.map((l) => l.digest)])
+      if (floor.code !== 0) throw new Error(`the pull floor failed: ${floor.stderr.trim()}`)
+      const pullRoot = path.join(dir, `pull-${name}-${i}`)
+      const r = await podctl(['pull', '-q', '--root', pullRoot, ref])
+      if (r.code !== 0) throw new Error(`podctl pull ${ref} exited ${r.code}: ${r.stderr.trim()}`)
+      fs.rmSync(pullRoot, {recursive: true, force: true})
+      const oci = path.join(dir, `skopeo-${name}-${i}`)
+      const bundle = path.join(dir, `umoci-${name}-${i}`)
+      const s = await timed(['-c', `skopeo copy --quiet --src-tls-verify=false docker://${ref} oci:${oci}:v1 && umoci unpack --image ${oci}:v1 ${bundle} >/dev/null`], {}, '/bin/sh')
+      if (s.code !== 0) throw new Error(`skopeo + umoci of ${ref} exited ${s.code}: ${s.stderr.trim()}`)
+      fs.rmSync(oci, {recursive: true, force: true})
+      fs.rmSync(bundle, {recursive: true, force: true})
+      for (const [row, x] of [[ours, r], [theirs, s]]) {
+        row.ms.push(x.ms)
+        row.rss.push(x.rssMiB)
+        row.node.push(floor.ms)
+      }
+    }
+    const mine = finish(ours, {floorName, target: 1.2, rssLimit: PULL_RSS_LIMIT_MIB})
+    const other = finish(theirs, {floorName, rssLimit: Infinity, note: 'peak RSS is the larger of skopeo and umoci'})
+    mine.vsSkopeoUmoci = round(mine.median / other.median, 2)
+    if (!mine.note) mine.note = `${mine.vsSkopeoUmoci}× the time of skopeo copy + umoci unpack`
+    rows.push(mine, other)
+  }
+}
+
+function imageTargets(res) {
+  const out = []
+  for (const name of ['busybox', 'multilayer']) {
+    const r = res.rows.find((x) => x.id === `pull-${name}`)
+    const o = res.rows.find((x) => x.id === `skopeo-umoci-${name}`)
+    if (!r || !o) continue
+    out.push({target: `pull + unpack of ${name} ≤ 1.2× reading and gunzipping its blobs`, value: `${r.ratio.toFixed(2)}× (${fmt(r.median)} ms vs ${fmt(r.floor.median)} ms)`, pass: r.ratio <= 1.2})
+    out.push({target: `pull + unpack of ${name} faster than skopeo copy + umoci unpack`, value: `${fmt(r.median)} ms vs ${fmt(o.median)} ms (${r.vsSkopeoUmoci}×)`, pass: r.median < o.median})
+    if (name === 'multilayer') out.push({target: `peak RSS of the ~100 MB pull ≤ ${PULL_RSS_LIMIT_MIB} MiB`, value: r.rssMiB === null ? 'no GNU time' : `${fmt(r.rssMiB)} MiB`, pass: r.rssMiB === null ? null : r.rssMiB <= PULL_RSS_LIMIT_MIB})
+  }
+  return out
 }
 
 function targets(res, statsp) {
@@ -872,6 +1063,11 @@ const cgroupsAtStart = new Set(ownCgroups())
 async function cleanup() {
   cleaningUp = true
   const left = []
+  if (registryState.child && registryState.child.exitCode === null) {
+    const exited = new Promise((resolve) => registryState.child.once('exit', resolve))
+    registryState.child.kill('SIGKILL')
+    await exited
+  }
   if (floorState.container) await quiet('runc', ['--root', floorRuncRoot, 'delete', '-f', floorState.container])
   if (floorState.cni) {
     const r = await cniChain('DEL', readConflist(), floorState.cni.id, floorState.cni.result).catch((e) => ({error: e}))
@@ -944,8 +1140,8 @@ async function cleanup() {
 
 function writeResults(res) {
   fs.mkdirSync(resultsDir, {recursive: true})
-  // One file: git keeps the series; docs/performance.md is rendered from it (--markdown).
-  const file = path.join(resultsDir, 'latest.json')
+  // One file per kind of run: git keeps the series; docs/performance.md is rendered from them (--markdown).
+  const file = path.join(resultsDir, res.options?.imagesOnly ? 'images.json' : 'latest.json')
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(res, null, 2)}\n`)
   fs.renameSync(`${file}.tmp`, file)
   return [file]

@@ -30,7 +30,8 @@ export function imagesTable(images: CriImage[], options: {digests: boolean; noTr
   const rows = images.flatMap((image) => {
     const id = truncated(image.id, 'sha256:', options.noTrunc)
     const size = humanSize(Number(image.size), 3)
-    const digest = truncated(image.repoDigests[0]?.split('@')[1] ?? '', 'sha256:', options.noTrunc)
+    // crictl's normalizeRepoDigest: <none> without a repo digest.
+    const digest = truncated(image.repoDigests[0]?.split('@')[1] ?? '<none>', 'sha256:', options.noTrunc)
     return repoTagPairs(image).map(([name, tag]) => (options.digests ? [name, tag, digest, id, size] : [name, tag, id, size]))
   })
   return tabwriter(header, rows)
@@ -42,11 +43,13 @@ export function imagesVerbose(images: CriImage[]): string {
     .map((image) => {
       const lines = [`ID: ${image.id}`, ...image.repoTags.map((t) => `RepoTags: ${t}`), ...image.repoDigests.map((d) => `RepoDigests: ${d}`)]
       if (image.size !== '0') lines.push(`Size: ${image.size}`)
-      if (image.uid) lines.push(`Uid: value:${image.uid.value}`)
+      // crictl prints the wrapper with %v of its pointer: gogo's String().
+      if (image.uid) lines.push(`Uid: &Int64Value{Value:${image.uid.value},}`)
       if (image.username) lines.push(`Username: ${image.username}`)
-      return `${lines.join('\n')}\n`
+      // crictl ends each block with an empty line, the last one too.
+      return `${lines.join('\n')}\n\n`
     })
-    .join('\n')
+    .join('')
 }
 
 /** `inspecti -o table`: crictl's ID, Tag, Digest, Size lines, and the info map when verbose. */
@@ -58,7 +61,7 @@ export function imageStatusTable(image: CriImage, info: Record<string, string>):
 
 /** `imagefsinfo -o table`: crictl's three lines per filesystem. */
 export function fsInfoTable(filesystems: CriFilesystemUsage[]): string {
-  return filesystems.map((fs) => [`TimeStamp: ${fs.timestamp}`, `UsedBytes: value:${fs.usedBytes.value}`, `Mountpoint: ${fs.fsId.mountpoint}`].join('\n')).join('\n')
+  return filesystems.map((fs) => [`TimeStamp: ${fs.timestamp}`, `UsedBytes: &UInt64Value{Value:${fs.usedBytes.value},}`, `Mountpoint: ${fs.fsId.mountpoint}`].join('\n')).join('\n')
 }
 
 /** `{"status": ..., <info keys>}` as crictl's outputStatusInfo: each info value embedded as JSON when it parses, else as a string. */

@@ -24,8 +24,11 @@ export function humanSize(bytes: number, precision = 4): string {
     size /= 1000
     unit++
   }
-  // Go's %.4g: no exponent below 10^4, trailing zeros dropped.
-  return `${Number(size.toPrecision(precision))}${decimalUnits[unit]}`
+  // Go's %.<precision>g: trailing zeros dropped, and an exponent once rounding reaches 10^precision (999999 B is "1e+03kB").
+  const [mantissa, exponent] = size.toPrecision(precision).split('e')
+  const digits = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa
+  const e = exponent === undefined ? '' : `e${exponent.startsWith('-') ? '-' : '+'}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`
+  return `${digits}${e}${decimalUnits[unit]}`
 }
 
 const none = '-'

@@ -85,7 +85,11 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
   checkRunnable(config, hostFacts)
   const cgroupParent = config.linux?.cgroup_parent || checkedCgroupParent(settings)
   store.init()
-  const rootfs = await ensurePauseRootfs(store.pauseDir())
+  // The pause-image setting's image (pulled on first use), else the built-in catatonit rootfs.
+  const pause = settings.pauseImage
+    ? await (await import('./pause-image.js')).pauseImageRootfs(rt, settings.pauseImage)
+    : {rootfs: await ensurePauseRootfs(store.pauseDir()), args: pauseArgs, imageId: undefined}
+  const rootfs = pause.rootfs
   const network = hostNetwork ? undefined : await loadNetwork(settings.cniConfDir, settings.defaultNetwork, store.ipamDir())
   if (network?.created) rt.warn(`no CNI config in ${settings.cniConfDir}: wrote podctl's default network to ${network.file}`)
   const plugins = network ? resolvePlugins(network.conflist, settings.cniBinDirs) : undefined
@@ -108,6 +112,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
     cgroupParent,
     // Announced with the first record: to the cleanup, a netns not made yet is one already gone.
     netnsPath: hostNetwork ? undefined : store.netnsPath(id),
+    ...(pause.imageId ? {pauseImage: pause.imageId} : {}),
   }
   const save = recordWriter(store, record)
   try {
@@ -192,7 +197,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
         cgroupsPath: podCgroupsPath(cgroupParent, id),
         cgroupV2: cgroupMode === 'v2',
         boundingCapabilities: caps.bounding,
-        args: pauseArgs,
+        args: pause.args,
         seccompProfile,
         defaultSeccompProfile: defaultSeccompProfile(),
       })
@@ -555,7 +560,7 @@ export async function podStatus(rt: CallContext, id: string, verbose: boolean): 
     phase: record.phase,
     netNamespaceClosed: !netnsOpen,
     netNamespacePath: record.netnsPath ?? '',
-    image: 'catatonit (pause)',
+    image: record.pauseImage ?? 'catatonit (pause)',
     runtimeHandler: record.runtimeHandler,
     runtimeType: runtime.handler,
     runtimeBinary: record.runtimePath,

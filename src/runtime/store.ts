@@ -53,6 +53,8 @@ export interface PodRecord {
     ip?: string
     additionalIps?: string[]
   }
+  /** the ID of the image the pause runs from (the pause-image setting); unset: the built-in catatonit rootfs */
+  pauseImage?: string
   /** set once `runc create` was attempted */
   containerCreated?: boolean
   pid?: number

@@ -105,7 +105,7 @@ describe('image verbs', options(), () => {
     assert.ok(Number(doc.status.usedBytes.value) > 1_000_000, 'busybox is in the store')
     assert.ok(Number(doc.status.inodesUsed.value) > 1)
     assert.match(doc.status.timestamp, /^\d+$/)
-    assert.match(env.ok(['imagefsinfo', '-o', 'table']), /^TimeStamp: \d+\nUsedBytes: value:\d+\nMountpoint: /)
+    assert.match(env.ok(['imagefsinfo', '-o', 'table']), /^TimeStamp: \d+\nUsedBytes: &UInt64Value\{Value:\d+,\}\nMountpoint: /)
   })
 
   test('rmi removes by reference, -a removes all, and nothing is left', () => {
