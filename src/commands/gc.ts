@@ -3,7 +3,6 @@ import {Flags} from '../cli/oclif.js'
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {messageOf, PodctlError, wrap} from '../runtime/errors.js'
 import {findOrphans, removeOrphan} from '../runtime/gc.js'
-import {ImageStore} from '../images/store.js'
 
 export default class Gc extends BaseCommand<typeof Gc> {
   static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, cgroups'
@@ -45,6 +44,8 @@ ${exitStatusHelp}`
       }
     }
     // The image store: blobs and layer snapshots no image refers to, and what killed pulls left.
+    // Loaded here: the store's http/https cannot be in the start-up snapshot.
+    const {ImageStore} = await import('../images/store.js')
     const images = await new ImageStore(rt.settings).gc(new Set(), {dryRun})
     for (const what of images) this.out(`${dryRun ? 'Would remove' : 'Removed'} ${what}`)
     if (orphans.length === 0 && images.length === 0) process.stderr.write('Nothing to remove\n')
