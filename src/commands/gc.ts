@@ -44,7 +44,7 @@ ${exitStatusHelp}`
       }
     }
     // The image store: blobs and layer snapshots no image refers to, and what killed pulls left.
-    // Loaded here: the store pulls in node:http, which the start-up snapshot cannot hold.
+    // Loaded here: the store's http/https cannot be in the start-up snapshot.
     const {ImageStore} = await import('../images/store.js')
     const images = await new ImageStore(rt.settings).gc(new Set(), {dryRun})
     for (const what of images) this.out(`${dryRun ? 'Would remove' : 'Removed'} ${what}`)

@@ -12,7 +12,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {ImageStore} from '../../src/images/store.js'
 import {resolveSettings} from '../../src/runtime/settings.js'
-import {e2eOptions, podctlBin, TestEnv} from './harness.js'
+import {e2eOptions, podctlBin, startPaths, TestEnv} from './harness.js'
 import {missingRegistryTools, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
 
 const options = e2eOptions()
@@ -100,6 +100,16 @@ describe('podctl pull', {skip: options.skip ?? missing}, () => {
     assert.equal(again.stdout, upToDate(refs.busybox, fx.manifestDigest))
     assert.equal(again.stderr, '', '-q prints nothing but the result')
     assert.deepEqual(plain.requests().slice(before), [`GET /v2/test/busybox/manifests/latest 200`])
+  })
+
+  test('pull runs from every start path: the snapshot, the lean path, oclif', async () => {
+    for (const [path, extra] of Object.entries(startPaths)) {
+      const env = newEnv()
+      const r = await podctl(env, ['pull', '-q', refs.busybox], extra)
+      assert.equal(r.code, 0, `${path}: ${r.stderr}`)
+      assert.equal(r.stdout, upToDate(refs.busybox, refs.fixtures.busybox.manifestDigest), path)
+      assert.equal(r.stderr, '', path)
+    }
   })
 
   test('a Docker schema 2 manifest pulls as an OCI one does, and stays Docker-typed in the store', async () => {
