@@ -13,7 +13,7 @@ import {join} from 'node:path'
 
 import {PodctlError, wrap} from './errors.js'
 import {run} from './exec.js'
-import type {Runtime} from './sandbox.js'
+import type {CallContext} from './context.js'
 
 export interface PauseImage {
   rootfs: string
@@ -32,7 +32,7 @@ const mountFiles = ['etc/hostname', 'etc/hosts', 'etc/resolv.conf']
 /** Builds in progress in this process: concurrent RunPodSandbox calls of podctl serve share one. */
 const building = new Map<string, Promise<void>>()
 
-export async function pauseImageRootfs(rt: Runtime, ref: string): Promise<PauseImage> {
+export async function pauseImageRootfs(rt: CallContext, ref: string): Promise<PauseImage> {
   const {ImageStore} = await import('../images/store.js')
   const store = new ImageStore(rt.settings)
   let image = store.status(ref)
@@ -61,7 +61,7 @@ export async function pauseImageRootfs(rt: Runtime, ref: string): Promise<PauseI
   return {rootfs: join(dir, 'rootfs'), args, imageId: image.id, name: image.repoTags[0] ?? ref}
 }
 
-async function buildRootfs(rt: Runtime, dir: string, lowerDirs: string[]): Promise<void> {
+async function buildRootfs(rt: CallContext, dir: string, lowerDirs: string[]): Promise<void> {
   if (existsSync(join(dir, 'built'))) return
   await mkdir(dir, {recursive: true, mode: 0o711})
   // What a killed build left: its mount first, then its files.
