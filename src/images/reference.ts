@@ -78,16 +78,6 @@ export function parseReference(text: string): ImageReference {
   return ref
 }
 
-/** The repository without its registry where docker omits it: docker.io/library/busybox -> the full name still (as crictl shows). */
-export function repositoryName(ref: ImageReference): string {
-  return `${ref.registry}/${ref.repository}`
-}
-
-/** registry/repository:tag, for repoTags (a digest-only ref has none). */
-export function tagName(ref: ImageReference): string | undefined {
-  return ref.tag === undefined ? undefined : `${ref.registry}/${ref.repository}:${ref.tag}`
-}
-
 /** registry/repository@digest, for repoDigests. */
 export function digestName(ref: ImageReference, digest: string): string {
   return `${ref.registry}/${ref.repository}@${digest}`

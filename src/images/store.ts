@@ -275,16 +275,6 @@ export class ImageStore {
     return {mountpoint: this.settings.root, usedBytes, inodesUsed, timestampNanos: BigInt(Date.now()) * 1_000_000n}
   }
 
-  /** docker-archive or oci-archive */
-  async load(_input: string | NodeJS.ReadableStream): Promise<ImageRecord[]> {
-    throw new PodctlError('loading image archives is not implemented yet')
-  }
-
-  /** oci-archive */
-  async save(_refs: string[], _outFile: string): Promise<void> {
-    throw new PodctlError('saving image archives is not implemented yet')
-  }
-
   /** for containers: overlay lower dirs, topmost layer first (as overlayfs lowerdir= wants), and the config */
   rootfs(refOrId: string): {image: ImageRecord; lowerDirs: string[]} {
     const image = this.status(refOrId)

@@ -6,7 +6,7 @@
 
 import {execFile} from 'node:child_process'
 import {constants} from 'node:fs'
-import {chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes} from 'node:fs/promises'
+import {chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
@@ -173,12 +173,4 @@ async function setXattr(path: string, name: string, value: Buffer): Promise<void
 }
 
 /** Whether a path exists (not following a final symlink). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
