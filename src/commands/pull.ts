@@ -38,12 +38,18 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const rt = this.runtime({perCall: true})
     let auth: PullAuth | undefined
     if (this.flags.creds !== undefined && this.flags.auth !== undefined) throw usageError('--creds and --auth cannot be given together')
     if (this.flags.creds !== undefined) auth = parseCreds(this.flags.creds)
     else if (this.flags.auth !== undefined) auth = {auth: this.flags.auth}
     else if (this.flags.username !== undefined) auth = {username: this.flags.username, password: ''}
+    if (this.settings.runtimeEndpoint) {
+      // crictl's pull: the runtime at the endpoint pulls, with its own registry settings; it answers an image reference.
+      const imageRef = await (await this.imageBackend()).pullImage(this.args.image, auth ?? {})
+      this.out(`Image is up to date for ${imageRef}`)
+      return
+    }
+    const rt = this.runtime({perCall: true})
     const display = pullDisplay(process.stderr, this.flags.quiet)
     const image = await new ImageStore(rt.settings).pull(this.args.image, {
       platform: this.flags.platform,

@@ -29,6 +29,11 @@ interface WireFilesystemUsage {
 export function criImageBackend(options: CriClientOptions): ImageBackend {
   const call = criCaller(imageServiceDefinition(), 'ImageService', options)
   return {
+    pullImage: async (ref, auth) => {
+      // As crictl's: no client deadline for a pull, which may take minutes.
+      const {imageRef} = await call<{imageRef?: string}>('PullImage', {image: {image: ref}, auth}, 2 ** 31 - 1)
+      return imageRef ?? ''
+    },
     listImages: async (filter) => {
       // crictl always sends the filter, possibly empty; some runtimes ignore it, so it is applied here too.
       const {images} = await call<{images?: WireImage[]}>('ListImages', {filter: {image: {image: filter ?? ''}}})

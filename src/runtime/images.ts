@@ -43,6 +43,8 @@ export interface ImageBackend {
   /** RemoveImage; CRI: an image already gone is not an error */
   removeImage(ref: string): Promise<void>
   imageFsInfo(): Promise<CriFilesystemUsage[]>
+  /** PullImage: the image reference the runtime answers (podctl serve and containerd: the image ID) */
+  pullImage(ref: string, auth: {username?: string; password?: string; auth?: string}): Promise<string>
 }
 
 /** The verbs' default: the store under --root, loaded on first use so that pod verbs never pay for it. */
@@ -56,6 +58,7 @@ export function localImageBackend(settings: Settings): ImageBackend {
     return opened
   }
   return {
+    pullImage: async (ref, auth) => (await (await store()).pull(ref, {auth})).id,
     listImages: async (filter) => sortImages((await store()).list().filter((r) => matchesFilter(r, filter)).map(criImage)),
     imageStatus: async (ref, verbose) => {
       const record = (await store()).status(ref)
