@@ -137,10 +137,10 @@ debug: true
   })
   test('a config file the user named must exist', () => {
     const config = join(dir, 'missing.yaml')
-    assert.throws(() => resolveSettings({config}), podctlError(2, `cannot read config file "${config}"`))
+    assert.throws(() => resolveSettings({config}), podctlError(2, `config file "${config}" not found`))
   })
   test('a directory as config file', () => {
-    assert.throws(() => resolveSettings({config: dir}), podctlError(2, `cannot read config file "${dir}"`))
+    assert.throws(() => resolveSettings({config: dir}), podctlError(2, `config file "${dir}" is a directory`))
   })
 
   test('runtime-endpoint: unset is in-process; the flag beats the file; only unix endpoints, named by where they came from', () => {
@@ -217,6 +217,7 @@ describe('effectiveConfig', () => {
       runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
       'default-network': {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
       'cgroup-parent': '/podctl',
+      'seccomp-profile-root': '/var/lib/kubelet/seccomp',
       timeout: '30s',
       debug: false,
       'runtime-endpoint': '',
