@@ -119,6 +119,7 @@ debug: true
     ['a relative --cni-conf-dir', '', {cniConfDir: 'net.d'}, '--cni-conf-dir: "net.d" must be an absolute path'],
     ['a relative entry in --cni-bin-dir', '', {cniBinDir: '/opt/cni/bin:bin'}, '--cni-bin-dir: "bin" must be an absolute path'],
     ['a bad --timeout', '', {timeout: '10 minutes'}, '--timeout: "10 minutes" is not a duration'],
+    ['a relative seccomp profile root', 'seccomp-profile-root: profiles\n', {}, 'seccomp-profile-root: "profiles" must be an absolute path'],
     ['a relative cgroup parent', 'cgroup-parent: kubepods\n', {}, 'cgroup-parent: "kubepods" is not a cgroup parent'],
     ['a slice with a path', 'cgroup-parent: a/b.slice\n', {}, 'cgroup-parent: "a/b.slice" is not a cgroup parent'],
     ['a cgroup parent climbing out', 'cgroup-parent: /podctl/../x\n', {}, 'cgroup-parent: "/podctl/../x" is not a cgroup parent'],
