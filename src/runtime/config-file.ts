@@ -4,12 +4,14 @@
 // other keys and its comments, are checked exactly as a load would check
 // them, and replace the file atomically.
 
-import {mkdir, readFile, realpath, stat} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {mkdir, realpath, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
-import {checkSettingsText, effectiveConfig, fileKeys, registryHostKeys, runtimeHandlerKeys, type Settings} from './settings.js'
+import {checkSettingsText, effectiveConfig, fileKeys, maxSettingsBytes, registryHostKeys, runtimeHandlerKeys, type Settings} from './settings.js'
 import {writeFileAtomic} from './store.js'
+import {readUserFile} from './user-file.js'
 import {didYouMean} from './suggest.js'
 import {loadYaml} from './yaml-lite.js'
 
@@ -26,10 +28,7 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** The file's settings as a plain object; {} when the default file does not exist. */
 export async function readConfigDocument(file: string): Promise<Record<string, unknown>> {
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    if (errnoOf(err) === 'ENOENT') return ''
-    throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
-  })
+  const text = existsSync(file) ? readUserFile(file, {what: `config file "${file}"`, maxBytes: maxSettingsBytes}) : ''
   const doc: unknown = loadYaml().parse(text)
   return isMap(doc) ? doc : {}
 }
@@ -156,10 +155,7 @@ export function splitAssignments(text: string): string[] {
  */
 export async function setSettings(file: string, assignments: string[]): Promise<void> {
   const target = await realpath(file).catch(() => file)
-  const existing = await readFile(target, 'utf8').catch((err: unknown) => {
-    if (errnoOf(err) === 'ENOENT') return undefined
-    throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
-  })
+  const existing = existsSync(target) ? readUserFile(target, {what: `config file "${file}"`, maxBytes: maxSettingsBytes}) : undefined
   const doc = loadYaml().parseDocument(existing ?? '', {uniqueKeys: true})
   if (doc.errors.length > 0) throw usageError(`config file "${file}" is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`)
   if (doc.contents !== null && !isMap(doc.toJS())) throw usageError(`config file "${file}": must be a map of settings`)

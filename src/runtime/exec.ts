@@ -42,6 +42,9 @@ export interface RunOptions {
 /** How long a cancelled child gets after SIGTERM before SIGKILL. */
 const killGraceMs = 1000
 
+/** How long output is still read after a tool exits while something else holds its pipes. */
+const drainMs = 50
+
 /** Run a helper process through the context's Exec. */
 export function run(ctx: OpContext, file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return (ctx.exec ?? spawnExec)(ctx, file, args, options)
@@ -70,9 +73,23 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
     straggler = setTimeout(() => child.kill('SIGKILL'), killGraceMs)
   }
   ctx.signal.addEventListener('abort', onAbort, {once: true})
+  // The wait is for the tool's exit, not for its stdio to close: a child it
+  // leaves behind (a CNI plugin's daemon) may hold the pipes open forever.
+  // What the tool wrote before exiting is already in the pipe; a short drain
+  // collects it, then the pipes are let go.
   const outcome = await new Promise<{code: number | null; signal: NodeJS.Signals | null; error?: Error}>((resolve) => {
     child.once('error', (error) => resolve({code: null, signal: null, error}))
-    child.once('close', (code, signal) => resolve({code, signal}))
+    child.once('exit', (code, signal) => {
+      const drained = setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        resolve({code, signal})
+      }, drainMs)
+      child.once('close', () => {
+        clearTimeout(drained)
+        resolve({code, signal})
+      })
+    })
   })
   ctx.signal.removeEventListener('abort', onAbort)
   if (straggler) clearTimeout(straggler)

@@ -4,18 +4,19 @@
 // silently: kubernetes/website#35871), and every error names the field path.
 
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 
 import {enumName, enums, type FieldDef, jsonName, messages} from '../cri/schema.js'
 import {type LinuxContainerResources, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
 import {type CgroupFacts, cgroupParentProblem, type CgroupMode, checkResources, parseCpuset, podCgroupsPath, readCgroupFacts} from './cgroups.js'
-import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
-import {duplicateJsonKey, strictUtf8} from './strict-text.js'
+import {messageOf, PodctlError, usageError} from './errors.js'
+import {duplicateJsonKey} from './strict-text.js'
 import {sysctlName} from './oci-spec.js'
 import {describeHostPort, duplicateHostPort} from './ports.js'
 import {seccompProfileOf} from './seccomp.js'
 import {nearest} from './suggest.js'
+import {kernelTreeOf, readUserFile} from './user-file.js'
 import {loadYaml, parseSimpleYaml} from './yaml-lite.js'
 
 export interface ParsedPodConfig {
@@ -32,36 +33,9 @@ export async function readPodSandboxConfig(file: string): Promise<ParsedPodConfi
   return parsePodSandboxConfig(text, file)
 }
 
-/** Synchronously: see writeFileAtomic in store.ts. */
+/** Synchronously: see writeFileAtomic in store.ts, and user-file.ts. */
 function readConfigText(file: string): string {
-  let fd
-  try {
-    // O_NONBLOCK so that opening a FIFO with no writer cannot hang; the type
-    // check below then refuses it.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch (err) {
-    const code = errnoOf(err)
-    if (code === 'ENOENT') throw usageError(`pod config "${file}" not found`)
-    if (code === 'EISDIR') throw usageError(`pod config "${file}" is a directory, not a file`)
-    throw usageError(`cannot read pod config "${file}": ${messageOf(err)}`)
-  }
-  try {
-    const st = fstatSync(fd)
-    if (st.isDirectory()) throw usageError(`pod config "${file}" is a directory, not a file`)
-    if (!st.isFile()) throw usageError(`pod config "${file}" is not a regular file`)
-    if (st.size > maxConfigBytes) {
-      throw usageError(`pod config "${file}" is ${st.size} bytes; the limit is ${maxConfigBytes} (1 MiB)`)
-    }
-    const buf = readFileSync(fd)
-    if (buf.includes(0)) throw usageError(`pod config "${file}" is not a text file (it contains NUL bytes)`)
-    const decoded = strictUtf8(buf)
-    if ('badOffset' in decoded) {
-      throw usageError(`pod config "${file}" is not valid UTF-8: byte 0x${decoded.byte.toString(16).padStart(2, '0')} at offset ${decoded.badOffset}`, 'save the file as UTF-8')
-    }
-    return decoded.text
-  } finally {
-    closeSync(fd)
-  }
+  return readUserFile(file, {what: `pod config "${file}"`, maxBytes: maxConfigBytes})
 }
 
 /** Parse the text of a pod config (JSON or YAML); `source` names it in messages. */
@@ -259,6 +233,35 @@ function checkName(value: unknown, path: string, where: string, required: boolea
   if (s === '.' || s === '..') throw usageError(`${where}: ${path} may not be "${s}"`)
 }
 
+/**
+ * What a pod carries in labels and annotations comes back in every
+ * ListPodSandbox answer, to every client, and a gRPC answer is capped (16 MiB
+ * at kubelet and crictl). Kubernetes allows 256 KiB of annotations per object,
+ * which would let 64 pods make the listing fail for everyone; CRI has no
+ * paging. So a pod may carry at most 16 KiB of keys and values together
+ * (a thousand such pods still list), and each key is a Kubernetes-sized one.
+ */
+export const maxCarriedBytes = 16 * 1024
+const maxKeyLength = 317
+
+function checkCarriedSize(config: PodSandboxConfig, where: string): void {
+  let total = 0
+  for (const field of ['labels', 'annotations'] as const) {
+    for (const [key, value] of Object.entries(config[field] ?? {})) {
+      if (Buffer.byteLength(key) > maxKeyLength) {
+        throw usageError(`${where}: ${field}: a key of ${Buffer.byteLength(key)} bytes; the limit is ${maxKeyLength}`, 'use a Kubernetes-style key: prefix/name')
+      }
+      total += Buffer.byteLength(key) + Buffer.byteLength(String(value))
+    }
+  }
+  if (total > maxCarriedBytes) {
+    throw usageError(
+      `${where}: labels and annotations hold ${total} bytes; a pod may carry at most ${maxCarriedBytes} (16 KiB)`,
+      'keep large data out of labels and annotations: every pod listing returns them',
+    )
+  }
+}
+
 const maxDnsSearches = 6
 /** glibc reads at most 3 nameserver lines (MAXNS). */
 const maxDnsServers = 3
@@ -275,6 +278,7 @@ function validate(c: Record<string, unknown>, where: string, warnings: string[])
   checkName(md.uid, 'metadata.uid', where, false)
   // crictl: a missing uid gets a random UUID.
   if (!md.uid) md.uid = randomUUID()
+  checkCarriedSize(config, where)
   md.attempt ??= 0
   const hostNetwork = config.linux?.security_context?.namespace_options?.network === NamespaceMode.NODE
 
@@ -310,6 +314,9 @@ function validate(c: Record<string, unknown>, where: string, warnings: string[])
   if (config.log_directory !== undefined && config.log_directory !== '' && !config.log_directory.startsWith('/')) {
     throw usageError(`${where}: log_directory: ${q(config.log_directory)} must be an absolute path`)
   }
+  // runp makes the directory: under /proc or /sys mkdir never succeeds (node's recursive mkdir spins on it).
+  const logTree = config.log_directory ? kernelTreeOf(config.log_directory) : undefined
+  if (logTree) throw usageError(`${where}: log_directory: ${q(config.log_directory ?? '')} is under ${logTree}`, 'give a directory on a real file system, such as /var/log/pods/<namespace>_<name>_<uid>')
 
   validateLinux(config, where)
   if (config.windows && Object.keys(config.windows).length > 0) {

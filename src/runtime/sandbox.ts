@@ -79,7 +79,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
   const caps = ownCapabilities()
   const cgroupMode = detectCgroupMode()
   const hostFacts = readHostFacts(cgroupMode)
-  const seccompProfile = await loadLocalhostSeccomp(config)
+  const seccompProfile = await loadLocalhostSeccomp(config, settings.seccompProfileRoot)
   const runtime = new OciRuntime(handler, runtimePath, store.runtimeRoot(handler), settings.runtimes[handler]?.args)
   checkOomScoreAdj(config, caps.effective)
   checkRunnable(config, hostFacts)

@@ -8,10 +8,9 @@
 // tracing, keyrings, clock changes, and making namespaces (unshare, setns,
 // and clone with a CLONE_NEW* flag, as Docker's and containerd's defaults).
 
-import {readFile} from 'node:fs/promises'
-
 import {type LinuxSandboxSecurityContext, type PodSandboxConfig, ProfileType, type SecurityProfile} from '../cri/types.js'
-import {messageOf, usageError} from './errors.js'
+import {messageOf, type PodctlError, usageError} from './errors.js'
+import {jsonErrorWithoutContent, readUserFile} from './user-file.js'
 
 const denied = [
   'acct',
@@ -123,21 +122,30 @@ function localhostField(sc: LinuxSandboxSecurityContext | undefined): string {
   return sc?.seccomp ? 'linux.security_context.seccomp.localhost_ref' : deprecatedField
 }
 
-/** The Localhost profile of a pod, read and checked; undefined for any other kind. */
-export async function loadLocalhostSeccomp(config: PodSandboxConfig): Promise<Record<string, unknown> | undefined> {
+/** A seccomp profile is a small JSON file; Docker's default is about 20 KiB. */
+const maxProfileBytes = 1 << 20
+
+/**
+ * The Localhost profile of a pod, read and checked; undefined for any other
+ * kind. The path must resolve inside `profileRoot` (kubelet's seccomp
+ * directory by default): a pod config, or a CRI client, may not make podctl
+ * read any file root can. Messages never quote the file's content.
+ */
+export async function loadLocalhostSeccomp(config: PodSandboxConfig, profileRoot: string): Promise<Record<string, unknown> | undefined> {
   const sc = config.linux?.security_context
   const profile = seccompProfileOf(sc)
   if (!profile || profile.profile_type !== ProfileType.Localhost) return undefined
   const path = profile.localhost_ref ?? ''
   const field = localhostField(sc)
   if (!path.startsWith('/')) throw usageError(`${field}: "${path}" must be an absolute path to a seccomp profile`)
+  const what = `seccomp profile ${JSON.stringify(path)}`
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readUserFile(path, {what, maxBytes: maxProfileBytes, within: {dir: profileRoot, name: 'seccomp profile root'}})
   } catch (err) {
-    throw usageError(`${field}: cannot load seccomp profile "${path}": ${messageOf(err)}`)
+    throw usageError(`${field}: ${messageOf(err)}`, (err as PodctlError).hint)
   }
-  return parseSeccompProfile(text, `${field}: seccomp profile "${path}"`)
+  return parseSeccompProfile(text, `${field}: ${what}`)
 }
 
 /** The keys of the OCI runtime spec's linux.seccomp. */
@@ -156,7 +164,7 @@ export function parseSeccompProfile(text: string, where: string): Record<string,
   try {
     doc = JSON.parse(text)
   } catch (err) {
-    throw usageError(`${where} is not valid JSON: ${messageOf(err)}`)
+    throw usageError(`${where} is not valid JSON: ${jsonErrorWithoutContent(err)}`)
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw usageError(`${where} must be a JSON object`)
   const raw = doc as Record<string, unknown>

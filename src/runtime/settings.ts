@@ -3,12 +3,13 @@
 // hand over what the user set (flag or env, via oclif); this module fills in
 // the rest from the file, then from the built-in defaults below.
 
-import {readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 
 import {unixSocketPath} from '../cri/endpoint.js'
-import {errnoOf, messageOf, usageError} from './errors.js'
+import {messageOf, usageError} from './errors.js'
 import {loadYaml, parseSimpleYaml} from './yaml-lite.js'
 import {didYouMean} from './suggest.js'
+import {readUserFile} from './user-file.js'
 
 export interface RuntimeHandler {
   /** the OCI runtime binary: an absolute path, or a name searched on PATH */
@@ -54,6 +55,8 @@ export interface Settings {
   defaultNetwork: DefaultNetwork
   /** the cgroup parent of pods whose config names none: a cgroupfs path or a systemd-style slice */
   cgroupParent: string
+  /** the directory Localhost seccomp profiles must be in (kubelet's <root-dir>/seccomp) */
+  seccompProfileRoot: string
   timeoutMs: number
   debug: boolean
   /** the CRI runtime the pod verbs are clients of (unix:///path), instead of running pods in-process */
@@ -77,6 +80,7 @@ export const builtinDefaults: Omit<Settings, 'configFile'> = {
   runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
   defaultNetwork: {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
   cgroupParent: '/podctl',
+  seccompProfileRoot: '/var/lib/kubelet/seccomp',
   timeoutMs: 60_000,
   debug: false,
   registries: {},
@@ -104,6 +108,7 @@ export const fileKeys = [
   'runtimes',
   'default-network',
   'cgroup-parent',
+  'seccomp-profile-root',
   'timeout',
   'debug',
   'runtime-endpoint',
@@ -144,6 +149,7 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     runtimes: {...d.runtimes, ...file.runtimes},
     defaultNetwork: {...d.defaultNetwork, ...file.defaultNetwork},
     cgroupParent: file.cgroupParent ?? d.cgroupParent,
+    seccompProfileRoot: absolute(file.seccompProfileRoot ?? d.seccompProfileRoot, source(undefined, '', 'seccomp-profile-root')),
     timeoutMs: timeout === undefined ? d.timeoutMs : parseDuration(String(timeout), source(overrides.timeout, '--timeout', 'timeout')),
     debug: overrides.debug ?? file.debug ?? d.debug,
     ...runtimeEndpointOf(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
@@ -176,6 +182,7 @@ interface FileSettings {
   runtimes?: Record<string, RuntimeHandler>
   defaultNetwork?: Partial<DefaultNetwork>
   cgroupParent?: string
+  seccompProfileRoot?: string
   timeout?: string | number
   debug?: boolean
   runtimeEndpoint?: string
@@ -183,15 +190,13 @@ interface FileSettings {
   pauseImage?: string
 }
 
+/** A settings file is a few lines; anything bigger is a mistake. */
+export const maxSettingsBytes = 1 << 20
+
 function readSettingsFile(file: string, explicit: boolean): FileSettings {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    // The default file is optional; one the user named is not.
-    if (!explicit && errnoOf(err) === 'ENOENT') return {loaded: false}
-    throw usageError(`cannot read config file "${file}": ${messageOf(err)}`)
-  }
+  // The default file is optional; one the user named is not.
+  if (!explicit && !existsSync(file)) return {loaded: false}
+  const text = readUserFile(file, {what: `config file "${file}"`, maxBytes: maxSettingsBytes})
   return parseSettingsText(text, file)
 }
 
@@ -229,6 +234,7 @@ function parseSettingsText(text: string, file: string): FileSettings {
     runtimeEndpoint: str('runtime-endpoint'),
     cgroupParent: cgroupParentOf(str('cgroup-parent'), at('cgroup-parent')),
     pauseImage: str('pause-image'),
+    seccompProfileRoot: str('seccomp-profile-root'),
   }
   if (out.pauseImage === undefined) delete out.pauseImage
   if (raw.registries !== undefined && raw.registries !== null) out.registries = parseRegistries(raw.registries, at('registries'))
@@ -433,6 +439,7 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
     runtimes: s.runtimes,
     'default-network': s.defaultNetwork,
     'cgroup-parent': s.cgroupParent,
+    'seccomp-profile-root': s.seccompProfileRoot,
     timeout: formatDuration(s.timeoutMs),
     debug: s.debug,
     'runtime-endpoint': s.runtimeEndpoint ?? '',

@@ -73,7 +73,7 @@ const badConfigs: [string, object | string, RegExp][] = [
   ['duplicate YAML key', 'metadata:\n  name: a\n  name: b\n  namespace: n\n', /is not valid YAML: duplicate key "name" \(line 3, column 3\)/],
   ['a key as snake and camel', {metadata: md, log_directory: '/a', logDirectory: '/b'}, /logDirectory: given twice/],
   ['relative seccomp profile', withLinux({security_context: {seccomp: {profile_type: 'Localhost', localhost_ref: 'p.json'}}}), /seccomp\.localhost_ref: "p\.json" must be an absolute path/],
-  ['missing seccomp profile', withLinux({security_context: {seccomp: {profile_type: 2, localhost_ref: '/nonexistent/p.json'}}}), /cannot load seccomp profile "\/nonexistent\/p\.json"/],
+  ['missing seccomp profile', withLinux({security_context: {seccomp: {profile_type: 2, localhost_ref: '/nonexistent/p.json'}}}), /seccomp\.localhost_ref: seccomp profile "\/nonexistent\/p\.json" is outside the seccomp profile root \/var\/lib\/kubelet\/seccomp/],
 ]
 if (!hasSysResource) {
   badConfigs.push(['negative oom_score_adj without CAP_SYS_RESOURCE', withLinux({resources: {oom_score_adj: -500}}), /oom_score_adj: -500 needs CAP_SYS_RESOURCE/])

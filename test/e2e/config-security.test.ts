@@ -4,7 +4,7 @@
 // the masked paths). Refusals name the field and leave nothing behind.
 
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
@@ -50,6 +50,8 @@ describe('linux.security_context', e2eOptions(), () => {
   let ownBounding: bigint
   before(() => {
     env = new TestEnv(35)
+    // Localhost profiles must be inside the seccomp profile root: this env's dir.
+    appendFileSync(env.configFile, `seccomp-profile-root: ${env.dir}\n`)
     ownBounding = hexMask(procStatus(process.pid).CapBnd)
   })
   after(() => env.teardown())

@@ -153,6 +153,7 @@ describe('getSetting and listSettings', () => {
       {key: 'default-network.bridge', value: 'podctl0', source: 'default'},
       {key: 'default-network.subnet', value: '10.9.0.0/16', source: 'file'},
       {key: 'cgroup-parent', value: '/podctl', source: 'default'},
+      {key: 'seccomp-profile-root', value: '/var/lib/kubelet/seccomp', source: 'default'},
       {key: 'timeout', value: '90s', source: 'file'},
       {key: 'debug', value: false, source: 'default'},
       {key: 'runtime-endpoint', value: '', source: 'default'},

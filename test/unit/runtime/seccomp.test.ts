@@ -79,21 +79,21 @@ describe('loadLocalhostSeccomp', () => {
   const config = (securityContext: Record<string, unknown>): PodSandboxConfig => ({metadata: {name: 'a', namespace: 'b', uid: 'c', attempt: 0}, linux: {security_context: securityContext}})
 
   test('reads a Localhost profile', async () => {
-    assert.deepEqual(await loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: file}})), {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mkdir'], action: 'SCMP_ACT_ERRNO'}]})
+    assert.deepEqual(await loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: file}}), dir), {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mkdir'], action: 'SCMP_ACT_ERRNO'}]})
   })
   test('and one named by the deprecated path', async () => {
-    assert.ok(await loadLocalhostSeccomp(config({seccomp_profile_path: `localhost/${file}`})))
+    assert.ok(await loadLocalhostSeccomp(config({seccomp_profile_path: `localhost/${file}`}), dir))
   })
-  test('nothing for other kinds', async () => assert.equal(await loadLocalhostSeccomp(config({seccomp: {profile_type: 0}})), undefined))
+  test('nothing for other kinds', async () => assert.equal(await loadLocalhostSeccomp(config({seccomp: {profile_type: 0}}), dir), undefined))
   test('a missing file names the field and the path', async () => {
-    await assert.rejects(loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: join(dir, 'none.json')}})), podctlError(2, 'linux.security_context.seccomp.localhost_ref: cannot load seccomp profile'))
+    await assert.rejects(loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: join(dir, 'none.json')}}), dir), podctlError(2, 'linux.security_context.seccomp.localhost_ref: seccomp profile'))
   })
   test('a relative path is refused', async () => {
-    await assert.rejects(loadLocalhostSeccomp(config({seccomp_profile_path: 'localhost/p.json'})), podctlError(2, 'linux.security_context.seccomp_profile_path: "p.json" must be an absolute path'))
+    await assert.rejects(loadLocalhostSeccomp(config({seccomp_profile_path: 'localhost/p.json'}), dir), podctlError(2, 'linux.security_context.seccomp_profile_path: "p.json" must be an absolute path'))
   })
   test('a bad profile names the file', async () => {
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, '{"syscalls": []}')
-    await assert.rejects(loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: bad}})), podctlError(2, `seccomp profile "${bad}": defaultAction`))
+    await assert.rejects(loadLocalhostSeccomp(config({seccomp: {profile_type: 2, localhost_ref: bad}}), dir), podctlError(2, `seccomp profile "${bad}": defaultAction`))
   })
 })

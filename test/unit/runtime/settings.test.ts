@@ -119,6 +119,7 @@ debug: true
     ['a relative --cni-conf-dir', '', {cniConfDir: 'net.d'}, '--cni-conf-dir: "net.d" must be an absolute path'],
     ['a relative entry in --cni-bin-dir', '', {cniBinDir: '/opt/cni/bin:bin'}, '--cni-bin-dir: "bin" must be an absolute path'],
     ['a bad --timeout', '', {timeout: '10 minutes'}, '--timeout: "10 minutes" is not a duration'],
+    ['a relative seccomp profile root', 'seccomp-profile-root: profiles\n', {}, 'seccomp-profile-root: "profiles" must be an absolute path'],
     ['a relative cgroup parent', 'cgroup-parent: kubepods\n', {}, 'cgroup-parent: "kubepods" is not a cgroup parent'],
     ['a slice with a path', 'cgroup-parent: a/b.slice\n', {}, 'cgroup-parent: "a/b.slice" is not a cgroup parent'],
     ['a cgroup parent climbing out', 'cgroup-parent: /podctl/../x\n', {}, 'cgroup-parent: "/podctl/../x" is not a cgroup parent'],
@@ -155,10 +156,10 @@ debug: true
   })
   test('a config file the user named must exist', () => {
     const config = join(dir, 'missing.yaml')
-    assert.throws(() => resolveSettings({config}), podctlError(2, `cannot read config file "${config}"`))
+    assert.throws(() => resolveSettings({config}), podctlError(2, `config file "${config}" not found`))
   })
   test('a directory as config file', () => {
-    assert.throws(() => resolveSettings({config: dir}), podctlError(2, `cannot read config file "${dir}"`))
+    assert.throws(() => resolveSettings({config: dir}), podctlError(2, `config file "${dir}" is a directory`))
   })
 
   test('runtime-endpoint: unset is in-process; the flag beats the file; only unix endpoints, named by where they came from', () => {
@@ -235,6 +236,7 @@ describe('effectiveConfig', () => {
       runtimes: {runc: {path: 'runc'}, crun: {path: 'crun'}},
       'default-network': {name: 'podctl', bridge: 'podctl0', subnet: '10.85.0.0/16'},
       'cgroup-parent': '/podctl',
+      'seccomp-profile-root': '/var/lib/kubelet/seccomp',
       timeout: '30s',
       debug: false,
       'runtime-endpoint': '',
