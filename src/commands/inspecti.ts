@@ -2,9 +2,10 @@ import {Args} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {goTemplate, outputFlag, quietFlag, templateFlag} from '../flags/output.js'
-import {toJson, toYamlText} from '../render/format.js'
+import {statusDocuments} from '../render/format.js'
 import {imageStatusTable, statusInfo} from '../render/images.js'
 import {notFoundError, usageError} from '../runtime/errors.js'
+import type {CriImage} from '../runtime/images.js'
 
 export default class Inspecti extends BaseCommand<typeof Inspecti> {
   static override summary = 'Display the status of one or more images'
@@ -37,26 +38,13 @@ ${exitStatusHelp}`
     const template = goTemplate(this.flags)
     if (this.positionals.length === 0) throw usageError('no image given', `name an image, or list them with: ${this.config.bin} images`)
     const backend = await this.imageBackend()
-    const results = []
+    const results: {image: CriImage; info: Record<string, string>}[] = []
     for (const ref of this.positionals) {
       const result = await backend.imageStatus(ref, !this.flags.quiet)
       if (!result.image) throw notFoundError(`no such image "${ref}" present`, `list images with: ${this.config.bin} images`)
       results.push({image: result.image, info: result.info})
     }
-    const shaped = results.map((r) => statusInfo(r.image, r.info))
-    switch (this.flags.output) {
-      case 'table':
-        return this.out(results.map((r) => imageStatusTable(r.image, r.info)).join('\n'))
-      case 'go-template':
-        for (const image of shaped) {
-          const text = template!.execute(image)
-          if (text) this.out(text)
-        }
-        return
-      case 'yaml':
-        return this.out(toYamlText(shaped.length === 1 ? shaped[0] : shaped))
-      default:
-        return this.out(toJson(shaped.length === 1 ? shaped[0] : shaped))
-    }
+    const docs = results.map((r) => statusInfo(r.image, r.info))
+    for (const text of statusDocuments(docs, this.flags.output, template, () => results.map((r) => imageStatusTable(r.image, r.info)).join('\n'))) this.out(text)
   }
 }

@@ -3,7 +3,7 @@ import {Args} from '../cli/oclif.js'
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {podFilter, podFilterFlags} from '../flags/filter.js'
 import {goTemplate, outputFlag, quietFlag, templateFlag} from '../flags/output.js'
-import {toJson, toYamlText} from '../render/format.js'
+import {statusDocuments} from '../render/format.js'
 import {statusTable, withRfc3339} from '../render/pods.js'
 import {notFoundError, usageError} from '../runtime/errors.js'
 
@@ -55,20 +55,6 @@ ${exitStatusHelp}`
     }
     const results = await Promise.all(ids.map((id) => backend.podStatus(id, !this.flags.quiet)))
     const shaped = results.map((r) => (r.info ? {status: withRfc3339(r.status), info: r.info} : {status: withRfc3339(r.status)}))
-    switch (this.flags.output) {
-      case 'table':
-        return this.out(results.map((r) => statusTable(r.status, r.info)).join('\n'))
-      case 'go-template':
-        // crictl runs the template on each pod's object: one result per pod.
-        for (const pod of shaped) {
-          const text = template!.execute(pod)
-          if (text) this.out(text)
-        }
-        return
-      case 'yaml':
-        return this.out(toYamlText(shaped.length === 1 ? shaped[0] : shaped))
-      default:
-        return this.out(toJson(shaped.length === 1 ? shaped[0] : shaped))
-    }
+    for (const text of statusDocuments(shaped, this.flags.output, template, () => results.map((r) => statusTable(r.status, r.info)).join('\n'))) this.out(text)
   }
 }

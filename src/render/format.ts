@@ -2,6 +2,7 @@
 // tabwriter-style tables, Go-style times and durations.
 
 import {loadYaml} from '../runtime/yaml-lite.js'
+import type {GoTemplate} from './template.js'
 
 export const toJson = (value: unknown): string => JSON.stringify(value, null, 2)
 
@@ -79,4 +80,22 @@ const shortEscapes: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\
  */
 export function printable(text: string): string {
   return text.replace(unprintable, (c) => shortEscapes[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * What inspectp and inspecti print for their status documents: the table
+ * form; one template result per document (crictl runs the template on each);
+ * or, as JSON or YAML, one document alone and several as an array.
+ */
+export function statusDocuments(docs: object[], output: string | undefined, template: GoTemplate | undefined, table: () => string): string[] {
+  switch (output) {
+    case 'table':
+      return [table()]
+    case 'go-template':
+      return docs.map((d) => template!.execute(d)).filter(Boolean)
+    case 'yaml':
+      return [toYamlText(docs.length === 1 ? docs[0] : docs)]
+    default:
+      return [toJson(docs.length === 1 ? docs[0] : docs)]
+  }
 }
