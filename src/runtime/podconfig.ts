@@ -32,7 +32,7 @@ export async function readPodSandboxConfig(file: string): Promise<ParsedPodConfi
 }
 
 /** Synchronously: see writeFileAtomic in store.ts. */
-function readConfigText(file: string): string {
+export function readConfigText(file: string, kind = 'pod config'): string {
   let fd
   try {
     // O_NONBLOCK so that opening a FIFO with no writer cannot hang; the type
@@ -40,19 +40,19 @@ function readConfigText(file: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
     const code = errnoOf(err)
-    if (code === 'ENOENT') throw usageError(`pod config "${file}" not found`)
-    if (code === 'EISDIR') throw usageError(`pod config "${file}" is a directory, not a file`)
-    throw usageError(`cannot read pod config "${file}": ${messageOf(err)}`)
+    if (code === 'ENOENT') throw usageError(`${kind} "${file}" not found`)
+    if (code === 'EISDIR') throw usageError(`${kind} "${file}" is a directory, not a file`)
+    throw usageError(`cannot read ${kind} "${file}": ${messageOf(err)}`)
   }
   try {
     const st = fstatSync(fd)
-    if (st.isDirectory()) throw usageError(`pod config "${file}" is a directory, not a file`)
-    if (!st.isFile()) throw usageError(`pod config "${file}" is not a regular file`)
+    if (st.isDirectory()) throw usageError(`${kind} "${file}" is a directory, not a file`)
+    if (!st.isFile()) throw usageError(`${kind} "${file}" is not a regular file`)
     if (st.size > maxConfigBytes) {
-      throw usageError(`pod config "${file}" is ${st.size} bytes; the limit is ${maxConfigBytes} (1 MiB)`)
+      throw usageError(`${kind} "${file}" is ${st.size} bytes; the limit is ${maxConfigBytes} (1 MiB)`)
     }
     const buf = readFileSync(fd)
-    if (buf.includes(0)) throw usageError(`pod config "${file}" is not a text file (it contains NUL bytes)`)
+    if (buf.includes(0)) throw usageError(`${kind} "${file}" is not a text file (it contains NUL bytes)`)
     return buf.toString('utf8')
   } finally {
     closeSync(fd)
@@ -69,7 +69,7 @@ export function parsePodSandboxConfig(text: string, source: string): ParsedPodCo
   return {config, warnings}
 }
 
-function parseDocument(text: string, where: string): unknown {
+export function parseDocument(text: string, where: string, what = 'pod config', hint = 'give at least metadata: {name, namespace}'): unknown {
   if (text.trim() === '') throw usageError(`${where} is empty`)
   const trimmed = text.trimStart()
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -88,7 +88,7 @@ function parseDocument(text: string, where: string): unknown {
     throw usageError(`${where} is not valid YAML: ${yamlErrorLine(err as Error & {linePos?: {line: number; col: number}[]}, text)}`)
   }
   // A document of only comments, or a bare `~`, parses to null.
-  if (doc === null || doc === undefined) throw usageError(`${where} holds no pod config (the document is empty or null)`, 'give at least metadata: {name, namespace}')
+  if (doc === null || doc === undefined) throw usageError(`${where} holds no ${what} (the document is empty or null)`, hint)
   return doc
 }
 
@@ -103,7 +103,7 @@ function yamlErrorLine(err: Error & {linePos?: {line: number; col: number}[]}, t
   return `${what} (line ${pos.line}, column ${pos.col})`
 }
 
-interface DecodeContext {
+export interface DecodeContext {
   where: string
   warnings: string[]
 }
@@ -123,7 +123,7 @@ function fieldError(ctx: DecodeContext, path: string, message: string): PodctlEr
   return usageError(`${ctx.where}: ${path}: ${message}`)
 }
 
-function decodeMessage(value: unknown, messageName: string, path: string, ctx: DecodeContext): unknown {
+export function decodeMessage(value: unknown, messageName: string, path: string, ctx: DecodeContext): unknown {
   const def = messages[messageName]
   if (value === null || value === undefined) return undefined
   // google.protobuf-style wrappers: accept a bare number for Int64Value.
@@ -227,7 +227,7 @@ const maxNameLength = 253
 // eslint-disable-next-line no-control-regex
 const badNameChars = /[\u0000-\u001f\u007f/\\;=,\s]/
 
-function checkName(value: unknown, path: string, where: string, required: boolean): void {
+export function checkName(value: unknown, path: string, where: string, required: boolean): void {
   if (value === undefined || value === '') {
     if (required) throw usageError(`${where}: ${path} is not set`, `set ${path} to a non-empty name`)
     return
