@@ -12,6 +12,7 @@ import {dirname, join} from 'node:path'
 import {podCgroupsPath} from './cgroups.js'
 import {delNetwork, findConflist, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
+import {listContainerIds} from './container-store.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
@@ -34,7 +35,9 @@ const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'net
 
 export async function findOrphans(rt: Runtime, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
   const {store} = rt
-  const known = new Set(store.listIds())
+  // Containers' IDs count as known too: their runc state and name reservations sit beside the pods'.
+  const podIds = store.listIds()
+  const known = new Set([...podIds, ...podIds.flatMap((id) => listContainerIds(store, id))])
   const orphans: Orphan[] = []
   const unknown = (id: string) => idPattern.test(id) && !known.has(id)
 
