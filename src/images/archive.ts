@@ -8,7 +8,7 @@
 // oci-archive, the blobs streamed from the store.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync} from 'node:fs'
+import {closeSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync} from 'node:fs'
 import {rm, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
@@ -165,7 +165,7 @@ async function loadDockerArchive(store: ImageStore, dir: string, signal?: AbortS
       const path = file(rel)
       const digest = `sha256:${await fileSha256(path)}`
       blobs.set(digest, path)
-      const gzip = readHead(path)
+      const gzip = isGzip(path)
       layers.push({mediaType: gzip ? mediaTypes.ociLayerGzip : mediaTypes.ociLayer, digest, size: statSync(path).size})
     }
     const manifest: OciManifest = {schemaVersion: 2, mediaType: mediaTypes.ociManifest, config: {mediaType: mediaTypes.ociConfig, digest: configDigest, size: config.length}, layers}
@@ -178,9 +178,16 @@ async function loadDockerArchive(store: ImageStore, dir: string, signal?: AbortS
   return loaded
 }
 
-function readHead(path: string): boolean {
-  const head = readFileSync(path, {flag: 'r'}).subarray(0, 2)
-  return head[0] === 0x1f && head[1] === 0x8b
+/** Whether a file starts with gzip's magic: two bytes read, not the layer. */
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(2)
+    readSync(fd, head, 0, 2, 0)
+    return head[0] === 0x1f && head[1] === 0x8b
+  } finally {
+    closeSync(fd)
+  }
 }
 
 async function fileSha256(path: string): Promise<string> {
