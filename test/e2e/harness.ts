@@ -63,6 +63,24 @@ export function e2eOptions(): {skip?: string} {
   return {skip: missing}
 }
 
+/**
+ * e2eOptions plus the prerequisites of one group of tests (each check says
+ * what is missing, or undefined): skipped with the reason printed, a failure
+ * under CI=true.
+ */
+export function e2eOptionsWith(what: string, ...checks: (() => string | undefined)[]): {skip?: string} {
+  const base = e2eOptions()
+  if (base.skip) return base
+  for (const check of checks) {
+    const missing = check()
+    if (!missing) continue
+    if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
+    process.stdout.write(`# skipping ${what}: ${missing}\n`)
+    return {skip: missing}
+  }
+  return {}
+}
+
 const CGROUP2_SUPER_MAGIC = 0x63677270
 
 export const cgroupV2Host = (): boolean => statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC

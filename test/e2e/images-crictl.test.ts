@@ -4,27 +4,17 @@
 // each answer checked against what podctl itself says of the same store.
 
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, repoRoot, TestEnv} from './harness.js'
+import {e2eOptionsWith, repoRoot, TestEnv} from './harness.js'
 import {missingRegistryTools, type PushedRefs, pushFixtures, type Registry, registryAlive, run, startRegistry} from './registry.js'
-import {type Served, startServe, stopServe} from './serve-helpers.js'
+import {criToolMissing, type Served, startServe, stopServe} from './serve-helpers.js'
 
 const crictlBin = join(repoRoot, '..', 'shared', 'bin', 'crictl')
 
-function options(): {skip?: string} {
-  const base = e2eOptions()
-  if (base.skip) return base
-  const missing = missingRegistryTools() ?? (existsSync(crictlBin) ? undefined : `crictl is not at ${crictlBin}`)
-  if (!missing) return {}
-  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
-  process.stdout.write(`# skipping crictl image tests: ${missing}\n`)
-  return {skip: missing}
-}
-
-describe('crictl against podctl serve: the ImageService', options(), () => {
+describe('crictl against podctl serve: the ImageService', e2eOptionsWith('crictl image tests', missingRegistryTools, criToolMissing('crictl')), () => {
   let env: TestEnv
   let served: Served
   let plain: Registry

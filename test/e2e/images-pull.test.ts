@@ -12,15 +12,10 @@ import {after, before, describe, test} from 'node:test'
 
 import {ImageStore} from '../../src/images/store.js'
 import {resolveSettings} from '../../src/runtime/settings.js'
-import {e2eOptions, podctlBin, startPaths, TestEnv} from './harness.js'
+import {e2eOptionsWith, podctlBin, startPaths, TestEnv} from './harness.js'
 import {missingRegistryTools, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
 
-const options = e2eOptions()
-const missing = options.skip ? undefined : missingRegistryTools()
-if (missing) {
-  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
-  process.stdout.write(`# skipping image e2e tests: ${missing}\n`)
-}
+const options = e2eOptionsWith('image e2e tests', missingRegistryTools)
 
 /** A fresh env (state root) per case; slots 100-109 are this file's. */
 let slot = 100
@@ -43,7 +38,7 @@ function storeOf(env: TestEnv): ImageStore {
 
 const upToDate = (ref: string, digest: string) => `Image is up to date for ${ref.replace(/:[^:/]+$/, '')}@${digest}\n`
 
-describe('podctl pull', {skip: options.skip ?? missing}, () => {
+describe('podctl pull', options, () => {
   let plain: Registry
   let basic: Registry
   let token: Registry

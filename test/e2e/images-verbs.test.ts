@@ -8,21 +8,11 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'n
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptions, podctlBin, TestEnv} from './harness.js'
+import {e2eOptionsWith, podctlBin, TestEnv} from './harness.js'
 import {missingRegistryTools, type PushedRefs, pushFixtures, type Registry, registryAlive, run, startRegistry} from './registry.js'
 import {type Served, startServe, stopServe} from './serve-helpers.js'
 
-function options(): {skip?: string} {
-  const base = e2eOptions()
-  if (base.skip) return base
-  const missing = missingRegistryTools()
-  if (!missing) return {}
-  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
-  process.stdout.write(`# skipping image verb tests: ${missing}\n`)
-  return {skip: missing}
-}
-
-describe('image verbs', options(), () => {
+describe('image verbs', e2eOptionsWith('image verb tests', missingRegistryTools), () => {
   let env: TestEnv
   let reg: Registry
   let refs: PushedRefs

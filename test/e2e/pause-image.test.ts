@@ -12,18 +12,10 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {gzipSync} from 'node:zlib'
 
-import {e2eOptions, TestEnv, which} from './harness.js'
+import {e2eOptionsWith, TestEnv, which} from './harness.js'
 import {missingRegistryTools, push, type Registry, registryAlive, startRegistry} from './registry.js'
 
-function options(): {skip?: string} {
-  const base = e2eOptions()
-  if (base.skip) return base
-  const missing = missingRegistryTools() ?? (which('catatonit') ? undefined : 'catatonit is not installed (apt-get install catatonit)')
-  if (!missing) return {}
-  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
-  process.stdout.write(`# skipping pause-image tests: ${missing}\n`)
-  return {skip: missing}
-}
+const catatonitMissing = () => (which('catatonit') ? undefined : 'catatonit is not installed (apt-get install catatonit)')
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 
@@ -81,7 +73,7 @@ function buildPauseImage(dir: string): {layout: string; configDigest: string} {
   return {layout, configDigest: config.digest}
 }
 
-describe('pause-image', options(), () => {
+describe('pause-image', e2eOptionsWith('pause image tests', missingRegistryTools, catatonitMissing), () => {
   let reg: Registry
   let env: TestEnv
   let missingEnv: TestEnv

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError} from '@grpc/grpc-js'
 import {loadSync} from '@grpc/proto-loader'
 
-import {e2eOptions, repoRoot, type TestEnv} from './harness.js'
+import {e2eOptionsWith, repoRoot, type TestEnv} from './harness.js'
 
 /** crictl and critest 1.26.1, unmodified, beside the project (see ../shared/bin/README.md). */
 export const sharedBin = (tool: 'crictl' | 'critest'): string => join(repoRoot, '..', 'shared', 'bin', tool)
@@ -22,14 +22,12 @@ export const sharedBin = (tool: 'crictl' | 'critest'): string => join(repoRoot, 
  * missing tool fails.
  */
 export function criToolOptions(tool: 'crictl' | 'critest'): {skip?: string} {
-  const options = e2eOptions()
-  if (options.skip) return options
-  if (existsSync(sharedBin(tool))) return {}
-  const missing = `${sharedBin(tool)} is missing (cri-tools 1.26.1; see ../shared/bin/README.md)`
-  if (process.env.CI === 'true') throw new Error(`e2e prerequisite missing under CI=true: ${missing}`)
-  process.stdout.write(`# skipping ${tool} tests: ${missing}\n`)
-  return {skip: missing}
+  return e2eOptionsWith(`${tool} tests`, criToolMissing(tool))
 }
+
+/** A check for e2eOptionsWith: the cri-tools binary, when it is not at ../shared/bin/. */
+export const criToolMissing = (tool: 'crictl' | 'critest') => () =>
+  existsSync(sharedBin(tool)) ? undefined : `${sharedBin(tool)} is missing (cri-tools 1.26.1; see ../shared/bin/README.md)`
 
 export interface ToolResult {
   code: number
