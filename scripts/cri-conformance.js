@@ -11,10 +11,14 @@
 //
 // Needs root, a built bin/podctl, and the host tools the e2e tests need.
 // Nothing here may reach the network: serve and critest run in a network
-// namespace of their own that has only loopback, so an image pull of
-// registry.k8s.io or docker.io (which several specs ask for) fails at once
-// instead of leaving the machine. The pods' bridge lives in that namespace
-// too, and goes with it.
+// namespace of their own that has only loopback. The images critest pulls
+// from registry.k8s.io and gcr.io are built from this machine's files
+// (test/e2e/critest-images.ts) and served by a docker-registry on 127.0.0.1
+// in that namespace, which serve's config names as those registries'
+// mirror; specs whose image cannot be built are skipped, with the reason.
+// The pods' bridge lives in that namespace too, and goes with it; serve and
+// critest share an IPC namespace of their own as well, so the shared memory
+// segments the HostIpc specs make on "the host" go with it.
 //
 // Plain Node, no dependencies.
 
@@ -22,6 +26,8 @@ import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {registriesYaml, serveCritestImages} from '../dist/test/e2e/critest-images.js'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
 const critest = join(repo, '..', 'shared', 'bin', 'critest')
@@ -49,9 +55,10 @@ const dir = mkdtempSync('/tmp/podctl-conformance-')
 const runRoot = `/run/${dir.slice('/tmp/'.length)}`
 const socket = join(runRoot, 'cri.sock')
 const configFile = join(dir, 'podctl.yaml')
+// critest writes its Localhost seccomp profiles to /tmp/seccomp-tests*/: that is their root here.
 writeFileSync(
   configFile,
-  'default-network:\n  name: podctl-conformance\n  bridge: pconform0\n  subnet: 10.231.98.0/24\ncgroup-parent: /podctl-conformance\n',
+  `default-network:\n  name: podctl-conformance\n  bridge: pconform0\n  subnet: 10.231.98.0/24\ncgroup-parent: /podctl-conformance\nseccomp-profile-root: /tmp\n${registriesYaml()}`,
 )
 const env = {
   ...process.env,
@@ -63,7 +70,7 @@ const env = {
 }
 
 // `unshare --net` gives serve a namespace with only a (down) loopback; critest joins it.
-const serve = spawn('unshare', ['--net', '--', 'sh', '-c', `ip link set lo up && exec "$0" serve --listen unix://${socket}`, podctl], {
+const serve = spawn('unshare', ['--net', '--ipc', '--', 'sh', '-c', `ip link set lo up && exec "$0" serve --listen unix://${socket}`, podctl], {
   env,
   stdio: ['ignore', 'ignore', 'pipe'],
 })
@@ -74,10 +81,19 @@ await new Promise((resolve, reject) => {
   serve.stderr.on('data', check)
   serve.on('exit', (code) => reject(new Error(`podctl serve exited (${code}) before listening:\n${serveLog}`)))
 }).catch((err) => fail(err.message))
+const netns = `/proc/${serve.pid}/ns/net`
+const mirror = await serveCritestImages(dir, netns).catch(async (err) => {
+  serve.kill('SIGTERM')
+  await new Promise((resolve) => (serve.exitCode !== null ? resolve() : serve.on('exit', resolve)))
+  rmSync(dir, {recursive: true, force: true})
+  rmSync(runRoot, {recursive: true, force: true})
+  fail(`building or serving critest's images: ${err.message}`)
+})
 
 const report = join(dir, 'critest.json')
 const critestArgs = [
-  `--net=/proc/${serve.pid}/ns/net`,
+  `--net=${netns}`,
+  `--ipc=/proc/${serve.pid}/ns/ipc`,
   '--',
   critest,
   '--runtime-endpoint',
@@ -87,16 +103,18 @@ const critestArgs = [
   '--ginkgo.no-color',
   `--ginkgo.json-report=${report}`,
   ...(focus ? [`--ginkgo.focus=${focus}`] : []),
+  ...mirror.skips.map((s) => `--ginkgo.skip=${s.spec}`),
 ]
 const version = spawnSync(critest, ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0].trim()
 process.stderr.write(`cri-conformance: ${version} against podctl serve (${socket}) in an isolated network namespace\n`)
 const run = spawnSync('nsenter', critestArgs, {env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000})
 
 // What a failed spec left is removed inside the namespace, where its network is, while serve keeps it alive.
-const inNetns = (verb) => spawnSync('nsenter', [`--net=/proc/${serve.pid}/ns/net`, '--', podctl, ...verb], {env, encoding: 'utf8'})
+const inNetns = (verb) => spawnSync('nsenter', [`--net=${netns}`, '--', podctl, ...verb], {env, encoding: 'utf8'})
 const leftover = JSON.parse(inNetns(['pods', '-o', 'json']).stdout || '{"items":[]}').items.length
 const rmp = inNetns(['rmp', '-af'])
 inNetns(['gc'])
+await mirror.registry.stop()
 serve.kill('SIGTERM')
 await new Promise((resolve) => (serve.exitCode !== null ? resolve() : serve.on('exit', resolve)))
 for (const root of new Set(['/sys/fs/cgroup', ...listCgroupRoots()])) {
@@ -120,6 +138,8 @@ function reason(spec) {
   if (spec.State === 'passed') return ''
   if (spec.State === 'skipped' || spec.State === 'pending') {
     if (/benchmark/i.test(spec.LeafNodeText) || spec.ContainerHierarchyTexts.some((t) => /benchmark/i.test(t))) return 'a benchmark: critest runs those only with -benchmark'
+    const skip = mirror.skips.find((s) => new RegExp(s.spec).test([...spec.ContainerHierarchyTexts, spec.LeafNodeText].join(' ')))
+    if (skip) return `skipped: ${skip.reason}`
     return focus ? 'not in this run’s focus' : (spec.Failure?.Message ?? 'skipped by critest').split('\n')[0]
   }
   const message = spec.Failure?.Message ?? spec.State
@@ -140,9 +160,20 @@ const md = `# CRI conformance: critest against podctl serve
 
 Generated by \`node ${relative(repo, fileURLToPath(import.meta.url))}${focus ? ` --focus '${focus}'` : ''}\` (as root, after \`npm run build\`);
 do not edit by hand. ${version}, the CRI validation suite of cri-tools,
-run against \`podctl serve\` in a network namespace with only loopback: specs
-that pull their images from registry.k8s.io, gcr.io or docker.io cannot get
-them there.
+run against \`podctl serve\` in a network namespace with only loopback and
+an IPC namespace of its own. Nothing is pulled from registry.k8s.io or
+gcr.io: the images critest asks for are built from this machine's files
+(test/e2e/critest-images.ts) and served under those names by a
+docker-registry on 127.0.0.1 in that namespace, which serve's config names
+as the two registries' mirror.
+
+| Image | Built from |
+| --- | --- |
+${mirror.images.map((i) => `| \`${i.ref}\` | ${i.about} |`).join('\n')}
+
+Specs skipped (\`--ginkgo.skip\`), because their image cannot be built here:
+
+${mirror.skips.map((s) => `- \`${s.spec}\`: ${s.reason}`).join('\n')}
 
 ${specs.length} specs: **${counts.pass} pass**, ${counts.fail} fail, ${counts['not run']} not run.
 

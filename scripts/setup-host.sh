@@ -35,6 +35,11 @@ declare -A provides=(
   [attr]=/usr/bin/setfattr
   # a real pty for the exec/attach tests
   [tmux]=/usr/bin/tmux
+  # critest's images (test/e2e/critest-images.ts): pgrep for its busybox, and a C compiler with
+  # a static libc for nonewprivs' setuid program
+  [procps]=/usr/bin/pgrep
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
 )
 missing=()
 for pkg in "${!provides[@]}"; do

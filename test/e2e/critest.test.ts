@@ -1,5 +1,6 @@
 // The CRI validation suite (critest 1.26.1, ../shared/bin/critest) against
-// `podctl serve`: the specs that need no container or image must all pass.
+// `podctl serve`: the specs that need no container, and the image specs
+// (through the registry mirror of locally built images), must all pass.
 // The full list, with what passes today, is docs/cri-conformance.md: this
 // test writes it, running scripts/cri-conformance.js over all 85 specs.
 
@@ -14,6 +15,8 @@ import {criToolOptions, sharedBin, type Served, startServe, stopServe, waitForLo
 
 /** The specs podctl passes today: the pod sandbox lifecycle and the runtime's info. */
 const focus = 'PodSandbox runtime should support basic operations|Runtime info'
+/** And with critest's images served by the script's mirror: the Image Manager's, but the one pinned to upstream's digest. */
+const imageSpecs = /^\[k8s\.io\] Image Manager (?!public image with digest)/
 
 interface SpecReport {
   ContainerHierarchyTexts: string[]
@@ -21,6 +24,18 @@ interface SpecReport {
   LeafNodeType: string
   State: string
   Failure?: {Message: string}
+}
+
+/** PIDs of live processes whose command line mentions s. */
+function processesMentioning(s: string): string[] {
+  return readdirSync('/proc').filter((p) => {
+    if (!/^\d+$/.test(p)) return false
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(s)
+    } catch {
+      return false
+    }
+  })
 }
 
 describe('critest against podctl serve', criToolOptions('critest'), () => {
@@ -42,12 +57,20 @@ describe('critest against podctl serve', criToolOptions('critest'), () => {
     assert.match(r.stderr, /^cri-conformance: \d+ pass, \d+ fail, \d+ not run; wrote docs\/cri-conformance\.md$/m)
     const specs = (JSON.parse(readFileSync(json, 'utf8'))[0].SpecReports as SpecReport[]).filter((s) => s.LeafNodeType === 'It')
     assert.equal(specs.length, 85)
-    const focused = specs.filter((s) => new RegExp(focus).test([...s.ContainerHierarchyTexts, s.LeafNodeText].join(' ')))
-    assert.equal(focused.length, 5)
+    const text = (s: SpecReport) => [...s.ContainerHierarchyTexts, s.LeafNodeText].join(' ')
+    const focused = specs.filter((s) => new RegExp(focus).test(text(s)) || imageSpecs.test(text(s)))
+    assert.equal(focused.length, 11)
     assert.deepEqual(focused.filter((s) => s.State !== 'passed').map((s) => `${s.LeafNodeText}: ${s.Failure?.Message}`), [])
+    // What could not be built is skipped, and the doc says why.
+    const digest = specs.find((s) => s.LeafNodeText.startsWith('public image with digest'))
+    assert.equal(digest?.State, 'skipped')
     const doc = readFileSync(join(repoRoot, 'docs', 'cri-conformance.md'), 'utf8')
     const passing = specs.filter((s) => s.State === 'passed').length
     assert.match(doc, new RegExp(`^85 specs: \\*\\*${passing} pass\\*\\*, `, 'm'))
+    assert.match(doc, /^\| \[k8s\.io\] Image Manager › public image with digest should be pulled and removed \[Conformance\] \| not run \| skipped: .*upstream's manifest digest/m)
+    assert.match(doc, /^\| `registry\.k8s\.io\/e2e-test-images\/busybox:1\.29-2` \| /m)
+    // The mirror's registry ran in that namespace, and is gone with it.
+    assert.deepEqual(processesMentioning('podctl-conformance-'), [])
     // Its own serve ran in a namespace of its own: its directories and cgroups are gone with it.
     assert.deepEqual(readdirSync('/run').filter((n) => n.startsWith('podctl-conformance-')), [])
     assert.deepEqual(readdirSync('/tmp').filter((n) => n.startsWith('podctl-conformance-')), [])

@@ -58,6 +58,11 @@ export interface RegistryOptions {
   user?: Credentials
   /** for token: repositories under this prefix may be pulled anonymously */
   publicPrefix?: string
+  /**
+   * a network namespace (a /proc/PID/ns/net path) to run the registry in, on
+   * 127.0.0.1:port there; push() then runs skopeo in it too
+   */
+  netns?: {path: string; port: number}
 }
 
 export interface Registry {
@@ -71,6 +76,8 @@ export interface Registry {
   realm?: string
   /** tokens the issuer handed out, with the scope asked and whether credentials came with it */
   tokenRequests: {scope: string; authenticated: boolean}[]
+  /** the network namespace it runs in, when not this process's */
+  netns?: string
   /** the requests the registry logged so far, as "METHOD PATH STATUS" */
   requests(): string[]
   stop(): Promise<void>
@@ -81,7 +88,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const dir = join(options.dir, `registry-${Math.random().toString(16).slice(2, 8)}`)
   const storage = join(dir, 'storage')
   mkdirSync(storage, {recursive: true})
-  const port = await freePort()
+  const port = options.netns?.port ?? (await freePort())
   const user = options.auth ? (options.user ?? {username: 'podctl', password: 'secret'}) : undefined
   let authYaml = ''
   let issuer: Server | undefined
@@ -103,9 +110,12 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const config = join(dir, 'config.yml')
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+    `version: 0.1\nlog:\n  level: ${options.netns ? 'info' : 'error'}\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
   )
-  const child: ChildProcess = spawn(registryBin, ['serve', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
+  // nsenter enters the namespace and execs the registry: the PID is the registry's.
+  const child: ChildProcess = options.netns
+    ? spawn('nsenter', [`--net=${options.netns.path}`, '--', registryBin, 'serve', config], {stdio: ['ignore', 'pipe', 'pipe']})
+    : spawn(registryBin, ['serve', config], {stdio: ['ignore', 'pipe', 'pipe'], detached: false})
   let stderr = ''
   // The access log (one line per request) comes on stdout.
   child.stdout?.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -113,8 +123,8 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
-    const status = await httpStatus(`${url}/v2/`)
-    if (status === 200 || status === 401) break
+    // In another namespace this process cannot connect: the registry's own log line says it listens.
+    if (options.netns ? stderr.includes(`listening on 127.0.0.1:${port}`) : [200, 401].includes(await httpStatus(`${url}/v2/`))) break
     if (child.exitCode !== null || i > 200) {
       child.kill('SIGKILL')
       issuer?.close()
@@ -130,6 +140,7 @@ export async function startRegistry(options: RegistryOptions): Promise<Registry>
     storage,
     user,
     realm,
+    netns: options.netns?.path,
     tokenRequests,
     requests: () => [...stderr.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
     async stop() {
@@ -223,7 +234,7 @@ interface Blob {
   size: number
 }
 
-class Layout {
+export class Layout {
   constructor(readonly dir: string) {
     mkdirSync(join(dir, 'blobs', 'sha256'), {recursive: true})
     writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
@@ -245,12 +256,12 @@ class Layout {
 }
 
 /** A gzipped layer of a directory tree, as tar writes it (hard links, owners, modes, whiteout files as they are). */
-function layer(layout: Layout, tree: string): {blob: Blob; diffId: string} {
+export function layer(layout: Layout, tree: string): {blob: Blob; diffId: string} {
   const tar = execFileSync('tar', ['--sort=name', '--mtime=@0', '--numeric-owner', '--xattrs', '--xattrs-include=*', '-cf', '-', '-C', tree, '.'], {maxBuffer: 512 << 20})
   return {blob: layout.blob(gzipSync(tar, {level: 1})), diffId: sha256(tar)}
 }
 
-function image(layout: Layout, layers: {blob: Blob; diffId: string}[], platform: {architecture: string; os: string; variant?: string}, config: Record<string, unknown> = {}) {
+export function image(layout: Layout, layers: {blob: Blob; diffId: string}[], platform: {architecture: string; os: string; variant?: string}, config: Record<string, unknown> = {}) {
   const cfg = layout.json({
     created: '2026-01-01T00:00:00Z',
     ...platform,
@@ -285,14 +296,8 @@ export interface Fixtures {
   multiarch: Fixture & {amd64: string; arm64: string}
 }
 
-/** Build the test images under dir as OCI layouts (deterministic: same files, same digests). */
-export function buildFixtures(dir: string): Fixtures {
-  mkdirSync(dir, {recursive: true})
-  const trees = join(dir, 'trees')
-  rmSync(trees, {recursive: true, force: true})
-
-  // busybox-static with one hard link per applet, as the busybox image is.
-  const bb = join(trees, 'busybox')
+/** busybox-static with one hard link per applet, as the busybox image is, in dir (made). */
+export function busyboxTree(bb: string): string {
   for (const d of ['bin', 'etc', 'tmp', 'root']) mkdirSync(join(bb, d), {recursive: true})
   chmodSync(join(bb, 'tmp'), 0o1777)
   chmodSync(join(bb, 'root'), 0o700)
@@ -302,6 +307,16 @@ export function buildFixtures(dir: string): Fixtures {
   for (const a of applets) linkSync(join(bb, 'bin', 'busybox'), join(bb, 'bin', a))
   writeFileSync(join(bb, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
   writeFileSync(join(bb, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n')
+  return bb
+}
+
+/** Build the test images under dir as OCI layouts (deterministic: same files, same digests). */
+export function buildFixtures(dir: string): Fixtures {
+  mkdirSync(dir, {recursive: true})
+  const trees = join(dir, 'trees')
+  rmSync(trees, {recursive: true, force: true})
+
+  const bb = busyboxTree(join(trees, 'busybox'))
 
   const busyboxLayout = new Layout(join(dir, 'busybox'))
   const bbLayer = layer(busyboxLayout, bb)
@@ -399,7 +414,8 @@ function pseudoRandom(size: number): Buffer {
 export async function push(reg: Registry, layout: string, tag: string, dest: string, options: {all?: boolean; format?: 'oci' | 'v2s2'} = {}): Promise<void> {
   const args = ['copy', '--quiet', '--dest-tls-verify=false', ...(options.all ? ['--all'] : []), ...(options.format ? ['--format', options.format] : [])]
   if (reg.user) args.push('--dest-creds', `${reg.user.username}:${reg.user.password}`)
-  const r = await run('skopeo', [...args, `oci:${layout}:${tag}`, `docker://${reg.host}/${dest}`])
+  const copy = [...args, `oci:${layout}:${tag}`, `docker://${reg.host}/${dest}`]
+  const r = reg.netns ? await run('nsenter', [`--net=${reg.netns}`, '--', 'skopeo', ...copy]) : await run('skopeo', copy)
   assert.equal(r.code, 0, `skopeo copy to ${reg.host}/${dest} failed: ${r.stderr}`)
 }
 
