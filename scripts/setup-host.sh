@@ -52,6 +52,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# critest's nginx images are Debian's nginx unpacked (test/e2e/critest-images.ts): its packages are
+# downloaded, not installed (installing would start an nginx on this host's port 80).
+debs=/var/cache/podctl/debs
+if ! ls "$debs"/nginx_*.deb "$debs"/nginx-common_*.deb >/dev/null 2>&1; then
+  echo "podctl setup: downloading the nginx packages for critest's images into $debs" >&2
+  mkdir -p "$debs"
+  (cd "$debs" && apt-get download -qq nginx nginx-common 2>/dev/null) || echo "podctl setup: could not download nginx; critest skips its nginx specs" >&2
+fi
+
 if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
   echo "podctl setup: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 4

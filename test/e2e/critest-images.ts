@@ -11,7 +11,7 @@
 // its specs are skipped, with the reason, by scripts/cri-conformance.js.
 
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {which} from './harness.js'
@@ -88,10 +88,15 @@ users:x:100:
 nogroup:x:65534:
 `
 
-/** Copy a host binary and the shared libraries ldd names into the tree, at the same paths. */
-function copyWithLibraries(tree: string, binary: string): void {
-  const files = [binary]
-  for (const line of execFileSync('ldd', [binary], {encoding: 'utf8'}).split('\n')) {
+/**
+ * Copy the shared libraries ldd names for binary into the tree, at the same
+ * paths, and the binary too unless it is already there (at inTree).
+ */
+function copyWithLibraries(tree: string, binary: string, inTree?: string): void {
+  const ldd = execFileSync('ldd', [binary], {encoding: 'utf8'})
+  if (/not found/.test(ldd)) throw new Error(`${binary} needs libraries this machine lacks:\n${ldd}`)
+  const files = inTree ? [] : [binary]
+  for (const line of ldd.split('\n')) {
     const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line)
     if (m) files.push(m[1])
   }
@@ -101,6 +106,14 @@ function copyWithLibraries(tree: string, binary: string): void {
     copyFileSync(f, join(tree, f))
   }
 }
+
+/** Where scripts/setup-host.sh downloads the Debian packages the nginx images are unpacked from. */
+const debCache = '/var/cache/podctl/debs'
+
+/** The specs that run the nginx images. */
+const nginxSpecs = 'runtime should support port mapping with|HostPID|PodPID|ContainerPID|runtime should support portforward'
+
+const readdirOr = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : [])
 
 /** Why an image cannot be built on this machine, or undefined. */
 function missingTool(tools: [string, string][]): string | undefined {
@@ -222,9 +235,37 @@ function buildImages(dir: string): {layout: string; built: Built[]; skips: Crite
     ExposedPorts: {'80/tcp': {}},
   }, [layer(layout, htdocs)])
 
-  skips.push(
-    {spec: 'runtime should support port mapping with|HostPID|PodPID|ContainerPID|runtime should support portforward', reason: 'registry.k8s.io/e2e-test-images/nginx:1.14-2 is nginx (its pid file, its "master process" title), and this machine has no nginx to build it from'},
-  )
+  // registry.k8s.io/e2e-test-images/nginx:1.14-2 and gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64
+  // (the same on port 12003): Debian's nginx, unpacked from its packages (downloaded, never installed,
+  // by scripts/setup-host.sh), with the libraries it links. The specs read its pid file and its
+  // "master process" title, so no other server could stand in.
+  const debs = ['nginx', 'nginx-common'].map((pkg) => readdirOr(debCache).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb')))
+  if (debs.includes(undefined) || !which('dpkg-deb')) {
+    skips.push({
+      spec: nginxSpecs,
+      reason: `the nginx images are Debian's nginx and nginx-common packages unpacked, and ${debCache} has none (scripts/setup-host.sh downloads them)`,
+    })
+  } else {
+    const nginx = join(trees, 'nginx')
+    for (const deb of debs) execFileSync('dpkg-deb', ['-x', join(debCache, deb as string), nginx])
+    copyWithLibraries(nginx, join(nginx, 'usr', 'sbin', 'nginx'), '/usr/sbin/nginx')
+    for (const d of ['var/lib/nginx', 'var/log/nginx', 'var/run', 'run']) mkdirSync(join(nginx, d), {recursive: true})
+    // Only what nginx itself needs: no init scripts, docs or editor files.
+    for (const d of ['etc/init.d', 'etc/default', 'etc/logrotate.d', 'etc/ufw', 'lib/systemd', 'usr/share/doc', 'usr/share/man', 'usr/share/vim', 'usr/share/apport']) {
+      rmSync(join(nginx, d), {recursive: true, force: true})
+    }
+    const conf = (port: number) =>
+      `user www-data;\nworker_processes 1;\npid /var/run/nginx.pid;\nerror_log stderr;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  access_log /dev/stdout;\n  server {\n    listen ${port};\n    root /usr/share/nginx/html;\n  }\n}\n`
+    writeFileSync(join(nginx, 'etc', 'nginx', 'nginx.conf'), conf(80))
+    const nginxLayer = layer(layout, nginx)
+    const nginxConfig = {Cmd: ['nginx', '-g', 'daemon off;'], ExposedPorts: {'80/tcp': {}}, StopSignal: 'SIGQUIT'}
+    const version = (debs[0] as string).split('_')[1]
+    busybox('registry.k8s.io/e2e-test-images/nginx:1.14-2', `the busybox image plus Debian's nginx ${version} on port 80, pid file /var/run/nginx.pid`, nginxConfig, [nginxLayer])
+    const hostnet = join(trees, 'hostnet-nginx')
+    mkdirSync(join(hostnet, 'etc', 'nginx'), {recursive: true})
+    writeFileSync(join(hostnet, 'etc', 'nginx', 'nginx.conf'), conf(12003))
+    busybox('gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64:latest', `the nginx image listening on port 12003 (images/hostnet-nginx)`, nginxConfig, [nginxLayer, layer(layout, hostnet)])
+  }
 
   layout.index(manifests)
   return {layout: layout.dir, built, skips}
