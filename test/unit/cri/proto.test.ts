@@ -138,6 +138,36 @@ const published: Record<string, string[]> = {
   ],
   ContainerStats: ['ContainerAttributes attributes = 1', 'CpuUsage cpu = 2', 'MemoryUsage memory = 3', 'FilesystemUsage writable_layer = 4', 'SwapUsage swap = 5'],
   ContainerAttributes: ['string id = 1', 'ContainerMetadata metadata = 2', 'map<string,string> labels = 3', 'map<string,string> annotations = 4'],
+
+  StartContainerRequest: ['string container_id = 1'],
+  StopContainerRequest: ['string container_id = 1', 'int64 timeout = 2'],
+  RemoveContainerRequest: ['string container_id = 1'],
+  ContainerStateValue: ['ContainerState state = 1'],
+  ContainerFilter: ['string id = 1', 'ContainerStateValue state = 2', 'string pod_sandbox_id = 3', 'map<string,string> label_selector = 4'],
+  ListContainersRequest: ['ContainerFilter filter = 1'],
+  // Published: also string image_id = 10, newer than kubelet 1.26.
+  Container: [
+    'string id = 1',
+    'string pod_sandbox_id = 2',
+    'ContainerMetadata metadata = 3',
+    'ImageSpec image = 4',
+    'string image_ref = 5',
+    'ContainerState state = 6',
+    'int64 created_at = 7',
+    'map<string,string> labels = 8',
+    'map<string,string> annotations = 9',
+  ],
+  ListContainersResponse: ['repeated Container containers = 1'],
+  ContainerStatusRequest: ['string container_id = 1', 'bool verbose = 2'],
+  ContainerStatusResponse: ['ContainerStatus status = 1', 'map<string,string> info = 2'],
+  ReopenContainerLogRequest: ['string container_id = 1'],
+  ExecSyncRequest: ['string container_id = 1', 'repeated string cmd = 2', 'int64 timeout = 3'],
+  ExecSyncResponse: ['bytes stdout = 1', 'bytes stderr = 2', 'int32 exit_code = 3'],
+  ContainerStatsRequest: ['string container_id = 1'],
+  ContainerStatsResponse: ['ContainerStats stats = 1'],
+  ContainerStatsFilter: ['string id = 1', 'string pod_sandbox_id = 2', 'map<string,string> label_selector = 3'],
+  ListContainerStatsRequest: ['ContainerStatsFilter filter = 1'],
+  ListContainerStatsResponse: ['repeated ContainerStats stats = 1'],
   ContainerMetadata: ['string name = 1', 'uint32 attempt = 2'],
   SwapUsage: ['int64 timestamp = 1', 'UInt64Value swap_available_bytes = 2', 'UInt64Value swap_usage_bytes = 3'],
 
@@ -193,6 +223,7 @@ const publishedEnums: Record<string, Record<string, number>> = {
   'SecurityProfile.ProfileType': {RuntimeDefault: 0, Unconfined: 1, Localhost: 2},
   PodSandboxState: {SANDBOX_READY: 0, SANDBOX_NOTREADY: 1},
   CgroupDriver: {SYSTEMD: 0, CGROUPFS: 1},
+  ContainerState: {CONTAINER_CREATED: 0, CONTAINER_RUNNING: 1, CONTAINER_EXITED: 2, CONTAINER_UNKNOWN: 3},
 }
 
 /** Every RPC of the published services (cri-api v1, plus UpdatePodSandboxResources and the KEP-5825 streams). */
