@@ -5,8 +5,8 @@ import {messageOf, PodctlError, wrap} from '../runtime/errors.js'
 import {findOrphans, removeOrphan} from '../runtime/gc.js'
 
 export default class Gc extends BaseCommand<typeof Gc> {
-  static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, cgroups'
-  static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations in podctl's IPAM directory (released with CNI DEL, which also drops their iptables rules), stale name reservations, and the pod cgroups of those pods (the cgroup parent is shared by every state root, so a cgroup with no other trace in this root is left alone).
+  static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, iptables rules, cgroups'
+  static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations (released with CNI DEL, which also drops their iptables rules), the nat rules and chains CNI plugins keep for a pod (found by the pod ID in their comments and chain names) when DEL could not remove them, stale name reservations, and the pod cgroups of those pods. Places that other runtimes share (the IPAM dataDirs of the conf dir's networks, such as host-local's /var/lib/cni/networks, the nat table, the cgroup parent) are searched only for pods with another trace in this root, so nothing of another runtime's is taken.
 
 In the image store it removes blobs and layer snapshots that no image refers to, and the partial downloads and unpacks of pulls that were killed (a pull in progress is left alone).
 

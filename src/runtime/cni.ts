@@ -99,16 +99,37 @@ export function firstConflist(confDir: string): {conflist: NetworkConfigList; fi
 
 /** The conflist named `name` in the conf dir, if there is one. */
 export async function findConflist(confDir: string, name: string): Promise<NetworkConfigList | undefined> {
+  return (await allConflists(confDir)).find((c) => c.name === name)
+}
+
+/** Every valid network configuration in the conf dir, in lexical order of their files. */
+export async function allConflists(confDir: string): Promise<NetworkConfigList[]> {
   const files = (await readdir(confDir).catch(() => [] as string[])).filter((n) => /\.(conflist|conf|json)$/.test(n)).sort()
+  const found: NetworkConfigList[] = []
   for (const f of files) {
     try {
-      const conflist = parseConflist(await readFile(join(confDir, f), 'utf8'), join(confDir, f))
-      if (conflist.name === name) return conflist
+      found.push(parseConflist(await readFile(join(confDir, f), 'utf8'), join(confDir, f)))
     } catch {
-      // not a valid network config: not the one we look for
+      // not a valid network config: it allocated nothing
     }
   }
-  return undefined
+  return found
+}
+
+/**
+ * Where a network's host-local IPAM keeps its allocations: `<dataDir>/<network>`,
+ * dataDir defaulting to /var/lib/cni/networks (plugins/ipam/host-local). Each
+ * file there is named by an IP and holds "<container ID>\n<ifname>".
+ */
+export function hostLocalDirs(conflist: NetworkConfigList): string[] {
+  if (conflist.name.includes('/') || conflist.name.startsWith('.')) return []
+  const dirs = conflist.plugins.flatMap((p) => {
+    const ipam = p.ipam as {type?: unknown; dataDir?: unknown} | undefined
+    if (ipam?.type !== 'host-local') return []
+    if (ipam.dataDir === undefined) return [join('/var/lib/cni/networks', conflist.name)]
+    return typeof ipam.dataDir === 'string' && ipam.dataDir.startsWith('/') ? [join(ipam.dataDir, conflist.name)] : []
+  })
+  return [...new Set(dirs)]
 }
 
 /** Parse a .conflist, or a single-plugin .conf wrapped into a list (as libcni does). */

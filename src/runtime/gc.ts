@@ -1,38 +1,48 @@
 // Garbage collection: what no pod record owns. A crash, a reboot or a hand
 // removal of the state dir can leave resources behind that rmp cannot reach
-// because their record is gone. gc finds them in this state root's own places
-// only — its run root's netns and runtime dirs, its IPAM dir and its name
-// index — and only under names that are pod IDs; pod cgroups (under a parent
-// every root shares) only for IDs with such a trace. A pod whose runp is
-// still running holds its lock, and is skipped.
+// because their record is gone. gc finds them from what the host shows: in
+// this state root's own places — its run root's netns and runtime dirs, its
+// IPAM dir and its name index — under names that are pod IDs; and, for IDs
+// with such a trace only, in places every runtime on the machine shares: the
+// IPAM dataDirs of the conf dir's networks, the nat table's CNI chains and
+// rules (by the container ID in their comments), the pod cgroups under the
+// cgroup parent. A pod whose runp is still running holds its lock, and is skipped.
 
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
 import {podCgroupsPath} from './cgroups.js'
-import {delNetwork, findConflist, resolvePlugins} from './cni.js'
+import {allConflists, delNetwork, findConflist, hostLocalDirs, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
+import {natTables, podRulesIn, removePodRules} from './iptables.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import type {CallContext} from './context.js'
 import {idPattern} from './store.js'
 
-export type OrphanKind = 'netns' | 'runtime-container' | 'ipam-allocation' | 'cgroup' | 'name-reservation'
+export type OrphanKind = 'netns' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
 
 export interface Orphan {
   kind: OrphanKind
   /** the pod ID it belonged to */
   id: string
   path: string
-  /** the runtime handler, or the CNI network, it belongs to */
+  /** the runtime handler, or the CNI network(s, comma-separated for iptables), it belongs to */
   owner?: string
 }
 
-/** Removal order: the runtime container (and its pause) first, the IP while the netns still exists. */
-const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'netns', 'cgroup', 'name-reservation']
+/** Removal order: the runtime container (and its pause) first, the IP while the netns still exists, then what DEL left. */
+const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
 
-export async function findOrphans(rt: CallContext, options: {includeLocked?: string[]} = {}): Promise<Orphan[]> {
+export interface FindOptions {
+  /** pods whose lock is held by the caller (not a runp in progress) */
+  includeLocked?: string[]
+  /** pod IDs known to be this root's though they may have no trace left in it (a corrupt record's) */
+  ours?: string[]
+}
+
+export async function findOrphans(rt: CallContext, options: FindOptions = {}): Promise<Orphan[]> {
   const {store} = rt
   const known = new Set(store.listIds())
   const orphans: Orphan[] = []
@@ -50,13 +60,11 @@ export async function findOrphans(rt: CallContext, options: {includeLocked?: str
     }
   }
 
+  // podctl's own IPAM dir holds only this root's pods.
   const ipamDir = store.ipamDir()
   for (const network of await list(ipamDir)) {
-    for (const file of await list(join(ipamDir, network))) {
-      if (!/^[0-9a-f.:]+$/.test(file) || !/[.:]/.test(file)) continue
-      // host-local: the file is named by the IP and holds "<container ID>\n<ifname>".
-      const id = (await readFile(join(ipamDir, network, file), 'utf8').catch(() => '')).split(/\r?\n/)[0].trim()
-      if (unknown(id)) orphans.push({kind: 'ipam-allocation', id, path: join(ipamDir, network, file), owner: network})
+    for (const {id, path} of await allocations(join(ipamDir, network))) {
+      if (unknown(id)) orphans.push({kind: 'ipam-allocation', id, path, owner: network})
     }
   }
 
@@ -64,9 +72,34 @@ export async function findOrphans(rt: CallContext, options: {includeLocked?: str
     if (holder === undefined || unknown(holder)) orphans.push({kind: 'name-reservation', id: holder ?? '', path})
   }
 
+  // A user's conflist may keep its IPs in a dataDir other runtimes share (host-local's default,
+  // /var/lib/cni/networks), and the nat table is the host's: there, only what belongs to a pod
+  // with a trace in this root (or named by the caller) is taken, never another runtime's.
+  const ours = new Set([...orphans.map((o) => o.id), ...(options.ours ?? [])].filter(unknown))
+  const conflists = await allConflists(rt.settings.cniConfDir)
+  for (const conflist of conflists) {
+    for (const dir of hostLocalDirs(conflist)) {
+      if (dir.startsWith(`${ipamDir}/`)) continue
+      for (const {id, path} of await allocations(dir)) {
+        if (ours.has(id)) orphans.push({kind: 'ipam-allocation', id, path, owner: conflist.name})
+      }
+    }
+  }
+  if (ours.size > 0) {
+    const networks = [...new Set([...conflists.map((c) => c.name), ...orphans.filter((o) => o.kind === 'ipam-allocation').map((o) => o.owner ?? '')])].filter(Boolean)
+    const tables = await natTables(rt.ctx)
+    for (const id of ours) {
+      for (const {family, save} of tables) {
+        const {rules, chains} = podRulesIn(save, id, networks)
+        if (rules.length === 0 && chains.length === 0) continue
+        const what = [...chains, ...(rules.length > 0 ? [`${rules.length} rule${rules.length === 1 ? '' : 's'}`] : [])].join(', ')
+        orphans.push({kind: 'iptables', id, path: `${family} nat: ${what}`, owner: networks.join(',')})
+      }
+    }
+  }
+
   // The cgroup parent is shared by every state root on the machine, so a pod
   // cgroup is only taken for this root's when another of its traces is here.
-  const ours = new Set(orphans.map((o) => o.id))
   for (const dir of await cgroupParents(rt.settings.cgroupParent)) {
     for (const id of await list(dir)) {
       if (ours.has(id)) orphans.push({kind: 'cgroup', id, path: join(dir, id)})
@@ -81,6 +114,18 @@ export async function findOrphans(rt: CallContext, options: {includeLocked?: str
   return orphans.filter((o) => !inProgress.has(o.id)).sort((a, b) => removalOrder.indexOf(a.kind) - removalOrder.indexOf(b.kind))
 }
 
+/** host-local allocation files in a directory, each with the container ID it holds. */
+async function allocations(dir: string): Promise<{id: string; path: string}[]> {
+  const found: {id: string; path: string}[] = []
+  for (const file of await list(dir)) {
+    if (!/^[0-9a-f.:]+$/.test(file) || !/[.:]/.test(file)) continue
+    // host-local: the file is named by the IP and holds "<container ID>\n<ifname>".
+    const id = (await readFile(join(dir, file), 'utf8').catch(() => '')).split(/\r?\n/)[0].trim()
+    found.push({id, path: join(dir, file)})
+  }
+  return found
+}
+
 /** Remove one orphan; tolerates it being gone already. */
 export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<void> {
   switch (orphan.kind) {
@@ -93,6 +138,11 @@ export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<voi
     }
     case 'ipam-allocation':
       return releaseAllocation(rt, orphan)
+    case 'iptables':
+      await withLock(cniLockName, {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what: 'CNI'}, () =>
+        removePodRules(rt.ctx, orphan.id, (orphan.owner ?? '').split(',').filter(Boolean)),
+      )
+      return
     case 'cgroup':
       // Fails (EBUSY) while a process is still inside: reported, not forced.
       return rmdir(orphan.path).catch((err: NodeJS.ErrnoException) => {

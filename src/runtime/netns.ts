@@ -3,7 +3,7 @@
 // and bind-mounts it onto the file (as `ip netns add` does, but under
 // podctl's own run root, so it never mixes with a user's namespaces).
 
-import {constants, readFileSync} from 'node:fs'
+import {constants, readFileSync, statSync} from 'node:fs'
 import {mkdir, open, unlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
@@ -19,6 +19,22 @@ export async function createNetns(ctx: OpContext, path: string): Promise<void> {
     await unlink(path).catch(() => undefined)
     throw new PodctlError(`failed to create network namespace "${path}": ${result.stderr || `unshare exited ${result.exitCode}`}`)
   }
+}
+
+/**
+ * Pin the namespace a live process is in onto `path` again: the netns file of
+ * a pod whose mount was removed by hand while its pause still holds the
+ * namespace, so that CNI DEL can enter it and see the pod's interface (bridge
+ * finds the masquerade rules to remove by its addresses).
+ */
+export async function repinNetns(ctx: OpContext, pid: number, path: string): Promise<void> {
+  // A process in the host's namespace (a record edited to name one) has no namespace of the pod's to pin.
+  if (statSync(`/proc/${pid}/ns/net`).ino === statSync('/proc/self/ns/net').ino) throw new PodctlError(`PID ${pid} is in the host's network namespace`)
+  await mkdir(dirname(path), {recursive: true, mode: 0o711})
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o444)
+  await handle.close()
+  const result = await run(ctx, 'mount', ['--bind', `/proc/${pid}/ns/net`, path])
+  if (result.exitCode !== 0) throw new PodctlError(`failed to pin the network namespace of PID ${pid} to "${path}": ${result.stderr || `mount exited ${result.exitCode}`}`)
 }
 
 /** Unmount and delete; a namespace already gone is not an error. */

@@ -19,7 +19,8 @@ import {toPodSandboxStatus} from './pod-status.js'
 import {checkedCgroupParent, checkOomScoreAdj} from './run-checks.js'
 import {settleAll} from './exec.js'
 import {cniLockName, type Lock, withLock} from './lock.js'
-import {createNetns, isMountPoint, removeNetns} from './netns.js'
+import {removePodRules} from './iptables.js'
+import {createNetns, isMountPoint, removeNetns, repinNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import {podAttachment} from './pod-attachment.js'
 import {refuseTakenHostPorts, wantsHostPorts} from './ports.js'
@@ -366,13 +367,31 @@ async function teardownNetwork(rt: CallContext, record: PodRecord): Promise<bool
   const netnsGone = !record.netnsPath || !isMountPoint(record.netnsPath)
   const conflist = net.conflist as NetworkConfigList
   const plugins = resolvePlugins(conflist, rt.settings.cniBinDirs)
-  await withLock(cniLockName, lockWait(rt, 'CNI'), () =>
-    delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, podAttachment(record, netnsGone), net.result),
-  ).catch((err) => {
+  await withLock(cniLockName, lockWait(rt, 'CNI'), async () => {
+    await delNetwork(rt.ctx, conflist, plugins, rt.settings.cniBinDirs, podAttachment(record, netnsGone), net.result)
+    // Without the netns, bridge cannot see the pod's addresses and keeps its masquerade rules
+    // (and a DEL cut short may have kept portmap's): they go by the pod's ID in their comments.
+    if (netnsGone) await removePodRules(rt.ctx, record.id, [conflist.name])
+  }).catch((err) => {
     throw wrap(`failed to tear down network of pod "${record.id}"`, err)
   })
   record.network = {...net, added: false, result: undefined, ip: undefined, additionalIps: undefined}
   return true
+}
+
+/**
+ * A netns unmounted by hand (umount, `ip netns delete`) while the pause
+ * lives: the namespace is still there, held by the pause, with the pod's veth
+ * in it. Pinned again from the pause's /proc entry (once the PID is shown to
+ * be the pod's, as before a signal), CNI DEL enters it and its plugins remove
+ * all they made, as for any pod. Before the kill: the namespace goes with the pause.
+ */
+async function repinLostNetns(rt: CallContext, record: PodRecord): Promise<void> {
+  const path = record.netnsPath
+  if (!path || !record.network?.added || isMountPoint(path)) return
+  const pid = record.pid
+  if (!pid || !sameProcessAlive(pid, record.pidStartTime) || !processInCgroup(pid, podCgroupsPath(recordCgroupParent(record), record.id))) return
+  await repinNetns(rt.ctx, pid, path).catch((err) => rt.warn(`pod "${record.id}": its network namespace was unmounted and cannot be pinned again (${messageOf(err)}); CNI DEL runs without it`))
 }
 
 async function removeNetnsStep(rt: CallContext, record: PodRecord): Promise<void> {
@@ -400,6 +419,7 @@ async function deleteContainerStep(rt: CallContext, record: PodRecord): Promise<
  */
 async function stopRecord(rt: CallContext, record: PodRecord, timer: StepTimer): Promise<void> {
   try {
+    await repinLostNetns(rt, record)
     const killLane = stepTimer(rt.ctx, true)
     const delLane = stepTimer(rt.ctx, true)
     await settleAll([
@@ -506,13 +526,14 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
 /**
  * A pod whose record cannot be read: its directory goes, then whatever else
  * carries its ID is removed as gc removes orphans (runtime container, IPs via
- * CNI DEL, netns, cgroups, name reservation).
+ * CNI DEL in every network of the conf dir, iptables rules by their comment,
+ * netns, cgroups, name reservation).
  */
 async function removeUnreadable(rt: CallContext, id: string): Promise<void> {
   rt.store.removePodDir(id)
   // Loaded here: only a corrupt record needs gc's search, and every module costs start-up time.
   const {findOrphans, removeOrphan} = await import('./gc.js')
-  const orphans = (await findOrphans(rt, {includeLocked: [id]})).filter((o) => o.id === id)
+  const orphans = (await findOrphans(rt, {includeLocked: [id], ours: [id]})).filter((o) => o.id === id)
   for (const o of orphans) await removeOrphan(rt, o)
 }
 

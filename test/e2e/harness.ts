@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict'
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -122,6 +122,10 @@ export class TestEnv {
   readonly cgroupParent: string
   /** every pod ID this env saw, for the leak check */
   readonly seen = new Set<string>()
+  /** the CNI networks its pods may be in (a test's own conflists add theirs), for the leak check's chain names */
+  readonly networks = new Set<string>()
+  /** host-local dataDirs (with the network's name) its pods may take IPs in */
+  readonly ipamDirs: string[] = []
 
   /** `slot` (1-250) gives each test file its own subnet 10.231.<slot>.0/24. */
   constructor(readonly slot: number, extraConfig = '') {
@@ -135,6 +139,8 @@ export class TestEnv {
     this.bridge = `pe${slot}${tag}`.slice(0, 15)
     this.subnetPrefix = `10.231.${slot}`
     this.cgroupParent = `/podctl-e2e-${slot}-${tag}`
+    this.networks.add(this.network)
+    this.ipamDirs.push(join(this.root, 'cni', 'networks', this.network))
     mkdirSync(this.dir, {recursive: true})
     writeFileSync(
       this.configFile,
@@ -192,11 +198,9 @@ export class TestEnv {
     return JSON.parse(this.ok(['inspectp', id]))
   }
 
-  /** host-local allocations in this env's IPAM dir: one file per allocated IP. */
+  /** host-local allocations in this env's IPAM dirs: one file per allocated IP. */
   ipamAllocations(): string[] {
-    const dir = join(this.root, 'cni', 'networks', this.network)
-    if (!existsSync(dir)) return []
-    return readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f) || f.includes(':'))
+    return this.ipamDirs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f) || f.includes(':')) : []))
   }
 
   /** Everything a pod of this env may leave, listed; empty means clean. */
@@ -238,6 +242,18 @@ export class TestEnv {
     const nat = spawnSync('iptables', ['-t', 'nat', '-S'], {encoding: 'utf8'}).stdout
     const rules = nat.split('\n').filter((l) => l.includes(`${this.subnetPrefix}.`) && !l.startsWith('-N'))
     if (rules.length > 0) found.push(`iptables nat rules: ${rules.join('; ')}`)
+    // CNI's own chains, named by a hash of network and pod ID, and rules commented with a pod's ID.
+    const natLines = nat.split('\n')
+    for (const id of this.seen) {
+      const commented = natLines.filter((l) => l.includes(id))
+      if (commented.length > 0) found.push(`iptables nat rules of pod ${id.slice(0, 13)}: ${commented.join('; ')}`)
+      for (const network of this.networks) {
+        for (const prefix of ['CNI-', 'CNI-DN-']) {
+          const chain = prefix + createHash('sha512').update(network + id).digest('hex').slice(0, 28 - prefix.length)
+          if (natLines.includes(`-N ${chain}`)) found.push(`iptables nat chain ${chain} of pod ${id.slice(0, 13)}`)
+        }
+      }
+    }
     const podsDir = join(this.root, 'pods')
     if (existsSync(podsDir) && readdirSync(podsDir).length > 0) found.push(`pod records: ${readdirSync(podsDir).join(' ')}`)
     const namesDir = join(this.root, 'names')
