@@ -9,6 +9,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
 
 Served: Version, RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus (verbose info as {"info": JSON}, as containerd), ListPodSandbox (filters: ID or unique prefix, state, labels), PodSandboxStats and ListPodSandboxStats (usageNanoCores against the previous call's sample), Status (RuntimeReady, NetworkReady), RuntimeConfig (cgroupfs driver), UpdateRuntimeConfig, and the image service's ListImages (empty) and ImageFsInfo. ListContainers and ListContainerStats answer empty lists: podctl runs no containers yet, and a kubelet holds its node NotReady while it cannot list them. Every other RPC answers UNIMPLEMENTED with the reason.
 
+PortForward returns a URL on the streaming server that serve runs beside the socket (the stream-listen setting: 127.0.0.1 on a free port unless set; stream-base-url for a proxy in front of it), good for one use within a minute. It speaks SPDY/3.1 with the portforward.k8s.io subprotocol, as kubelet's streaming server: crictl port-forward and a kubelet's proxy use it unchanged. Each forwarded connection is made to localhost:<port> inside the pod's network namespace (IPv4, then IPv6); a port nothing listens on is reported on the stream's error channel.
+
 Status codes are containerd's: NotFound for the status of an unknown pod, OK for stopping or removing one (the CRI makes both idempotent), InvalidArgument for a bad pod config, AlreadyExists while another pod holds the name. A call ends (and a RunPodSandbox rolls back) when its client cancels it or its deadline passes, or after --timeout.
 
 Logs go to stderr: one line per call that changes something, every call with --debug. SIGTERM or SIGINT closes the socket and waits for the calls in flight; a second one cancels them (they roll back); pods keep running either way. A socket left by a killed server is replaced; one a live server answers on is not.
@@ -53,7 +55,7 @@ ${exitStatusHelp}`
     const log = stderrLog(this.settings.debug)
     const listen = this.flags.listen ?? `unix://${this.settings.runRoot}/cri.sock`
     const server = await startServer({settings: this.settings, listen, log})
-    log.info(`podctl serve: listening on unix://${server.socketPath} (state ${this.settings.root}, run root ${this.settings.runRoot})`)
+    log.info(`podctl serve: listening on unix://${server.socketPath}, streaming on ${server.streamingUrl} (state ${this.settings.root}, run root ${this.settings.runRoot})`)
 
     await new Promise<void>((resolve) => {
       let signals = 0

@@ -65,6 +65,10 @@ export interface Settings {
   registries: Record<string, RegistryHost>
   /** the sandbox image runp uses; unset, the built-in catatonit rootfs */
   pauseImage?: string
+  /** where `serve` answers the URLs of Exec, Attach and PortForward: host:port (port 0: any free one) or unix:///path */
+  streamListen: string
+  /** the URL prefix those URLs start with; unset, http://<the address listened on> */
+  streamBaseUrl?: string
   /** where the settings file was read from, if one was */
   configFile?: string
 }
@@ -84,6 +88,7 @@ export const builtinDefaults: Omit<Settings, 'configFile'> = {
   timeoutMs: 60_000,
   debug: false,
   registries: {},
+  streamListen: '127.0.0.1:0',
 }
 
 /** What the user set on the command line or in the environment. */
@@ -114,6 +119,8 @@ export const fileKeys = [
   'runtime-endpoint',
   'registries',
   'pause-image',
+  'stream-listen',
+  'stream-base-url',
 ] as const
 
 export function resolveSettings(overrides: SettingsOverrides): Settings {
@@ -155,6 +162,8 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     ...runtimeEndpointOf(overrides.runtimeEndpoint ?? file.runtimeEndpoint, source(overrides.runtimeEndpoint, '--runtime-endpoint', 'runtime-endpoint')),
     registries: file.registries ?? {},
     ...(file.pauseImage === undefined ? {} : {pauseImage: file.pauseImage}),
+    streamListen: file.streamListen ?? d.streamListen,
+    ...(file.streamBaseUrl === undefined ? {} : {streamBaseUrl: file.streamBaseUrl}),
     configFile: file.loaded ? configFile : undefined,
   }
 }
@@ -188,6 +197,8 @@ interface FileSettings {
   runtimeEndpoint?: string
   registries?: Record<string, RegistryHost>
   pauseImage?: string
+  streamListen?: string
+  streamBaseUrl?: string
 }
 
 /** A settings file is a few lines; anything bigger is a mistake. */
@@ -237,6 +248,10 @@ function parseSettingsText(text: string, file: string): FileSettings {
     seccompProfileRoot: str('seccomp-profile-root'),
   }
   if (out.pauseImage === undefined) delete out.pauseImage
+  const streamListen = streamListenOf(str('stream-listen'), at('stream-listen'))
+  if (streamListen !== undefined) out.streamListen = streamListen
+  const streamBaseUrl = streamBaseUrlOf(str('stream-base-url'), at('stream-base-url'))
+  if (streamBaseUrl !== undefined) out.streamBaseUrl = streamBaseUrl
   if (raw.registries !== undefined && raw.registries !== null) out.registries = parseRegistries(raw.registries, at('registries'))
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
@@ -264,6 +279,33 @@ function cgroupParentOf(value: string | undefined, where: string): string | unde
     throw usageError(`${where}: ${JSON.stringify(value)} is not a cgroup parent`, 'give an absolute path such as /podctl, or a systemd-style slice such as kubepods.slice')
   }
   return value
+}
+
+/** A stream-listen value's parts: host:port, [v6]:port, or unix:///absolute/path; undefined for anything else. */
+export function streamListenAddress(value: string): {host: string; port: number} | {path: string} | undefined {
+  if (/^unix:\/\/\/[^\0]*$/.test(value)) return {path: value.slice('unix://'.length)}
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value)
+  return m && Number(m[3]) <= 65535 ? {host: m[1] ?? m[2], port: Number(m[3])} : undefined
+}
+
+function streamListenOf(value: string | undefined, where: string): string | undefined {
+  if (value === undefined || streamListenAddress(value)) return value
+  throw usageError(`${where}: ${JSON.stringify(value)} is not host:port or unix:///path`, 'e.g. 127.0.0.1:0 (any free port), 127.0.0.1:10010, unix:///run/podctl/stream.sock')
+}
+
+/** The prefix of the streaming URLs: http(s)://host[:port][/path], no query. */
+function streamBaseUrlOf(value: string | undefined, where: string): string | undefined {
+  if (value === undefined) return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    throw usageError(`${where}: ${JSON.stringify(value)} must be an http:// or https:// URL without query`, 'e.g. http://10.0.0.5:10010')
+  }
+  return value.replace(/\/+$/, '')
 }
 
 export const runtimeHandlerKeys = ['path', 'args'] as const
@@ -450,5 +492,7 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
       ]),
     ),
     'pause-image': s.pauseImage ?? '',
+    'stream-listen': s.streamListen,
+    'stream-base-url': s.streamBaseUrl ?? '',
   }
 }

@@ -30,6 +30,8 @@ import {hostStatsSource, listPodSandboxStats, nowNanos, type PodStatsEntry, with
 import {runtimeServiceDefinition} from '../cri/proto.js'
 import {type ServerContext, unimplemented} from './context.js'
 import {serviceError} from './errors.js'
+import {streamingHandlers} from './streaming/handlers.js'
+import type {StreamingServer} from './streaming/server.js'
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {version: string}).version
 
@@ -50,7 +52,6 @@ const unimplementedWhy: Record<string, string> = {
   Attach: noContainers,
   ContainerStats: noContainers,
   CheckpointContainer: noContainers,
-  PortForward: 'there is no streaming server yet',
   GetContainerEvents: 'there is no event stream: poll ListPodSandbox',
   ListMetricDescriptors: 'there are no metrics: use ListPodSandboxStats',
   ListPodSandboxMetrics: 'there are no metrics: use ListPodSandboxStats',
@@ -86,7 +87,7 @@ interface UpdateRuntimeConfigRequest {
 
 const short = (id: string | undefined) => `"${(id ?? '').slice(0, 13)}"`
 
-export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplementation {
+export function runtimeServiceHandlers(ctx: ServerContext, streaming: StreamingServer): UntypedServiceImplementation {
   const cpu = new CpuRates()
   let podCidr = ''
 
@@ -215,6 +216,8 @@ export function runtimeServiceHandlers(ctx: ServerContext): UntypedServiceImplem
     // podctl has no containers: the truthful answer is an empty list.
     ListContainers: ctx.unary('ListContainers', async () => ({}), {mutates: false}),
     ListContainerStats: ctx.unary('ListContainerStats', async () => ({}), {mutates: false}),
+
+    ...streamingHandlers(ctx, streaming),
   }
 
   return Object.fromEntries(

@@ -19,6 +19,8 @@ import {withValidAuthority} from './authority.js'
 import {type Log, ServerContext} from './context.js'
 import {imageServiceHandlers} from './image-service.js'
 import {runtimeServiceHandlers} from './runtime-service.js'
+import {streamingBackend} from './streaming/handlers.js'
+import {StreamingServer} from './streaming/server.js'
 
 export interface ServeOptions {
   settings: Settings
@@ -29,6 +31,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   socketPath: string
+  /** where the URLs of Exec, Attach and PortForward point */
+  streamingUrl: string
   context: ServerContext
   /** Stop accepting calls, wait for the ones in flight, remove the socket. */
   shutdown(): Promise<void>
@@ -44,8 +48,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const lock = await tryLock(lockName(socketPath, 'serve'))
   if (!lock) throw new PodctlError(`another podctl serve is listening on "${socketPath}"`, {hint: 'stop it first, or give another --listen'})
+  let streaming: StreamingServer
+  try {
+    streaming = await StreamingServer.start({listen: options.settings.streamListen, baseUrl: options.settings.streamBaseUrl, backend: streamingBackend(context), log: options.log})
+  } catch (err) {
+    await lock.release()
+    throw err
+  }
   const server = new Server({'grpc.max_receive_message_length': maxMessageBytes})
-  server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context))
+  server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context, streaming))
   server.addService(imageServiceDefinition(), imageServiceHandlers(context))
   // podctl owns the listening socket and hands grpc-js each connection through
   // the authority filter (see authority.ts): clients that send the socket path
@@ -59,16 +70,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     listener.close()
     server.forceShutdown()
+    await streaming.close()
     await lock.release()
     throw err
   }
   return {
     socketPath,
+    streamingUrl: streaming.baseUrl,
     context,
     shutdown: async () => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()))
       await closed
+      await streaming.close()
       await unlink(socketPath).catch(() => undefined)
       await lock.release()
     },

@@ -214,6 +214,9 @@ const published: Record<string, string[]> = {
   PullImageRequest: ['ImageSpec image = 1', 'AuthConfig auth = 2', 'PodSandboxConfig sandbox_config = 3'],
   PullImageResponse: ['string image_ref = 1'],
   RemoveImageRequest: ['ImageSpec image = 1'],
+
+  PortForwardRequest: ['string pod_sandbox_id = 1', 'repeated int32 port = 2'],
+  PortForwardResponse: ['string url = 1'],
 }
 
 const publishedEnums: Record<string, Record<string, number>> = {

@@ -160,6 +160,8 @@ describe('getSetting and listSettings', () => {
       {key: 'registries.docker.io.mirrors', value: ['http://127.0.0.1:5000'], source: 'file'},
       {key: 'registries.10.0.0.5:5000.insecure', value: true, source: 'file'},
       {key: 'pause-image', value: '', source: 'default'},
+      {key: 'stream-listen', value: '127.0.0.1:0', source: 'default'},
+      {key: 'stream-base-url', value: '', source: 'default'},
     ])
   })
 })

@@ -242,6 +242,8 @@ describe('effectiveConfig', () => {
       'runtime-endpoint': '',
       registries: {},
       'pause-image': '',
+      'stream-listen': '127.0.0.1:0',
+      'stream-base-url': '',
     })
   })
 })
