@@ -9,7 +9,6 @@ import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {mkdir, open, readdir, rename, rm as rmPath, stat, unlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {createGunzip} from 'node:zlib'
 
 import {ExitCode, messageOf, notFoundError, PodctlError, wrap} from '../runtime/errors.js'
 import {lock, lockName, tryLock} from '../runtime/lock.js'
@@ -19,7 +18,7 @@ import {resolveCredentials} from './auth.js'
 import {readBody, RegistryClient, registryMessage, denied} from './distribution.js'
 import {indexMediaTypes, manifestMediaTypes, mediaTypes, refNameAnnotation, type Descriptor, type OciImageConfig, type OciIndex, type OciManifest} from './oci.js'
 import {digestName, parseReference, type ImageReference} from './reference.js'
-import {unpackLayer} from './unpack.js'
+import {unpackCompressed} from './unpack.js'
 
 export type {OciImageConfig} from './oci.js'
 
@@ -370,6 +369,7 @@ export class ImageStore {
     this.ensureLayout()
     const manifest = parseJson<OciManifest>(manifestBody, 'the manifest in the archive')
     if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new PodctlError('the manifest in the archive has no config or layers')
+    refuseZstd(manifest.layers, 'loading the archive')
     const manifestDigest = sha256(manifestBody)
     const ref = parseReference(names[0])
     // Kept from gc until index.json names them, as a pull's.
@@ -468,6 +468,7 @@ export class ImageStore {
       }
       const manifest = parseJson<OciManifest>(manifestBody, `the manifest of ${ref.name}`)
       if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new PodctlError(`the manifest of ${ref.name} has no config or layers`)
+      refuseZstd(manifest.layers, `pulling ${ref.name}`)
       await note(top.digest, manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest))
 
       // The config: small, fetched whole and verified.
@@ -582,7 +583,8 @@ export class ImageStore {
     if (!digestRe.test(desc.digest) || !digestRe.test(diffId)) throw new PodctlError(`the manifest of ${ref.name} has a layer with an unsupported digest "${desc.digest}"`)
     const snapshot = this.snapshotPath(chainId)
     const blob = this.blobPath(desc.digest)
-    if (existsSync(snapshot) && existsSync(blob) && statSync(blob).size === desc.size) {
+    const haveBlob = () => existsSync(blob) && statSync(blob).size === desc.size
+    if (existsSync(snapshot) && haveBlob()) {
       progress('exists', desc.size)
       return
     }
@@ -591,7 +593,14 @@ export class ImageStore {
     try {
       const blobLock = await lock(lockName(this.settings.root, 'blob', hexOf(desc.digest)), this.lockWait(`blob ${desc.digest}`, options.signal))
       try {
-        if (!(existsSync(blob) && statSync(blob).size === desc.size)) {
+        if (!haveBlob()) {
+          if (!existsSync(snapshot) && !existsSync(join(this.ingestDir, hexOf(desc.digest)))) {
+            // The common case, in one pass: unpacked as it downloads.
+            await this.streamLayer(client, ref, desc, diffId, snapshot, (done) => progress('downloading', done), options.signal)
+            progress('done', desc.size)
+            return
+          }
+          // A partial download (a killed pull), or a snapshot whose blob went: finish the blob first.
           await this.download(client, ref, desc, (done) => progress('downloading', done), options.signal)
         }
       } finally {
@@ -606,6 +615,92 @@ export class ImageStore {
       progress('done', desc.size)
     } finally {
       await snapLock.release()
+    }
+  }
+
+  /**
+   * Download and unpack a layer in one pass: each chunk from the registry is
+   * hashed, appended to ingest/<hex> and fed to the unpack. The blob is
+   * renamed into the layout only when its size and digest verify, and the
+   * snapshot only after that and its diff ID check; a mismatch discards
+   * both. A cut connection resumes with Range into the same unpack; a kill
+   * leaves ingest/<hex>, which the next pull resumes.
+   */
+  private async streamLayer(client: RegistryClient, ref: ImageReference, desc: Descriptor, diffId: string, snapshot: string, onBytes: (done: number) => void, signal?: AbortSignal): Promise<void> {
+    const partial = join(this.ingestDir, hexOf(desc.digest))
+    const hash = createHash('sha256')
+    let done = 0
+    const path = `/v2/${ref.repository}/blobs/${desc.digest}`
+    const out = await open(partial, 'wx', 0o600)
+    // Writes of the blob file run behind the unpack, at most 16 MiB behind.
+    let writing: Promise<unknown> = Promise.resolve()
+    let queued = 0
+    const fetched = async function* (): AsyncGenerator<Buffer> {
+      for (let attempt = 0; ; attempt++) {
+        let res
+        try {
+          res = await client.get(path, done > 0 ? {range: `bytes=${done}-`} : {})
+        } catch (err) {
+          throw wrap(`pulling ${ref.name}: fetching layer ${desc.digest}`, err)
+        }
+        if (res.status === 200 && done > 0) {
+          res.body.resume()
+          throw new PodctlError(`pulling ${ref.name}: the download of layer ${desc.digest} was cut and registry ${ref.registry} does not resume it (it ignores Range)`, {hint: 'pull again'})
+        }
+        if (res.status !== 200 && res.status !== 206) throw blobError(ref, desc.digest, res.status, await readBody(res, 1 << 16).catch(() => Buffer.alloc(0)))
+        let cut: unknown
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            done += chunk.length
+            if (done > desc.size) throw mismatch(ref, desc.digest)
+            hash.update(chunk)
+            queued += chunk.length
+            writing = writing.then(async () => {
+              await out.write(chunk)
+              queued -= chunk.length
+            })
+            writing.catch(() => undefined)
+            if (queued > 16 << 20) await writing
+            onBytes(done)
+            yield chunk
+          }
+        } catch (err) {
+          if (err instanceof PodctlError || signal?.aborted) throw err
+          cut = err
+        } finally {
+          res.body.destroy()
+        }
+        if (done === desc.size) return
+        if (attempt >= 5) throw new PodctlError(`pulling ${ref.name}: the download of layer ${desc.digest} was cut ${attempt + 1} times${cut ? ` (${messageOf(cut)})` : ''}`)
+      }
+    }
+    const verify = async () => {
+      await writing
+      await out.close()
+      if (done !== desc.size || `sha256:${hash.digest('hex')}` !== desc.digest) throw mismatch(ref, desc.digest)
+      await rename(partial, this.blobPath(desc.digest))
+    }
+    let closed = false
+    try {
+      await this.unpackInto(ref, desc, diffId, snapshot, fetched(), async () => {
+        closed = true
+        await verify()
+      })
+    } catch (err) {
+      if (!closed) {
+        await writing.catch(() => undefined)
+        await out.close().catch(() => undefined)
+        // The whole blob arrived: a bad digest is the error to report, not what the unpack made of the bytes.
+        if (done === desc.size && `sha256:${hash.digest('hex')}` !== desc.digest) {
+          await unlink(partial).catch(() => undefined)
+          throw mismatch(ref, desc.digest)
+        }
+        // A cut download is kept to resume; anything else goes.
+        if (!(err instanceof PodctlError && /was cut/.test(err.message))) await unlink(partial).catch(() => undefined)
+      } else {
+        await unlink(partial).catch(() => undefined)
+      }
+      throw err
     }
   }
 
@@ -686,58 +781,85 @@ export class ImageStore {
     }
   }
 
-  /** Unpack a verified blob into snapshots/.tmp-<hex>-*, check its diff ID, and rename it into place. */
+  /** Unpack a verified blob from the layout into its snapshot. */
   private async unpack(ref: ImageReference, desc: Descriptor, diffId: string, snapshot: string): Promise<void> {
+    await this.unpackInto(ref, desc, diffId, snapshot, createReadStream(this.blobPath(desc.digest), {highWaterMark: 1 << 20}))
+  }
+
+  /**
+   * Unpack a layer's compressed bytes into snapshots/.tmp-<hex>-*; then
+   * `verified` (the blob's digest, for a stream), the diff ID, and the
+   * rename into place. The temporary directory goes on any failure.
+   */
+  private async unpackInto(ref: ImageReference, desc: Descriptor, diffId: string, snapshot: string, source: AsyncIterable<Buffer>, verified?: () => Promise<void>): Promise<void> {
     const hex = snapshot.slice(snapshot.lastIndexOf('/') + 1)
     const tmpDir = join(this.snapshotsDir, `.tmp-${hex}-${randomBytes(3).toString('hex')}`)
     // Left by a killed pull of this snapshot (we hold its lock).
     for (const n of await readdir(this.snapshotsDir)) if (n.startsWith(`.tmp-${hex}-`)) await rmPath(join(this.snapshotsDir, n), {recursive: true, force: true})
     await mkdir(tmpDir, {mode: 0o755})
-    const rm = rmPath
     try {
-      // Large reads and inflate chunks: per-chunk overhead dominated unpacking with the defaults (64 KiB, 16 KiB).
-      const file = createReadStream(this.blobPath(desc.digest), {highWaterMark: 1 << 20})
-      const head = await peek(this.blobPath(desc.digest))
-      const compressed = desc.mediaType.endsWith('gzip') || (head[0] === 0x1f && head[1] === 0x8b)
-      if (desc.mediaType.endsWith('zstd') || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)) {
-        throw new PodctlError(`pulling ${ref.name}: layer ${desc.digest} is zstd-compressed, which podctl does not read`, {hint: 'pull a gzip variant of the image'})
-      }
-      const diffHash = createHash('sha256')
-      const stream = compressed ? file.pipe(createGunzip({chunkSize: 256 << 10})) : file
-      file.on('error', (err) => stream.destroy(err))
-      const source = (async function* () {
-        for await (const chunk of stream) {
-          diffHash.update(chunk as Buffer)
-          yield chunk as Buffer
-        }
-      })()
+      let digest: string
       try {
-        await unpackLayer(source, tmpDir)
+        const head = await sniffed(source, desc, ref)
+        digest = await unpackCompressed(head.source, head.gzip, tmpDir)
       } catch (err) {
-        stream.destroy()
-        throw err
+        if (err instanceof PodctlError && err.message.startsWith('pulling ')) throw err
+        throw err instanceof PodctlError
+          ? new PodctlError(`unpacking layer ${desc.digest} of ${ref.name}: ${err.message}`, {exitCode: err.exitCode, hint: err.hint, cause: err})
+          : new PodctlError(`unpacking layer ${desc.digest} of ${ref.name}: ${messageOf(err)}`, {cause: err})
       }
-      if (`sha256:${diffHash.digest('hex')}` !== diffId) {
-        throw new PodctlError(`pulling ${ref.name}: layer ${desc.digest} unpacks to content that does not match its diff ID ${diffId} in the image config`)
+      await verified?.()
+      if (digest !== diffId) {
+        throw new PodctlError(`unpacking layer ${desc.digest} of ${ref.name}: it unpacks to content that does not match its diff ID ${diffId} in the image config`)
       }
       await rename(tmpDir, snapshot)
     } catch (err) {
-      await rm(tmpDir, {recursive: true, force: true})
-      if (err instanceof PodctlError) throw wrap(`unpacking layer ${desc.digest} of ${ref.name}`, err.message.startsWith('pulling') ? new PodctlError(err.message.replace(/^pulling [^:]+: /, ''), {exitCode: err.exitCode, hint: err.hint}) : err)
-      throw new PodctlError(`unpacking layer ${desc.digest} of ${ref.name}: ${messageOf(err)}`, {cause: err})
+      await rmPath(tmpDir, {recursive: true, force: true})
+      throw err
     }
   }
 }
 
-async function peek(path: string): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const b = Buffer.alloc(4)
-    await fh.read(b, 0, 4, 0)
-    return b
-  } finally {
-    await fh.close()
+/** zstd is refused from the manifest, before anything is fetched (node's zlib has no zstd). */
+function refuseZstd(layers: Descriptor[], what: string): void {
+  const z = layers.find((l) => typeof l?.mediaType === 'string' && /zstd/.test(l.mediaType))
+  if (z) {
+    throw new PodctlError(`${what}: layer ${z.digest} is zstd-compressed (${z.mediaType}), which podctl cannot unpack; nothing was fetched`, {
+      hint: 'pull a gzip variant of the image, or convert it: skopeo copy --dest-compress-format gzip ...',
+    })
   }
+}
+
+/** The layer's first bytes, read ahead: whether it is gzip (by content, as a docker-archive's may be typed as a plain tar), and all of it again. */
+async function sniffed(source: AsyncIterable<Buffer>, desc: Descriptor, ref: ImageReference): Promise<{gzip: boolean; source: AsyncIterable<Buffer>}> {
+  const it = source[Symbol.asyncIterator]()
+  const head: Buffer[] = []
+  let size = 0
+  let ended = false
+  while (size < 4) {
+    const r = await it.next()
+    if (r.done) {
+      ended = true
+      break
+    }
+    head.push(r.value)
+    size += r.value.length
+  }
+  const h = Buffer.concat(head)
+  if (h[0] === 0x28 && h[1] === 0xb5 && h[2] === 0x2f && h[3] === 0xfd) {
+    await it.return?.()
+    throw new PodctlError(`pulling ${ref.name}: layer ${desc.digest} is zstd-compressed, which podctl cannot unpack`, {hint: 'pull a gzip variant of the image'})
+  }
+  const all = async function* () {
+    yield* head
+    if (ended) return
+    for (;;) {
+      const r = await it.next()
+      if (r.done) return
+      yield r.value
+    }
+  }
+  return {gzip: h[0] === 0x1f && h[1] === 0x8b, source: all()}
 }
 
 function parseJson<T>(body: Buffer, what: string): T {

@@ -5,10 +5,12 @@
 // owners, modes, times, xattrs, hard links and device nodes are kept.
 
 import {execFile} from 'node:child_process'
-import {constants} from 'node:fs'
-import {chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {chmodSync, closeSync, constants, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writevSync} from 'node:fs'
 import {join} from 'node:path'
+import {PassThrough, type Duplex} from 'node:stream'
 import {promisify} from 'node:util'
+import {createGunzip} from 'node:zlib'
 
 import {errnoOf, messageOf, PodctlError} from '../runtime/errors.js'
 import {ByteReader, readTar, type TarEntry} from './tar.js'
@@ -45,7 +47,7 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
       const kind = kinds.get(p)
       if (kind === 'dir') continue
       if (kind === 'other') throw new PodctlError(`the layer has an entry "${path}" under "${p}", which is not a directory (a path through a symlink is refused)`)
-      await mkdir(join(dir, p), {mode: 0o755})
+      mkdirSync(join(dir, p), {mode: 0o755})
       kinds.set(p, 'dir')
     }
   }
@@ -53,7 +55,7 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
   const clear = async (rel: string) => {
     const kind = kinds.get(rel)
     if (kind === undefined) return
-    await rm(join(dir, rel), {recursive: true, force: true})
+    rmSync(join(dir, rel), {recursive: true, force: true})
     kinds.delete(rel)
     for (const k of [...kinds.keys()]) if (k.startsWith(`${rel}/`)) kinds.delete(k)
   }
@@ -85,7 +87,7 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
     if (e.type === 'dir') {
       if (kinds.get(rel) !== 'dir') {
         await clear(rel)
-        await mkdir(target, {mode: 0o700})
+        mkdirSync(target, {mode: 0o700})
         kinds.set(rel, 'dir')
       }
       dirAttrs.set(rel, e)
@@ -94,24 +96,15 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
     await clear(rel)
     switch (e.type) {
       case 'file': {
-        const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+        const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
         try {
-          // Written in batches of up to 1 MiB: one write per inflated chunk costs a thread-pool round trip each.
-          let batch: Buffer[] = []
-          let batched = 0
-          await data(async (chunk) => {
+          await data((chunk) => {
             bytes += chunk.length
-            batch.push(chunk)
-            batched += chunk.length
-            if (batched >= 1 << 20) {
-              await fh.writev(batch)
-              batch = []
-              batched = 0
-            }
+            let off = 0
+            while (off < chunk.length) off += writevSync(fd, [off === 0 ? chunk : chunk.subarray(off)])
           })
-          if (batched > 0) await fh.writev(batch)
         } finally {
-          await fh.close()
+          closeSync(fd)
         }
         break
       }
@@ -119,12 +112,12 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
         const linkParts = layerPath(e.linkname)
         const to = linkParts.join('/')
         if (kinds.get(to) !== 'other') throw new PodctlError(`the layer has a hard link "${e.path}" to "${e.linkname}", which is not a file earlier in the layer`)
-        await link(join(dir, to), target)
+        linkSync(join(dir, to), target)
         kinds.set(rel, 'other')
         return
       }
       case 'symlink':
-        await symlink(e.linkname, target)
+        symlinkSync(e.linkname, target)
         break
       case 'chardev':
       case 'blockdev':
@@ -144,13 +137,72 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
   return {entries, bytes}
 }
 
+/**
+ * Unpack a layer blob as it arrives: `source` (the compressed bytes, from
+ * the network or a file) is fed to gunzip while the tar is written out, so
+ * reading, inflating and writing overlap. The source is always read to its
+ * end, also when the unpack fails (the caller verifies the blob's digest
+ * over every byte), unless the source itself fails. Returns the diff ID
+ * (the sha256 of the uncompressed tar).
+ */
+export async function unpackCompressed(source: AsyncIterable<Buffer>, gzip: boolean, dir: string): Promise<string> {
+  const diffHash = createHash('sha256')
+  // Large inflate chunks: per-chunk overhead dominated unpacking with the default 16 KiB.
+  const inflate: Duplex = gzip ? createGunzip({chunkSize: 256 << 10}) : new PassThrough({highWaterMark: 1 << 20})
+  // The inflater ended (gunzip stops at trailing bytes after its member) or the unpack failed: the rest is only read.
+  let stopped = false
+  const stop = () => {
+    stopped = true
+  }
+  inflate.on('end', stop).on('close', stop).on('error', stop)
+  const feed = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (stopped) continue
+        if (!inflate.write(chunk)) await drained(inflate)
+      }
+      if (!stopped) inflate.end()
+    } catch (err) {
+      inflate.destroy(err as Error)
+      throw err
+    }
+  })()
+  feed.catch(() => undefined)
+  const tar = (async function* () {
+    for await (const chunk of inflate) {
+      diffHash.update(chunk as Buffer)
+      yield chunk as Buffer
+    }
+  })()
+  try {
+    await unpackLayer(tar, dir)
+  } catch (err) {
+    stop()
+    inflate.destroy()
+    await feed
+    throw err
+  }
+  await feed
+  return `sha256:${diffHash.digest('hex')}`
+}
+
+function drained(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done).off('error', done).off('end', done)
+      resolve()
+    }
+    stream.on('drain', done).on('close', done).on('error', done).on('end', done)
+  })
+}
+
 async function attributes(path: string, e: TarEntry): Promise<void> {
-  await lchown(path, e.uid, e.gid)
+  lchownSync(path, e.uid, e.gid)
   // chmod after chown: chown clears the set-user-ID and set-group-ID bits.
-  if (e.type !== 'symlink') await chmod(path, e.mode)
+  if (e.type !== 'symlink') chmodSync(path, e.mode)
   for (const [name, value] of Object.entries(e.xattrs)) await setXattr(path, name, value)
-  if (e.type === 'symlink') await lutimes(path, e.mtime, e.mtime)
-  else await utimes(path, e.mtime, e.mtime)
+  if (e.type === 'symlink') lutimesSync(path, e.mtime, e.mtime)
+  else utimesSync(path, e.mtime, e.mtime)
 }
 
 async function mknod(path: string, kind: 'c' | 'b' | 'p', major: number, minor: number, mode: number): Promise<void> {
@@ -171,6 +223,3 @@ async function setXattr(path: string, name: string, value: Buffer): Promise<void
     throw new PodctlError(`cannot set xattr ${name} on "${path}": ${messageOf(err).split('\n')[0]}`, {cause: err})
   }
 }
-
-/** Whether a path exists (not following a final symlink). */
-

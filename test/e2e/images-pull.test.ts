@@ -6,14 +6,16 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {createServer, request, type Server} from 'node:http'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import {gunzipSync} from 'node:zlib'
 
 import {ImageStore} from '../../src/images/store.js'
 import {resolveSettings} from '../../src/runtime/settings.js'
 import {e2eOptionsWith, podctlBin, startPaths, TestEnv} from './harness.js'
-import {missingRegistryTools, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
+import {missingRegistryTools, push, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
 
 const options = e2eOptionsWith('image e2e tests', missingRegistryTools)
 
@@ -323,6 +325,22 @@ describe('podctl pull', options, () => {
     assert.deepEqual(readdirSync(join(env.root, 'snapshots')), [])
   })
 
+  test('a zstd layer is refused from the manifest with one line naming it, before any layer is fetched', async () => {
+    const env = newEnv()
+    const layout = zstdLayout(refs.fixtures.busybox.layout, join(env.dir, 'zstd-layout'))
+    await push(plain, layout.dir, 'latest', 'test/busybox-zstd:latest')
+    const r = await podctl(env, ['pull', `${plain.host}/test/busybox-zstd:latest`])
+    assert.equal(r.code, 1, r.stderr)
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    assert.equal(lines.length, 1, r.stderr)
+    assert.ok(lines[0].includes(layout.layer), lines[0])
+    assert.match(lines[0], /is zstd-compressed \(application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd\), which podctl cannot unpack; nothing was fetched/)
+    assert.match(r.stderr, /gzip variant/)
+    assert.deepEqual(storeOf(env).list(), [])
+    assert.equal(existsSync(storeOf(env).blobPath(layout.layer)), false, 'the layer was not fetched')
+    assert.deepEqual(readdirSync(join(env.root, 'ingest')), [])
+  })
+
   test('bad input: one clear line, a non-zero exit, nothing stored', async () => {
     const env = newEnv()
     const cases: [string[], RegExp, number?][] = [
@@ -424,3 +442,36 @@ function listen(server: Server): Promise<{port: number; close(): Promise<void>}>
   })
 }
 
+/** A zstd frame of raw blocks: valid zstd without a zstd library (node has none). */
+function zstdFrame(data: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])] // magic; no content size; window 128 KiB
+  for (let off = 0; off < data.length || off === 0; off += 128 << 10) {
+    const block = data.subarray(off, off + (128 << 10))
+    const last = off + (128 << 10) >= data.length ? 1 : 0
+    const header = (block.length << 3) | last // block type 0: raw
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block)
+    if (last) break
+  }
+  return Buffer.concat(parts)
+}
+
+/** The fixture's single-layer image again, its layer zstd-compressed and typed so. */
+function zstdLayout(from: string, dir: string): {dir: string; layer: string} {
+  const blobs = join(dir, 'blobs', 'sha256')
+  mkdirSync(blobs, {recursive: true})
+  const read = (digest: string) => readFileSync(join(from, 'blobs', 'sha256', digest.slice(7)))
+  const put = (data: Buffer) => {
+    const hex = createHash('sha256').update(data).digest('hex')
+    writeFileSync(join(blobs, hex), data)
+    return {digest: `sha256:${hex}`, size: data.length}
+  }
+  const index = JSON.parse(readFileSync(join(from, 'index.json'), 'utf8')) as {manifests: {digest: string}[]}
+  const manifest = JSON.parse(read(index.manifests[0].digest).toString()) as {config: {digest: string}; layers: {digest: string}[]}
+  const config = put(read(manifest.config.digest))
+  const layer = put(zstdFrame(gunzipSync(read(manifest.layers[0].digest))))
+  const body = {schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {mediaType: 'application/vnd.oci.image.config.v1+json', ...config}, layers: [{mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', ...layer}]}
+  const m = put(Buffer.from(JSON.stringify(body)))
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [{mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: {'org.opencontainers.image.ref.name': 'latest'}}]}))
+  return {dir, layer: layer.digest}
+}
