@@ -4,6 +4,8 @@
 // types in ./types.ts; a later `runp jsonschema` and the gRPC server read it
 // too.
 
+import {containerEnums, containerMessages} from './container-schema.js'
+
 export type ScalarType = 'string' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64'
 
 export interface FieldDef {
@@ -38,6 +40,7 @@ export const enums: Record<string, Record<string, number>> = {
   ProfileType: {RuntimeDefault: 0, Unconfined: 1, Localhost: 2},
   SupplementalGroupsPolicy: {Merge: 0, Strict: 1},
   PodSandboxState: {SANDBOX_READY: 0, SANDBOX_NOTREADY: 1},
+  ...containerEnums,
 }
 
 export const messages: Record<string, MessageDef> = Object.fromEntries(
@@ -154,6 +157,7 @@ export const messages: Record<string, MessageDef> = Object.fromEntries(
         ],
       },
       {name: 'WindowsNamespaceOption', fields: [f('network', 1, enm('NamespaceMode'))]},
+      ...containerMessages,
     ] satisfies MessageDef[]
   ).map((m) => [m.name, m]),
 )

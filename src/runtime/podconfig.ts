@@ -34,8 +34,8 @@ export async function readPodSandboxConfig(file: string): Promise<ParsedPodConfi
 }
 
 /** Synchronously: see writeFileAtomic in store.ts, and user-file.ts. */
-function readConfigText(file: string): string {
-  return readUserFile(file, {what: `pod config "${file}"`, maxBytes: maxConfigBytes})
+export function readConfigText(file: string, kind = 'pod config'): string {
+  return readUserFile(file, {what: `${kind} "${file}"`, maxBytes: maxConfigBytes})
 }
 
 /** Parse the text of a pod config (JSON or YAML); `source` names it in messages. */
@@ -48,7 +48,7 @@ export function parsePodSandboxConfig(text: string, source: string): ParsedPodCo
   return {config, warnings}
 }
 
-function parseDocument(text: string, where: string): unknown {
+export function parseDocument(text: string, where: string, what = 'pod config', hint = 'give at least metadata: {name, namespace}'): unknown {
   if (text.trim() === '') throw usageError(`${where} is empty`)
   const trimmed = text.trimStart()
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -72,7 +72,7 @@ function parseDocument(text: string, where: string): unknown {
     throw usageError(`${where} is not valid YAML: ${yamlErrorLine(err as Error & {linePos?: {line: number; col: number}[]}, text)}`)
   }
   // A document of only comments, or a bare `~`, parses to null.
-  if (doc === null || doc === undefined) throw usageError(`${where} holds no pod config (the document is empty or null)`, 'give at least metadata: {name, namespace}')
+  if (doc === null || doc === undefined) throw usageError(`${where} holds no ${what} (the document is empty or null)`, hint)
   return doc
 }
 
@@ -87,7 +87,7 @@ function yamlErrorLine(err: Error & {linePos?: {line: number; col: number}[]}, t
   return `${what} (line ${pos.line}, column ${pos.col})`
 }
 
-interface DecodeContext {
+export interface DecodeContext {
   where: string
   warnings: string[]
 }
@@ -107,7 +107,7 @@ function fieldError(ctx: DecodeContext, path: string, message: string): PodctlEr
   return usageError(`${ctx.where}: ${path}: ${message}`)
 }
 
-function decodeMessage(value: unknown, messageName: string, path: string, ctx: DecodeContext): unknown {
+export function decodeMessage(value: unknown, messageName: string, path: string, ctx: DecodeContext): unknown {
   const def = messages[messageName]
   if (value === null || value === undefined) return undefined
   // google.protobuf-style wrappers: accept a bare number for Int64Value.
@@ -215,7 +215,7 @@ const maxNameLength = 253
 // eslint-disable-next-line no-control-regex, no-misleading-character-class
 const badNameChars = /[\u0000-\u001f\u007f-\u009f/\\;=,\s\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/
 
-function checkName(value: unknown, path: string, where: string, required: boolean): void {
+export function checkName(value: unknown, path: string, where: string, required: boolean): void {
   if (value === undefined || value === '') {
     if (required) throw usageError(`${where}: ${path} is not set`, `set ${path} to a non-empty name`)
     return
