@@ -2,7 +2,7 @@
 // container. Pure, like containerd's sandboxContainerSpec, "so that we can
 // test it safely": every fact about the host comes in as an argument.
 
-import {type HugepageLimit, type LinuxContainerResources, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
+import {type HugepageLimit, type LinuxContainerResources, type LinuxSandboxSecurityContext, NamespaceMode, type PodSandboxConfig, ProfileType} from '../cri/types.js'
 import {usageError} from './errors.js'
 import {seccompProfileOf} from './seccomp.js'
 
@@ -46,7 +46,7 @@ export const defaultCapabilities = [
   'CAP_AUDIT_WRITE',
 ]
 
-const maskedPaths = [
+export const maskedPaths = [
   '/proc/acpi',
   '/proc/asound',
   '/proc/kcore',
@@ -60,10 +60,10 @@ const maskedPaths = [
   '/sys/devices/virtual/powercap',
 ]
 
-const readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
+export const readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 
 /** /dev/shm of the pod: private tmpfs, 64 MiB as containerd's sandbox shm. */
-const shmSize = 64 * 1024 * 1024
+export const shmSize = 64 * 1024 * 1024
 
 export type OciSpec = Record<string, unknown> & {
   process: Record<string, unknown>
@@ -134,7 +134,7 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
   }
   const sysctls = Object.entries(config.linux?.sysctls ?? {})
   if (sysctls.length > 0) linux.sysctl = Object.fromEntries(sysctls.map(([name, value]) => [sysctlName(name), value]))
-  const seccomp = seccompFor(input)
+  const seccomp = seccompFor(config.linux?.security_context, input.seccompProfile, input.defaultSeccompProfile)
   if (seccomp) linux.seccomp = seccomp
 
   const spec: OciSpec = {
@@ -215,7 +215,7 @@ function sumHugepages(a: HugepageLimit[] = [], b: HugepageLimit[] = []): Hugepag
   return [...bySize].map(([page_size, limit]) => ({page_size, limit}))
 }
 
-function linuxResources(r: LinuxContainerResources): Record<string, unknown> {
+export function linuxResources(r: LinuxContainerResources): Record<string, unknown> {
   const out: Record<string, unknown> = {devices: [{allow: false, access: 'rwm'}]}
   const cpu: Record<string, unknown> = {}
   if (r.cpu_shares) cpu.shares = r.cpu_shares
@@ -235,8 +235,12 @@ function linuxResources(r: LinuxContainerResources): Record<string, unknown> {
   return out
 }
 
-function seccompFor(input: PauseSpecInput): Record<string, unknown> | undefined {
-  const sc = input.config.linux?.security_context ?? {}
+/** The seccomp section for a security context, pod's or container's (their seccomp fields are the same). */
+export function seccompFor(
+  sc: LinuxSandboxSecurityContext = {},
+  seccompProfile: Record<string, unknown> | undefined,
+  defaultSeccompProfile: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   // As containerd: a privileged sandbox runs without seccomp.
   if (sc.privileged) return undefined
   const profile = seccompProfileOf(sc)
@@ -245,10 +249,10 @@ function seccompFor(input: PauseSpecInput): Record<string, unknown> | undefined 
     case ProfileType.Unconfined:
       return undefined
     case ProfileType.RuntimeDefault:
-      return input.defaultSeccompProfile
+      return defaultSeccompProfile
     case ProfileType.Localhost:
-      if (!input.seccompProfile) throw usageError('linux.security_context.seccomp: the Localhost profile was not loaded')
-      return input.seccompProfile
+      if (!seccompProfile) throw usageError('linux.security_context.seccomp: the Localhost profile was not loaded')
+      return seccompProfile
     default:
       return undefined
   }
