@@ -15,6 +15,7 @@ import {podCgroupsPath} from './cgroups.js'
 import {allConflists, delNetwork, findConflist, hostLocalDirs, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
 import {natTables, podRulesIn, removePodRules} from './iptables.js'
+import {listContainerIds} from './container-store.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
@@ -44,7 +45,9 @@ export interface FindOptions {
 
 export async function findOrphans(rt: CallContext, options: FindOptions = {}): Promise<Orphan[]> {
   const {store} = rt
-  const known = new Set(store.listIds())
+  // Containers' IDs count as known too: their runc state and name reservations sit beside the pods'.
+  const podIds = store.listIds()
+  const known = new Set([...podIds, ...podIds.flatMap((id) => listContainerIds(store, id))])
   const orphans: Orphan[] = []
   const unknown = (id: string) => idPattern.test(id) && !known.has(id)
 

@@ -5,6 +5,7 @@
 //     pods/<id>/sandbox.json     the pod record (atomic writes)
 //     pods/<id>/config.json      the OCI bundle spec of the pause container
 //     pods/<id>/{hostname,hosts,resolv.conf,runc.log}
+//     pods/<id>/containers/<cid>/  a container of the pod: record.json, config.json
 //     names/<sha256 of name>     the name reservation: {"name", "id"}
 //     pause/rootfs/              the pause rootfs, built once
 //     cni/networks/              host-local IPAM of the built-in network
@@ -137,7 +138,7 @@ export class Store {
     return join(this.root, 'cni', 'networks')
   }
 
-  private namePath(name: string): string {
+  namePath(name: string): string {
     return join(this.root, 'names', createHash('sha256').update(name).digest('hex'))
   }
 
