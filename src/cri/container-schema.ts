@@ -2,13 +2,7 @@
 // names and numbers as k8s.io/cri-api's api.proto. Kept apart from the pod
 // messages so that each table stays one screen; schema.ts merges them.
 
-import type {FieldDef, MessageDef} from './schema.js'
-
-const f = (name: string, number: number, type: FieldDef['type'], extra: Partial<FieldDef> = {}): FieldDef => ({name, number, type, ...extra})
-const msg = (name: string): {message: string} => ({message: name})
-const enm = (name: string): {enum: string} => ({enum: name})
-const stringMap = {map: true}
-const list = {repeated: true}
+import {enm, f, list, type MessageDef, msg, stringMap} from './schema-dsl.js'
 
 export const containerEnums: Record<string, Record<string, number>> = {
   MountPropagation: {PROPAGATION_PRIVATE: 0, PROPAGATION_HOST_TO_CONTAINER: 1, PROPAGATION_BIDIRECTIONAL: 2},

@@ -5,34 +5,9 @@
 // too.
 
 import {containerEnums, containerMessages} from './container-schema.js'
+import {enm, f, list, msg, type MessageDef, stringMap} from './schema-dsl.js'
 
-export type ScalarType = 'string' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64'
-
-export interface FieldDef {
-  /** the proto field name (snake_case) */
-  name: string
-  number: number
-  type: ScalarType | {message: string} | {enum: string}
-  repeated?: boolean
-  /** map<string,string> */
-  map?: boolean
-}
-
-export interface MessageDef {
-  name: string
-  fields: FieldDef[]
-}
-
-const f = (name: string, number: number, type: FieldDef['type'], extra: Partial<FieldDef> = {}): FieldDef => ({
-  name,
-  number,
-  type,
-  ...extra,
-})
-const msg = (name: string): {message: string} => ({message: name})
-const enm = (name: string): {enum: string} => ({enum: name})
-const stringMap = {map: true}
-const list = {repeated: true}
+export type {FieldDef, MessageDef, ScalarType} from './schema-dsl.js'
 
 export const enums: Record<string, Record<string, number>> = {
   Protocol: {TCP: 0, UDP: 1, SCTP: 2},
