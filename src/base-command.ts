@@ -64,7 +64,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       runRoot: this.flags['run-root'],
       cniConfDir: this.flags['cni-conf-dir'],
       cniBinDir: this.flags['cni-bin-dir'],
-      timeout: this.flags.timeout,
+      // A verb's own -t/--timeout (stop's seconds, as crictl's) shadows the global one.
+      timeout: this.ctor.flags && 'timeout' in this.ctor.flags ? undefined : this.flags.timeout,
       debug: this.flags.debug ? true : undefined,
       runtimeEndpoint: this.flags['runtime-endpoint'],
     })
@@ -103,6 +104,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     rerunWithoutSnapshot()
     const {criBackend} = await import('./cri/client.js')
     return criBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /**
+   * What the container verbs act through: the runtime in this process, with
+   * --timeout over the whole command. A CRI client of --runtime-endpoint is
+   * not there yet for them: said in one line rather than acting locally.
+   */
+  protected containerRuntime(): CallContext {
+    if (this.settings.runtimeEndpoint) {
+      throw new PodctlError(`${this.id ?? 'this verb'} with --runtime-endpoint is not supported yet: podctl's container verbs act on the local state only`, {exitCode: ExitCode.usage, hint: 'run it without --runtime-endpoint, or use crictl against that endpoint'})
+    }
+    return this.runtime()
   }
 
   /** With --runtime-endpoint, what version and info ask the CRI runtime there; otherwise undefined. */

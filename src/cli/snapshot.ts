@@ -22,23 +22,33 @@ import {parseArgs} from 'node:util'
 
 import Completion from '../commands/completion.js'
 import Config from '../commands/config.js'
+import Create from '../commands/create.js'
 import Gc from '../commands/gc.js'
 import Imagefsinfo from '../commands/imagefsinfo.js'
 import Images from '../commands/images.js'
 import Info from '../commands/info.js'
+import Inspect from '../commands/inspect.js'
 import Inspecti from '../commands/inspecti.js'
 import Inspectp from '../commands/inspectp.js'
 import Pods from '../commands/pods.js'
+import Ps from '../commands/ps.js'
+import Rm from '../commands/rm.js'
 import Rmi from '../commands/rmi.js'
 import Rmp from '../commands/rmp.js'
 import RunpJsonschema from '../commands/runp/jsonschema.js'
+import Run from '../commands/run.js'
 import Runp from '../commands/runp.js'
+import Start from '../commands/start.js'
 import Statsp from '../commands/statsp.js'
+import Stop from '../commands/stop.js'
 import Stopp from '../commands/stopp.js'
 import Version from '../commands/version.js'
 // What the pod verbs load on first use, evaluated now too.
 import '../runtime/sandbox.js'
 import '../runtime/stats.js'
+import '../runtime/container.js'
+import '../runtime/container-status.js'
+import '../runtime/containerconfig.js'
 import {warmUp} from '../runtime/lock.js'
 import type {CommandClass, Manifest} from './lean.js'
 import {main, withoutExtraCaCerts} from './main.js'
@@ -48,23 +58,30 @@ import {warm} from './warm.js'
 export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   completion: async () => Completion,
   config: async () => Config,
+  create: async () => Create,
   gc: async () => Gc,
   imagefsinfo: async () => Imagefsinfo,
   images: async () => Images,
   info: async () => Info,
+  inspect: async () => Inspect,
   inspecti: async () => Inspecti,
   inspectp: async () => Inspectp,
   load: async () => (await import('../commands/load.js')).default,
   pods: async () => Pods,
+  ps: async () => Ps,
   // The image verbs load their modules on use: most commands never pull.
   pull: async () => (await import('../commands/pull.js')).default,
+  rm: async () => Rm,
   rmi: async () => Rmi,
   rmp: async () => Rmp,
+  run: async () => Run,
   runp: async () => Runp,
   'runp:jsonschema': async () => RunpJsonschema,
   save: async () => (await import('../commands/save.js')).default,
   serve: async () => (await import('../commands/serve.js')).default,
+  start: async () => Start,
   statsp: async () => Statsp,
+  stop: async () => Stop,
   stopp: async () => Stopp,
   version: async () => Version,
 }

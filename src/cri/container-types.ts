@@ -90,3 +90,35 @@ export interface ContainerConfig {
   linux?: LinuxContainerConfig
   windows?: Record<string, unknown>
 }
+
+/** Container in protojson form (an item of crictl's `ps -o json`). */
+export interface Container {
+  id: string
+  podSandboxId: string
+  metadata: {name: string; attempt: number}
+  image: {image: string; annotations: Record<string, string>}
+  imageRef: string
+  state: string
+  createdAt: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+}
+
+/** ContainerStatus in protojson form (crictl's inspect `status`). */
+export interface ContainerStatus {
+  id: string
+  metadata: {name: string; attempt: number}
+  state: string
+  createdAt: string
+  startedAt: string
+  finishedAt: string
+  exitCode: number
+  image: {image: string; annotations: Record<string, string>}
+  imageRef: string
+  reason: string
+  message: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  mounts: {containerPath: string; hostPath: string; readonly: boolean; selinuxRelabel: boolean; propagation: string}[]
+  logPath: string
+}

@@ -100,3 +100,37 @@ function labels(values: string[] | undefined): Record<string, string> | undefine
   }
   return out
 }
+
+/** crictl ps's filters. */
+export const containerFilterFlags = {
+  id: Flags.string({description: 'filter by container ID (a prefix is enough)'}),
+  name: Flags.string({description: 'filter by container name regular expression (unanchored, as crictl)'}),
+  pod: Flags.string({char: 'p', description: 'filter by pod ID, unique ID prefix or pod name'}),
+  image: Flags.string({description: 'filter by image: a reference or image ID naming the same image as the container\'s'}),
+  state: Flags.string({char: 's', description: 'filter by state: created, running, exited or unknown (case-insensitive)'}),
+  label: Flags.string({description: 'filter by key=value label; repeat to AND several', multiple: true}),
+  all: Flags.boolean({char: 'a', description: 'show all containers, not only running ones'}),
+  latest: Flags.boolean({char: 'l', description: 'show only the most recently created container (any state)'}),
+  last: Flags.integer({char: 'n', description: 'show only the last N recently created containers (any state; 0: all)', min: 0}),
+}
+
+export interface ContainerFilterValues {
+  id?: string
+  podSandboxId?: string
+  state?: 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN'
+  labelSelector?: Record<string, string>
+  name?: RegExp
+  last: number
+}
+
+/** The flags as ps applies them: without -a, -s, -l or -n only running containers, as crictl. */
+export function containerFilter(flags: {id?: string; name?: string; pod?: string; state?: string; label?: string[]; all?: boolean; latest?: boolean; last?: number}): ContainerFilterValues {
+  const last = flags.last ? flags.last : flags.latest ? 1 : 0
+  let state: ContainerFilterValues['state']
+  if (flags.state !== undefined) {
+    const s = flags.state.toLowerCase()
+    if (!['created', 'running', 'exited', 'unknown'].includes(s)) throw usageError('--state should be one of created, running, exited or unknown')
+    state = `CONTAINER_${s.toUpperCase()}` as ContainerFilterValues['state']
+  } else if (!flags.all && last === 0) state = 'CONTAINER_RUNNING'
+  return {id: flags.id, podSandboxId: flags.pod, state, labelSelector: labels(flags.label), name: regex(flags.name, '--name'), last}
+}

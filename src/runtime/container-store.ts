@@ -33,16 +33,27 @@ export interface ContainerRecord {
   /** the image ID and the reference it was resolved from */
   imageId?: string
   imageRef?: string
+  /** the runtime handler and binary (the pod's) */
+  runtimeHandler?: string
+  runtimePath?: string
+  /** the container's cgroup (the runtime's cgroupsPath), under the pod's */
+  cgroupsPath?: string
+  /** the CRI log file on the host */
+  logPath?: string
+  /** the image's StopSignal, else SIGTERM */
+  stopSignal?: string
   /** set before the overlay is mounted */
   rootfsMounted?: boolean
-  /** set before `runc create` */
+  /** set before conmon (and through it `runc create`) is started */
   containerCreated?: boolean
+  /** the container's init process */
   pid?: number
   pidStartTime?: string
+  /** its monitor */
+  conmonPid?: number
+  conmonStartTime?: string
+  /** nanoseconds since the epoch, once `runc start` succeeded */
   startedAt?: string
-  finishedAt?: string
-  exitCode?: number
-  reason?: string
   cleanupError?: string
 }
 
@@ -64,6 +75,13 @@ export const containersDir = (store: Store, podId: string): string => `${store.p
 export const containerDir = (store: Store, podId: string, id: string): string => `${containersDir(store, podId)}/${checkId(id)}`
 export const containerRecordPath = (store: Store, podId: string, id: string): string => `${containerDir(store, podId, id)}/record.json`
 export const containerSpecPath = (store: Store, podId: string, id: string): string => `${containerDir(store, podId, id)}/config.json`
+/** The overlay's mount point and its writable layer, in the container's directory. */
+export const containerRootfs = (store: Store, podId: string, id: string) => {
+  const dir = containerDir(store, podId, id)
+  return {rootfs: `${dir}/rootfs`, upper: `${dir}/upper`, work: `${dir}/work`}
+}
+/** Where conmon puts each container's attach socket: <run-root>/ctr/<id>/attach (short enough for sun_path). */
+export const attachSocketDir = (store: Store): string => `${store.runRoot}/ctr`
 
 export function createContainerDir(store: Store, podId: string, id: string): void {
   mkdirSync(containersDir(store, podId), {recursive: true, mode: 0o700})

@@ -15,6 +15,7 @@ import {podCgroupsPath} from './cgroups.js'
 import {allConflists, delNetwork, findConflist, hostLocalDirs, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
 import {natTables, podRulesIn, removePodRules} from './iptables.js'
+import {run} from './exec.js'
 import {listContainerIds} from './container-store.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
@@ -22,7 +23,7 @@ import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import type {CallContext} from './context.js'
 import {idPattern} from './store.js'
 
-export type OrphanKind = 'netns' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
+export type OrphanKind = 'netns' | 'shm' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
 
 export interface Orphan {
   kind: OrphanKind
@@ -33,8 +34,8 @@ export interface Orphan {
   owner?: string
 }
 
-/** Removal order: the runtime container (and its pause) first, the IP while the netns still exists, then what DEL left. */
-const removalOrder: OrphanKind[] = ['runtime-container', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
+/** Removal order: the runtime container (and its pause) first, the pod's shm, the IP while the netns still exists, then what DEL left. */
+const removalOrder: OrphanKind[] = ['runtime-container', 'shm', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
 
 export interface FindOptions {
   /** pods whose lock is held by the caller (not a runp in progress) */
@@ -54,6 +55,12 @@ export async function findOrphans(rt: CallContext, options: FindOptions = {}): P
   const netnsDir = join(store.runRoot, 'netns')
   for (const name of await list(netnsDir)) {
     if (unknown(name)) orphans.push({kind: 'netns', id: name, path: join(netnsDir, name)})
+  }
+
+  // A pod's /dev/shm for its containers (<run-root>/shm/<pod ID>).
+  const shmDir = join(store.runRoot, 'shm')
+  for (const name of await list(shmDir)) {
+    if (unknown(name)) orphans.push({kind: 'shm', id: name, path: join(shmDir, name)})
   }
 
   const runtimeDir = join(store.runRoot, 'runtime')
@@ -134,6 +141,12 @@ export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<voi
   switch (orphan.kind) {
     case 'netns':
       return removeNetns(rt.ctx, orphan.path)
+    case 'shm':
+      // The same unmount as a tmpfs netns file's: lazy, then the mount point goes.
+      if (isMountPoint(orphan.path)) await run(rt.ctx, 'umount', ['--lazy', orphan.path])
+      return rmdir(orphan.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
     case 'runtime-container': {
       const handler = orphan.owner ?? rt.settings.defaultRuntime
       const runtime = new OciRuntime(handler, resolveRuntime(rt.settings.runtimes, handler), rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)

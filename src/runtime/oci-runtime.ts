@@ -63,6 +63,12 @@ export class OciRuntime {
     if (result.exitCode !== 0 && !notExist(result.stderr) && !notRunning(result.stderr)) throw this.failure('kill', id, result.stderr)
   }
 
+  /** `start` of a created container (one that conmon had the runtime create). */
+  async start(ctx: OpContext, id: string): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'start', id))
+    if (result.exitCode !== 0) throw new PodctlError(`${this.handler} start of container "${id}" failed: ${result.stderr.trim() || 'no error output'}`, {hint: explain(result.stderr)})
+  }
+
   /** Delete (killing what is left); a container already gone is not an error. */
   async delete(ctx: OpContext, id: string): Promise<void> {
     const result = await run(ctx, this.binary, this.args(undefined, 'delete', '--force', id))

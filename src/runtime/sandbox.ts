@@ -12,6 +12,7 @@ import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
 import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import type {CallContext} from './context.js'
+import {listContainerIds} from './container-store.js'
 import type {PodStatusResult, RemoveOptions} from './service.js'
 import {ExitCode, messageOf, PodctlError, podRunningError, wrap} from './errors.js'
 import {view} from './listing.js'
@@ -28,6 +29,9 @@ import {ownCapabilities, processInCgroup, readProcStat, sameProcessAlive} from '
 import {canRemoveWithoutForce, criState, needsStop, type StopFacts} from './state.js'
 import {stepTimer, type StepTimer, UndoStack} from './steps.js'
 import {newPodSandboxId, type PodRecord, podSandboxName, recordVersion, Store, writeFileAtomic} from './store.js'
+
+/** stopp's grace period for each container's stop signal, as kubelet's default terminationGracePeriodSeconds. */
+const podStopGraceSeconds = 10
 
 function lockWait(rt: CallContext, what: string) {
   return {timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what}
@@ -467,6 +471,11 @@ export async function stopPod(rt: CallContext, ref: string): Promise<string | nu
     if (!record) return
     const stop = needsStop(stopFacts(record))
     timer('read record')
+    // CRI: every container of the pod is stopped first, each with kubelet's grace period.
+    if (listContainerIds(rt.store, id).length > 0) {
+      await (await import('./container.js')).stopPodContainers(rt, record, podStopGraceSeconds)
+      timer('stop containers')
+    }
     if (stop) await stopRecord(rt, record, timer)
   })
   return id
@@ -506,6 +515,15 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
     const state = criState(record.phase, facts)
     timer('read record')
     if (!canRemoveWithoutForce(state) && !options.force) throw podRunningError(id)
+    // CRI: RemovePodSandbox removes every container of the pod (killed at once), before the pause.
+    if (listContainerIds(rt.store, id).length > 0) {
+      await (await import('./container.js')).removePodContainers(rt, id)
+      timer('remove containers')
+    }
+    if (record.shmPath) {
+      await (await import('./container.js')).removePodShm(rt, record)
+      timer('remove shm')
+    }
     if (needsStop(facts)) {
       await stopRecord(rt, record, timer)
       stopped = state === 'SANDBOX_READY'
@@ -530,6 +548,8 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
  * netns, cgroups, name reservation).
  */
 async function removeUnreadable(rt: CallContext, id: string): Promise<void> {
+  // Its containers first: the directory's removal must not walk through a mounted rootfs.
+  if (listContainerIds(rt.store, id).length > 0) await (await import('./container.js')).removePodContainers(rt, id)
   rt.store.removePodDir(id)
   // Loaded here: only a corrupt record needs gc's search, and every module costs start-up time.
   const {findOrphans, removeOrphan} = await import('./gc.js')

@@ -12,6 +12,8 @@
 //   <run-root>/                  0700, volatile (tmpfs)
 //     runtime/<handler>/         the OCI runtime's --root
 //     netns/<id>                 the pod's pinned network namespace
+//     shm/<id>                   the pod's /dev/shm (tmpfs), bind-mounted into its containers
+//     ctr/<container id>/attach  a container's attach socket (conmon's)
 //
 // User input never becomes a path: pod IDs reach the file system only after
 // they were matched against the directory listing, and names are hashed.
@@ -54,6 +56,8 @@ export interface PodRecord {
     ip?: string
     additionalIps?: string[]
   }
+  /** set before the pod's /dev/shm tmpfs for its containers is mounted (at its first container's create) */
+  shmPath?: string
   /** the ID of the image the pause runs from (the pause-image setting); unset: the built-in catatonit rootfs */
   pauseImage?: string
   /** set once `runc create` was attempted */
@@ -123,6 +127,11 @@ export class Store {
 
   netnsPath(id: string): string {
     return join(this.runRoot, 'netns', checkId(id))
+  }
+
+  /** The pod's /dev/shm for its containers: a tmpfs mounted at the first container's create. */
+  shmPath(id: string): string {
+    return join(this.runRoot, 'shm', checkId(id))
   }
 
   runtimeRoot(handler: string): string {

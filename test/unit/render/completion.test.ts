@@ -60,7 +60,7 @@ describe('bash completion completes', () => {
     .sort()
   const cases: {line: string[]; want: string[] | ((got: string[]) => void)}[] = [
     {line: ['podctl', ''], want: verbs},
-    {line: ['podctl', 'st'], want: ['statsp', 'stopp']},
+    {line: ['podctl', 'st'], want: ['start', 'statsp', 'stop', 'stopp']},
     {line: ['podctl', 'pods', '--no'], want: ['--no-trunc']},
     {line: ['podctl', 'pods', '--name'], want: ['--name', '--name-exact', '--namespace', '--namespace-exact']},
     {line: ['podctl', 'rmp', '-'], want: (got) => ['-a', '--all', '-f', '--force', '--root', '--debug'].forEach((f) => assert.ok(got.includes(f), `${f} in ${got}`))},
@@ -105,7 +105,7 @@ describe('fish completion completes', () => {
     return {words: r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort(), stderr: r.stderr}
   }
   const cases: [string, string[]][] = [
-    ['podctl ins', ['inspecti', 'inspectp']],
+    ['podctl ins', ['inspect', 'inspecti', 'inspectp']],
     ['podctl pods --exi', ['--exit-code']],
     ['podctl pods -o ', ['go-template', 'json', 'table', 'yaml']],
     ['podctl pods --state ', ['notready', 'ready']],
