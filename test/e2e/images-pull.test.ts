@@ -1,7 +1,8 @@
 // podctl pull against a real docker-registry on 127.0.0.1: fresh, up to
 // date, by digest and platform, through a mirror, with Basic and Bearer
 // auth, concurrent, killed mid-pull, and the ways a pull must fail; the
-// snapshots' content, and the store read by skopeo and umoci.
+// snapshots' content, and the store read by skopeo and umoci; a cut
+// connection, kills after each layer and the states a kill leaves.
 
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
@@ -12,7 +13,7 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {gunzipSync} from 'node:zlib'
 
-import {ImageStore} from '../../src/images/store.js'
+import {chainIds, ImageStore} from '../../src/images/store.js'
 import {resolveSettings} from '../../src/runtime/settings.js'
 import {e2eOptionsWith, podctlBin, startPaths, TestEnv} from './harness.js'
 import {missingRegistryTools, push, pushFixtures, registryAlive, registryBlobPath, run, startRegistry, type PushedRefs, type Registry} from './registry.js'
@@ -304,6 +305,136 @@ describe('podctl pull', options, () => {
       release()
       await proxy.close()
     }
+  })
+
+  test('a connection cut in the middle of a layer is resumed with Range within the same pull, into the same unpack', async () => {
+    const env = newEnv()
+    const big = refs.fixtures.multilayer.layerDigests[2]
+    const ranges: string[] = []
+    let cuts = 0
+    // The first answer for the big layer stops after 1 MiB: the socket is destroyed.
+    const proxy = await proxyTo(plain, async (req, up, res) => {
+      if (!req.url?.includes(big)) return false
+      if (req.headers.range) {
+        ranges.push(req.headers.range)
+        return false
+      }
+      if (cuts > 0) return false
+      cuts++
+      res.writeHead(up.statusCode ?? 500, up.headers)
+      let sent = 0
+      for await (const chunk of up) {
+        res.write(chunk)
+        sent += (chunk as Buffer).length
+        if (sent >= 1 << 20) break
+      }
+      await new Promise((r) => setTimeout(r, 50))
+      res.destroy()
+      up.destroy()
+      return true
+    })
+    try {
+      writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${plain.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
+      const r = await podctl(env, ['pull', refs.multilayer])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(cuts, 1)
+      assert.equal(ranges.length, 1, 'one Range request for the rest')
+      assert.match(ranges[0], /^bytes=[1-9]\d*-$/)
+      const store = storeOf(env)
+      const image = store.status(refs.multilayer)
+      assert.ok(image)
+      // The blob is whole and verifies; its snapshot holds the file whole.
+      assert.equal(`sha256:${createHash('sha256').update(readFileSync(store.blobPath(big))).digest('hex')}`, big)
+      const top = store.rootfs(refs.multilayer).lowerDirs[0]
+      assert.equal(statSync(join(top, 'data', 'random')).size, 8 << 20)
+      assert.deepEqual(readdirSync(join(env.root, 'ingest')), [])
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  test('kill -9 after each layer: never an image that looks complete and is not; the next pull fetches only what is missing', async () => {
+    const layers = refs.fixtures.multilayer.layerDigests
+    for (let k = 1; k <= layers.length; k++) {
+      const env = newEnv()
+      const child = env.spawn(['pull', refs.multilayer])
+      let lines = 0
+      await new Promise<void>((resolve) => {
+        let text = ''
+        child.stderr.on('data', (d: Buffer) => {
+          text += d.toString()
+          lines = text.split('\n').filter((l) => /: Pull complete/.test(l)).length
+          if (lines >= k) resolve()
+        })
+        child.once('exit', () => resolve())
+      })
+      child.kill('SIGKILL')
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)))
+      const store = storeOf(env)
+      const image = store.status(refs.multilayer)
+      if (image) {
+        // Killed after index.json was written: then everything is there.
+        for (const d of store.rootfs(refs.multilayer).lowerDirs) assert.ok(existsSync(d), `kill after ${k}: ${d}`)
+        for (const d of layers) assert.ok(existsSync(store.blobPath(d)), `kill after ${k}: blob ${d}`)
+      } else {
+        assert.deepEqual(store.list(), [], `kill after ${k}`)
+      }
+      // What is complete (the blob in the layout, its snapshot in place) is not fetched again.
+      const chains = chainIds(refs.fixtures.multilayer.diffIds)
+      const complete = layers.filter((d, i) => existsSync(store.blobPath(d)) && existsSync(store.snapshotPath(chains[i])))
+      assert.ok(complete.length >= Math.min(k, layers.length) || image, `kill after ${k} "Pull complete" lines: ${complete.length} layers complete`)
+      const before = plain.requests().length
+      const again = await podctl(env, ['pull', refs.multilayer])
+      assert.equal(again.code, 0, again.stderr)
+      const gets = plain.requests().slice(before).filter((l) => l.startsWith('GET ') && l.includes('/blobs/'))
+      for (const d of complete) assert.equal(gets.filter((l) => l.includes(d)).length, 0, `kill after ${k}: layer ${d} fetched again`)
+      assert.ok(store.rootfs(refs.multilayer).lowerDirs.every((d) => existsSync(d)))
+      // Only the killed pull's journal is left (gc removes it: its lock is gone).
+      assert.deepEqual(readdirSync(join(env.root, 'ingest')).filter((n) => !n.startsWith(`pull-${child.pid}-`)), [])
+      assert.deepEqual(readdirSync(join(env.root, 'snapshots')).filter((n) => n.startsWith('.tmp-')), [])
+    }
+  })
+
+  test('the states a kill can leave are finished by the next pull: a blob without its snapshot, a snapshot without its blob, a partial snapshot', async () => {
+    const env = newEnv()
+    const layers = refs.fixtures.multilayer.layerDigests
+    const chains = chainIds(refs.fixtures.multilayer.diffIds)
+    const pull = async () => {
+      const before = plain.requests().length
+      const r = await podctl(env, ['pull', refs.multilayer])
+      assert.equal(r.code, 0, r.stderr)
+      return plain.requests().slice(before).filter((l) => l.startsWith('GET ') && l.includes('/blobs/'))
+    }
+    await pull()
+    const store = storeOf(env)
+    const forget = () => {
+      // As if killed before index.json was written: the image's entry goes, its content stays.
+      const path = join(env.root, 'images', 'index.json')
+      const doc = JSON.parse(readFileSync(path, 'utf8')) as {manifests: unknown[]}
+      writeFileSync(path, JSON.stringify({...doc, manifests: []}))
+      assert.deepEqual(store.list(), [])
+    }
+    // Everything fetched, nothing indexed: no layer is fetched again.
+    forget()
+    let gets = await pull()
+    for (const d of layers) assert.equal(gets.filter((l) => l.includes(d)).length, 0, `layer ${d} fetched again`)
+    // A blob without its snapshot (and a partial snapshot of it): unpacked from the blob, not fetched.
+    forget()
+    execFileSync('rm', ['-rf', store.snapshotPath(chains[1])])
+    mkdirSync(join(env.root, 'snapshots', `.tmp-${chains[1].slice(7)}-abcdef`, 'junk'), {recursive: true})
+    gets = await pull()
+    assert.equal(gets.filter((l) => l.includes(layers[1])).length, 0)
+    assert.ok(existsSync(join(store.snapshotPath(chains[1]), 'etc')) || readdirSync(store.snapshotPath(chains[1])).length > 0)
+    assert.deepEqual(readdirSync(join(env.root, 'snapshots')).filter((n) => n.startsWith('.tmp-')), [])
+    // A snapshot without its blob: the blob is fetched, the snapshot kept.
+    forget()
+    const inode = statSync(store.snapshotPath(chains[2])).ino
+    execFileSync('rm', ['-f', store.blobPath(layers[2])])
+    gets = await pull()
+    assert.equal(gets.filter((l) => l.includes(layers[2])).length, 1)
+    assert.equal(statSync(store.snapshotPath(chains[2])).ino, inode, 'the snapshot was not made again')
+    assert.ok(existsSync(store.blobPath(layers[2])))
+    assert.deepEqual(readdirSync(join(env.root, 'ingest')), [])
   })
 
   test('a tampered blob in the store is detected, and a pull repairs it; gc removes what nothing refers to', async () => {
