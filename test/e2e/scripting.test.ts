@@ -180,7 +180,7 @@ describe('scripting and terminals', e2eOptions(), () => {
     }
 
     test('bash completes verbs and flags', () => {
-      assert.deepEqual(complete(['podctl', 'ins']).words, ['inspecti', 'inspectp'])
+      assert.deepEqual(complete(['podctl', 'ins']).words, ['inspect', 'inspecti', 'inspectp'])
       assert.deepEqual(complete(['podctl', 'pods', '--exit']).words, ['--exit-code'])
       assert.deepEqual(complete(['podctl', 'inspectp', '-o', 'go']).words, ['go-template'])
     })
