@@ -8,6 +8,8 @@ export default class Gc extends BaseCommand<typeof Gc> {
   static override summary = 'Remove what no pod owns: stray netns, runtime containers, IPs, iptables rules, cgroups'
   static override description = `Finds resources that a crash, a reboot or a hand-removed state directory left without a pod record, and removes them: network namespaces under the run root, runtime containers under podctl's runtime root, IPAM allocations (released with CNI DEL, which also drops their iptables rules), the nat rules and chains CNI plugins keep for a pod (found by the pod ID in their comments and chain names) when DEL could not remove them, stale name reservations, and the pod cgroups of those pods. Places that other runtimes share (the IPAM dataDirs of the conf dir's networks, such as host-local's /var/lib/cni/networks, the nat table, the cgroup parent) are searched only for pods with another trace in this root, so nothing of another runtime's is taken.
 
+Of containers it removes those whose record is missing or unreadable (a create killed early, a corrupted file): their monitor, runtime container, cgroup, overlay mount, name reservation and directory, found from the system; a conmon whose container directory is gone; and a pod's /dev/shm mount whose pod is gone. A container whose create, stop or rm is still running is left alone.
+
 In the image store it removes blobs and layer snapshots that no image refers to, and the partial downloads and unpacks of pulls that were killed (a pull in progress is left alone).
 
 Only podctl's own directories are looked at, and only entries named by a pod ID; a pod whose runp is still running is left alone. Pods that still have a record, even a NotReady one, are rmp's business, not gc's.
@@ -46,7 +48,9 @@ ${exitStatusHelp}`
     // The image store: blobs and layer snapshots no image refers to, and what killed pulls left.
     // Loaded here: the store's http/https cannot be in the start-up snapshot.
     const {ImageStore} = await import('../images/store.js')
-    const images = await new ImageStore(rt.settings).gc(new Set(), {dryRun})
+    // What containers mount stays, even of an image removed since.
+    const {imagesInUse} = await import('../runtime/container-store.js')
+    const images = await new ImageStore(rt.settings).gc(imagesInUse(rt.store).snapshots, {dryRun})
     for (const what of images) this.out(`${dryRun ? 'Would remove' : 'Removed'} ${what}`)
     if (orphans.length === 0 && images.length === 0) process.stderr.write('Nothing to remove\n')
     if (failed > 0) throw new PodctlError(`failed to remove ${failed} of ${orphans.length} orphaned resources`)

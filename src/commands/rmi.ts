@@ -7,7 +7,7 @@ export default class Rmi extends BaseCommand<typeof Rmi> {
   static override summary = 'Remove one or more images'
   static override description = `Removes images from the store and prints "Deleted: <tag>" for each of their tags (or "Deleted: <digest>" for an image without tags), as crictl. An image is named by a reference, its ID or a unique ID prefix. Layers that no other image shares go with it.
 
--a removes every image; --prune every image that nothing uses: today the one image in use is the pause image (the pause-image setting), which --prune keeps. With nothing to remove, it says so on stderr and exits 0.
+-a removes every image; --prune every image that nothing uses: neither a container (of any state) nor the pause image (the pause-image setting). An image a container uses is refused by rmi, -a included, until the container is removed. With nothing to remove, it says so on stderr and exits 0.
 
 Every named image is tried; the exit status is that of the first that failed (3 for an unknown image).
 
@@ -64,9 +64,16 @@ ${exitStatusHelp}`
 
   /** The IDs of the images something uses: the pause image, when one is set and present. */
   private async inUse(): Promise<Set<string>> {
+    // The containers' images (local state only: a remote runtime refuses its own).
+    const used = new Set<string>()
+    if (!this.settings.runtimeEndpoint) {
+      const [{imagesInUse}, {Store}] = await Promise.all([import('../runtime/container-store.js'), import('../runtime/store.js')])
+      for (const id of imagesInUse(new Store(this.settings.root, this.settings.runRoot)).images.keys()) used.add(id)
+    }
     const pause = this.settings.pauseImage
-    if (!pause) return new Set()
+    if (!pause) return used
     const {image} = await (await this.imageBackend()).imageStatus(pause, false)
-    return new Set(image ? [image.id] : [])
+    if (image) used.add(image.id)
+    return used
   }
 }

@@ -42,6 +42,8 @@ export interface ContainerRecord {
   logPath?: string
   /** the image's StopSignal, else SIGTERM */
   stopSignal?: string
+  /** the image's layer snapshots (chain IDs) its overlay mounts: what rmi and gc must keep */
+  snapshots?: string[]
   /** set before the overlay is mounted */
   rootfsMounted?: boolean
   /** set before conmon (and through it `runc create`) is started */
@@ -132,6 +134,11 @@ export function listContainerIds(store: Store, podId: string): string[] {
 
 export const lockContainer = (store: Store, id: string, wait: LockWait) => lock(lockName(store.root, 'container', checkId(id)), wait)
 
+/** Whether some process (a create, stop, rm in progress) holds the container's lock. */
+export async function containerLockHeld(store: Store, id: string): Promise<boolean> {
+  return containerLocked(store, id)
+}
+
 async function containerLocked(store: Store, id: string): Promise<boolean> {
   const held = await tryLock(lockName(store.root, 'container', checkId(id)))
   if (!held) return true
@@ -193,4 +200,28 @@ export async function releaseContainerName(store: Store, name: string, id: strin
       if (errnoOf(err) !== 'ENOENT') throw err
     }
   })
+}
+
+/**
+ * What the store's containers use of the image store: image IDs (rmi refuses
+ * them) and layer snapshots (gc keeps them). Records that cannot be read are
+ * skipped; their directories are gc's.
+ */
+export function imagesInUse(store: Store): {images: Map<string, string>; snapshots: Set<string>} {
+  const images = new Map<string, string>()
+  const snapshots = new Set<string>()
+  for (const podId of store.listIds()) {
+    for (const id of listContainerIds(store, podId)) {
+      let record: ContainerRecord | null = null
+      try {
+        record = readContainerRecord(store, podId, id)
+      } catch {
+        continue
+      }
+      if (!record) continue
+      if (record.imageId && !images.has(record.imageId)) images.set(record.imageId, id)
+      for (const c of record.snapshots ?? []) snapshots.add(c)
+    }
+  }
+  return {images, snapshots}
 }

@@ -60,7 +60,8 @@ function cleanupContext(rt: CallContext): CallContext {
 
 /**
  * Fault injection for the crash-safety tests: PODCTL_FAULT_AT_STEP=<point>
- * kills this process with SIGKILL there: "create-2" after the record,
+ * kills this process with SIGKILL there: "create-1" between the container's
+ * directory and its record, "create-2" after the record,
  * "create-3" after the name, "create-4" after the overlay mount, "create-5"
  * after the spec, "create-6" once conmon reported the PID (the record does
  * not have it yet); "start-1" after `runc start`, before the record says so;
@@ -177,6 +178,7 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
       config,
       imageId: image.id,
       imageRef: image.repoTags[0] ?? imageRef,
+      snapshots: image.chainIds,
       runtimeHandler: handler,
       runtimePath: pod.runtimePath,
       cgroupsPath: `${podCgroupsPath(recordCgroupParent(pod), podId)}/${id}`,
@@ -188,6 +190,7 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
     try {
       undo.push('container directory', async () => removeContainerDir(store, podId, id))
       createContainerDir(store, podId, id)
+      fault('create-1')
       save()
       timer('record')
       fault('create-2')
@@ -611,6 +614,11 @@ async function removeUnreadable(rt: CallContext, ref: ContainerRef): Promise<voi
   await unmountRootfs(rt, guess)
   await releaseNameOf(rt, ref.id)
   removeDirSafely(rt, ref.podId, ref.id)
+}
+
+/** gc's removal of a container directory without a readable record, under the container's lock. */
+export async function removeContainerLeftovers(rt: CallContext, ref: ContainerRef): Promise<void> {
+  await withContainerLock(rt, ref.id, () => removeUnreadable(rt, ref), () => true)
 }
 
 /** The name reservation held by this container ID, whatever the name (gc's way: by holder). */

@@ -8,6 +8,7 @@
 // rules (by the container ID in their comments), the pod cgroups under the
 // cgroup parent. A pod whose runp is still running holds its lock, and is skipped.
 
+import {existsSync} from 'node:fs'
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
@@ -16,14 +17,15 @@ import {allConflists, delNetwork, findConflist, hostLocalDirs, resolvePlugins} f
 import {messageOf} from './errors.js'
 import {natTables, podRulesIn, removePodRules} from './iptables.js'
 import {run} from './exec.js'
-import {listContainerIds} from './container-store.js'
+import {containerDir, containerLockHeld, listContainerIds, readContainerRecord} from './container-store.js'
+import {monitorsUnder} from './monitor.js'
 import {cniLockName, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import type {CallContext} from './context.js'
 import {idPattern} from './store.js'
 
-export type OrphanKind = 'netns' | 'shm' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
+export type OrphanKind = 'container' | 'monitor' | 'netns' | 'shm' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
 
 export interface Orphan {
   kind: OrphanKind
@@ -35,7 +37,7 @@ export interface Orphan {
 }
 
 /** Removal order: the runtime container (and its pause) first, the pod's shm, the IP while the netns still exists, then what DEL left. */
-const removalOrder: OrphanKind[] = ['runtime-container', 'shm', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
+const removalOrder: OrphanKind[] = ['container', 'monitor', 'runtime-container', 'shm', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
 
 export interface FindOptions {
   /** pods whose lock is held by the caller (not a runp in progress) */
@@ -51,6 +53,25 @@ export async function findOrphans(rt: CallContext, options: FindOptions = {}): P
   const known = new Set([...podIds, ...podIds.flatMap((id) => listContainerIds(store, id))])
   const orphans: Orphan[] = []
   const unknown = (id: string) => idPattern.test(id) && !known.has(id)
+
+  // A container directory without a readable record (a create killed before it wrote one,
+  // a record corrupted since): everything of it is found from the system and removed.
+  for (const podId of podIds) {
+    for (const id of listContainerIds(store, podId)) {
+      let broken = false
+      try {
+        broken = readContainerRecord(store, podId, id) === null
+      } catch {
+        broken = true
+      }
+      if (broken && !(await containerLockHeld(store, id))) orphans.push({kind: 'container', id: podId, path: containerDir(store, podId, id), owner: id})
+    }
+  }
+
+  // A container's monitor whose container directory is gone.
+  for (const m of monitorsUnder(join(store.root, 'pods'))) {
+    if (!existsSync(m.bundle)) orphans.push({kind: 'monitor', id: m.id, path: `conmon ${m.pid}`, owner: String(m.pid)})
+  }
 
   const netnsDir = join(store.runRoot, 'netns')
   for (const name of await list(netnsDir)) {
@@ -159,8 +180,23 @@ export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<voi
         removePodRules(rt.ctx, orphan.id, (orphan.owner ?? '').split(',').filter(Boolean)),
       )
       return
+    case 'container':
+      return (await import('./container.js')).removeContainerLeftovers(rt, {podId: orphan.id, id: orphan.owner ?? ''})
+    case 'monitor': {
+      // Checked again: the PID must still be a conmon of that container.
+      const pid = Number(orphan.owner)
+      if (monitorsUnder(join(rt.store.root, 'pods')).some((m) => m.pid === pid && m.id === orphan.id)) process.kill(pid, 'SIGKILL')
+      return
+    }
     case 'cgroup':
-      // Fails (EBUSY) while a process is still inside: reported, not forced.
+      // Its containers' cgroups first (<pod cgroup>/<container ID>). Fails (EBUSY) while a process is still inside: reported, not forced.
+      for (const child of await list(orphan.path)) {
+        if (idPattern.test(child)) {
+          await rmdir(join(orphan.path, child)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err
+          })
+        }
+      }
       return rmdir(orphan.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })

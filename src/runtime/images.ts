@@ -5,7 +5,10 @@
 // side answers.
 
 import type {ImageRecord, ImageStore} from '../images/store.js'
+import {imagesInUse} from './container-store.js'
+import {usageError} from './errors.js'
 import type {Settings} from './settings.js'
+import {Store} from './store.js'
 
 /** CRI's Image message as protojson prints it (crictl's -o json: every field present). */
 export interface CriImage {
@@ -68,10 +71,14 @@ export function localImageBackend(settings: Settings): ImageBackend {
     removeImage: async (ref) => {
       const s = await store()
       // CRI: RemoveImage is idempotent.
-      if (!s.status(ref)) return
+      const image = s.status(ref)
+      if (!image) return
+      const use = imagesInUse(new Store(settings.root, settings.runRoot))
+      const user = use.images.get(image.id)
+      if (user) throw usageError(`image "${ref}" is in use by container ${user.slice(0, 13)}`, `remove the container first: podctl rm -f ${user.slice(0, 13)}`)
       await s.remove(ref)
-      // The layers no other image shares go with it.
-      await s.gc()
+      // The layers no other image (and no container) shares go with it.
+      await s.gc(use.snapshots)
     },
     imageFsInfo: async () => {
       const fs = (await store()).fsInfo()

@@ -14,7 +14,7 @@
 //   <run-root>/ctr/<id>/attach     the attach socket (SOCK_SEQPACKET), through a symlink to the dir
 
 import {spawn} from 'node:child_process'
-import {accessSync, constants, readFileSync, statSync} from 'node:fs'
+import {accessSync, constants, readdirSync, readFileSync, statSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import type {Socket} from 'node:net'
 
@@ -178,4 +178,23 @@ export function runtimeErrorText(text: string): string {
   const errors = [...text.matchAll(/level=(?:error|fatal) msg="((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\"/g, '"').replace(/\\\\/g, '\\'))
   if (errors.length > 0) return errors[errors.length - 1]
   return text.trim().split('\n').filter(Boolean).pop() ?? 'no error output'
+}
+
+/** Live conmon processes whose bundle (-b) is under `dir`, with the container ID (-c) each monitors. */
+export function monitorsUnder(dir: string): {pid: number; id: string; bundle: string}[] {
+  const found: {pid: number; id: string; bundle: string}[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let argv: string[]
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+    } catch {
+      continue
+    }
+    if (!/(^|\/)conmon$/.test(argv[0] ?? '')) continue
+    const bundle = argv[argv.indexOf('-b') + 1] ?? ''
+    const id = argv[argv.indexOf('-c') + 1] ?? ''
+    if (argv.includes('-b') && bundle.startsWith(`${dir}/`)) found.push({pid: Number(entry), id, bundle})
+  }
+  return found
 }

@@ -6,37 +6,15 @@
 // plus overlay mounts, conmon processes and container cgroups.
 
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, test} from 'node:test'
 
-import {e2eOptionsWith, TestEnv, which} from './harness.js'
+import {assertClean, conmonMissing, conmonsOf} from './container-helpers.js'
+import {e2eOptionsWith, TestEnv} from './harness.js'
 import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
-
-const conmonMissing = () => (which('conmon') ? undefined : 'conmon is not installed (apt-get install conmon)')
-
-/** conmon processes whose command line names this env's state root: a container's monitor left behind. */
-export function conmonsOf(env: TestEnv): string[] {
-  const found: string[] = []
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let argv: string[]
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-      if (/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue
-    } catch {
-      continue
-    }
-    if (/conmon$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(env.root) || a.startsWith(env.runRoot))) found.push(`${pid} ${argv.join(' ')}`)
-  }
-  return found
-}
-
-/** The env's own leak checks (mounts cover overlay and shm; cgroups under each pod's cover its containers'), plus monitors. */
-export function assertClean(env: TestEnv): void {
-  assert.deepEqual([...env.leaks(), ...conmonsOf(env).map((c) => `conmon: ${c}`)], [], 'resources left behind')
-}
 
 /** GET http://host:port/path, or the error's message. */
 function httpGet(host: string, port: number, path = '/'): Promise<string> {
@@ -168,6 +146,13 @@ describe('containers', e2eOptionsWith('container tests', missingRegistryTools, c
     const badState = env.podctl(['ps', '-s', 'sleeping'])
     assert.notEqual(badState.code, 0)
     assert.match(badState.stderr, /--state should be one of created, running, exited or unknown/)
+    // The image is in use: rmi refuses it, rmi --prune keeps it, gc keeps its layers.
+    const rmi = env.podctl(['rmi', image])
+    assert.equal(rmi.code, 2, rmi.stderr)
+    assert.match(rmi.stderr, /is in use by container/)
+    env.ok(['rmi', '--prune'])
+    env.ok(['gc'])
+    assert.ok(env.ok(['images', '-q']).trim().length > 0, 'the image is kept')
     // rm: a running one is refused without -f; exited ones go; names can be taken again.
     const refused = env.podctl(['rm', longId])
     assert.notEqual(refused.code, 0)
