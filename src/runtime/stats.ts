@@ -397,6 +397,13 @@ function readNetwork(pauseDir: string, now: () => bigint): NetworkUsage | null {
   return text === null ? null : networkUsage(parseNetDev(text), timestamp)
 }
 
+/** CPU and memory of any cgroup (a container's): null figures when it is gone. */
+export function readCgroupUsage(source: StatsSource, cgroupsPath: string): {cpu: CpuUsage | null; memory: MemoryUsage | null} {
+  const now = source.now ?? nowNanos
+  const dirs = podCgroupDirs(source, cgroupsPath)
+  return {cpu: readCpu(source, dirs.cpu, now), memory: readMemory(source, dirs.memory, now)}
+}
+
 /** The pause process is still the one recorded: same PID, same start time, not a zombie. */
 function pauseStillAlive(pauseDir: string | undefined, startTime: string | undefined): boolean {
   if (!pauseDir || !startTime) return false
