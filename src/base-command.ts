@@ -64,8 +64,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       runRoot: this.flags['run-root'],
       cniConfDir: this.flags['cni-conf-dir'],
       cniBinDir: this.flags['cni-bin-dir'],
-      // A verb's own -t/--timeout (stop's seconds, as crictl's) shadows the global one.
-      timeout: this.ctor.flags && 'timeout' in this.ctor.flags ? undefined : this.flags.timeout,
+      timeout: this.operationTimeout(),
       debug: this.flags.debug ? true : undefined,
       runtimeEndpoint: this.flags['runtime-endpoint'],
     })
@@ -107,15 +106,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
+   * The global operation timeout. A verb's own --timeout (stop's and exec's
+   * seconds, as crictl's) shadows it: PODCTL_TIMEOUT still sets it there. A
+   * verb that only gives -t another meaning (logs, attach) keeps --timeout as
+   * a global flag of its own.
+   */
+  private operationTimeout(): string | undefined {
+    const own = (this.ctor.flags as Record<string, {helpGroup?: string}> | undefined)?.timeout
+    if (own && own.helpGroup !== 'GLOBAL') return process.env.PODCTL_TIMEOUT
+    return this.flags.timeout
+  }
+
+  /**
    * What the container verbs act through: the runtime in this process, with
    * --timeout over the whole command. A CRI client of --runtime-endpoint is
    * not there yet for them: said in one line rather than acting locally.
    */
-  protected containerRuntime(): CallContext {
+  protected containerRuntime(options: {untimed?: boolean} = {}): CallContext {
     if (this.settings.runtimeEndpoint) {
       throw new PodctlError(`${this.id ?? 'this verb'} with --runtime-endpoint is not supported yet: podctl's container verbs act on the local state only`, {exitCode: ExitCode.usage, hint: 'run it without --runtime-endpoint, or use crictl against that endpoint'})
     }
-    return this.runtime()
+    return this.runtime({perCall: options.untimed})
   }
 
   /** With --runtime-endpoint, what version and info ask the CRI runtime there; otherwise undefined. */

@@ -20,9 +20,11 @@ import {constants} from 'node:os'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {parseArgs} from 'node:util'
 
+import Attach from '../commands/attach.js'
 import Completion from '../commands/completion.js'
 import Config from '../commands/config.js'
 import Create from '../commands/create.js'
+import Exec from '../commands/exec.js'
 import Gc from '../commands/gc.js'
 import Imagefsinfo from '../commands/imagefsinfo.js'
 import Images from '../commands/images.js'
@@ -30,6 +32,7 @@ import Info from '../commands/info.js'
 import Inspect from '../commands/inspect.js'
 import Inspecti from '../commands/inspecti.js'
 import Inspectp from '../commands/inspectp.js'
+import Logs from '../commands/logs.js'
 import Pods from '../commands/pods.js'
 import Ps from '../commands/ps.js'
 import Rm from '../commands/rm.js'
@@ -39,9 +42,11 @@ import RunpJsonschema from '../commands/runp/jsonschema.js'
 import Run from '../commands/run.js'
 import Runp from '../commands/runp.js'
 import Start from '../commands/start.js'
+import Stats from '../commands/stats.js'
 import Statsp from '../commands/statsp.js'
 import Stop from '../commands/stop.js'
 import Stopp from '../commands/stopp.js'
+import Update from '../commands/update.js'
 import Version from '../commands/version.js'
 // What the pod verbs load on first use, evaluated now too.
 import '../runtime/sandbox.js'
@@ -49,6 +54,11 @@ import '../runtime/stats.js'
 import '../runtime/container.js'
 import '../runtime/container-status.js'
 import '../runtime/containerconfig.js'
+import '../runtime/container-exec.js'
+import '../runtime/container-logs.js'
+import '../runtime/container-stats.js'
+import '../runtime/container-update.js'
+import '../runtime/container-attach.js'
 import {warmUp} from '../runtime/lock.js'
 import type {CommandClass, Manifest} from './lean.js'
 import {main, withoutExtraCaCerts} from './main.js'
@@ -56,9 +66,11 @@ import {warm} from './warm.js'
 
 /** The verbs, by command ID. serve's module (and grpc's) is evaluated only when serve runs. */
 export const snapshotCommands: Record<string, () => Promise<unknown>> = {
+  attach: async () => Attach,
   completion: async () => Completion,
   config: async () => Config,
   create: async () => Create,
+  exec: async () => Exec,
   gc: async () => Gc,
   imagefsinfo: async () => Imagefsinfo,
   images: async () => Images,
@@ -66,6 +78,7 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   inspect: async () => Inspect,
   inspecti: async () => Inspecti,
   inspectp: async () => Inspectp,
+  logs: async () => Logs,
   load: async () => (await import('../commands/load.js')).default,
   pods: async () => Pods,
   ps: async () => Ps,
@@ -80,9 +93,11 @@ export const snapshotCommands: Record<string, () => Promise<unknown>> = {
   save: async () => (await import('../commands/save.js')).default,
   serve: async () => (await import('../commands/serve.js')).default,
   start: async () => Start,
+  stats: async () => Stats,
   statsp: async () => Statsp,
   stop: async () => Stop,
   stopp: async () => Stopp,
+  update: async () => Update,
   version: async () => Version,
 }
 

@@ -121,4 +121,6 @@ export interface ContainerStatus {
   annotations: Record<string, string>
   mounts: {containerPath: string; hostPath: string; readonly: boolean; selinuxRelabel: boolean; propagation: string}[]
   logPath: string
+  /** the limits in force: the config's, as later updates left them */
+  resources?: {linux: Record<string, unknown>}
 }

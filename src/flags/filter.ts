@@ -90,7 +90,8 @@ function podState(value: string | undefined): PodSandboxState | undefined {
   }
 }
 
-function labels(values: string[] | undefined): Record<string, string> | undefined {
+/** --label key=value flags as a CRI label selector. */
+export function labels(values: string[] | undefined): Record<string, string> | undefined {
   if (!values || values.length === 0) return undefined
   const out: Record<string, string> = {}
   for (const v of values) {

@@ -2,6 +2,7 @@
 // crictl prints ListPodSandboxStatsResponse, and crictl's statsp table with
 // the network and process columns added.
 
+import type {ContainerStats} from '../runtime/container-stats.js'
 import type {PodSandboxStats, PodStatsEntry} from '../runtime/stats.js'
 import {tabwriter} from './format.js'
 import {truncatedIdLength} from './pods.js'
@@ -71,4 +72,27 @@ export function statsTable(entries: PodStatsEntry[]): string {
     ]
   })
   return tabwriter(statsColumns, rows)
+}
+
+/**
+ * crictl stats' table: CONTAINER, NAME, CPU % (of one core over the sample),
+ * MEM (working set), DISK (writable layer), INODES. Without all, containers
+ * with neither CPU nor memory use are left out, as crictl's.
+ */
+export function containerStatsTable(stats: ContainerStats[], all: boolean): string {
+  const rows = stats.flatMap((s) => {
+    const cores = s.cpu?.usageNanoCores ? Number(s.cpu.usageNanoCores.value) : 0
+    const memory = s.memory ? Number(s.memory.workingSetBytes.value) : 0
+    if (!all && cores === 0 && memory === 0) return []
+    const layer = s.writableLayer
+    return [[
+      s.attributes.id.slice(0, truncatedIdLength),
+      s.attributes.metadata.name,
+      (cores / 1e7).toFixed(2),
+      s.memory ? humanSize(memory) : none,
+      layer ? humanSize(Number(layer.usedBytes.value)) : none,
+      layer ? layer.inodesUsed.value : none,
+    ]]
+  })
+  return tabwriter(['CONTAINER', 'NAME', 'CPU %', 'MEM', 'DISK', 'INODES'], rows)
 }

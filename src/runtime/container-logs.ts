@@ -14,7 +14,10 @@
 import {closeSync, fstatSync, openSync, readSync, watch} from 'node:fs'
 import {basename, dirname, extname, join} from 'node:path'
 
-import {errnoOf, PodctlError, usageError} from './errors.js'
+import {mustResolveContainer, viewOf} from './container.js'
+import {readContainerRecord} from './container-store.js'
+import type {CallContext} from './context.js'
+import {errnoOf, notFoundError, PodctlError, usageError} from './errors.js'
 
 export type LogStream = 'stdout' | 'stderr'
 
@@ -264,4 +267,26 @@ async function waitForChange(path: string, fd: number, offset: number, signal?: 
     signal?.addEventListener('abort', done, {once: true})
   })
   return replaced()
+}
+
+/**
+ * `logs`: the container's CRI log file (or with previous, its previous
+ * attempt's) to the target; follow reads on while the container runs.
+ */
+export async function containerLogs(rt: CallContext, ref: string, options: LogOptions & {previous: boolean}, target: Pick<LogTarget, 'write'>): Promise<void> {
+  const found = mustResolveContainer(rt, ref)
+  const record = readContainerRecord(rt.store, found.podId, found.id)
+  if (!record) throw notFoundError(`container "${ref}" not found`, 'list containers with: podctl ps -a')
+  if (!record.logPath) throw new PodctlError(`container "${found.id}" has no log path`, {hint: 'it was created before podctl wrote container logs'})
+  let path = record.logPath
+  if (options.previous) {
+    const previous = previousLogPath(record.logPath, record.config.metadata.attempt ?? 0)
+    if (!previous) throw notFoundError(`previous terminated container "${record.config.metadata.name}" not found: this is attempt 0`)
+    path = previous
+  }
+  const running = async () => {
+    const now = readContainerRecord(rt.store, found.podId, found.id)
+    return now !== null && viewOf(rt, now).state === 'CONTAINER_RUNNING'
+  }
+  await readLogFile(path, options, {...target, running, signal: rt.ctx.signal})
 }

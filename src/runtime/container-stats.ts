@@ -5,9 +5,13 @@
 // and the number of inodes (containerd's snapshotter usage does the same).
 
 import {lstatSync, readdirSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 
+import {listContainers} from './container.js'
+import {containerRootfs} from './container-store.js'
+import type {CallContext} from './context.js'
 import {errnoOf} from './errors.js'
-import {type CpuUsage, type MemoryUsage, nowNanos, readCgroupUsage, type StatsSource, type UInt64Value} from './stats.js'
+import {type CpuUsage, hostStatsSource, type MemoryUsage, nowNanos, readCgroupUsage, type StatsSource, type UInt64Value, usageNanoCores} from './stats.js'
 
 export interface FilesystemUsage {
   timestamp: string
@@ -94,4 +98,50 @@ export function readContainerStats(input: ContainerStatsInput, source: StatsSour
     inodesUsed: {value: usage.inodes.toString()},
   }
   return {attributes: input.attributes, cpu, memory, writableLayer}
+}
+
+export interface ContainerStatsFilter {
+  id?: string
+  podSandboxId?: string
+  labelSelector?: Record<string, string>
+}
+
+/** ListContainerStats: every running container the filter selects, sorted by ID as crictl sorts them. */
+async function listContainerStats(rt: CallContext, filter: ContainerStatsFilter, source: StatsSource): Promise<ContainerStats[]> {
+  const views = await listContainers(rt, {...filter, state: 'CONTAINER_RUNNING'})
+  return views
+    .sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
+    .flatMap(({record}) => {
+      if (!record.cgroupsPath) return []
+      const {rootfs, upper} = containerRootfs(rt.store, record.podSandboxId, record.id)
+      const {metadata, labels = {}, annotations = {}} = record.config
+      const attributes = {id: record.id, metadata: {name: metadata.name, attempt: metadata.attempt ?? 0}, labels, annotations}
+      return [readContainerStats({attributes, cgroupsPath: record.cgroupsPath, upperDir: upper, rootfs}, source)]
+    })
+}
+
+/** The current sample with usage_nano_cores over the time since the previous one, container by container. */
+export function withContainerCpuRates(previous: ContainerStats[], current: ContainerStats[]): ContainerStats[] {
+  const before = new Map(previous.map((s) => [s.attributes.id, s.cpu]))
+  return current.map((s) => (s.cpu ? {...s, cpu: {...s.cpu, usageNanoCores: usageNanoCores(before.get(s.attributes.id), s.cpu)}} : s))
+}
+
+/**
+ * Samples every `seconds` until the runtime's signal fires: the first at once
+ * (or, with rateFirst, after one interval), each later one with
+ * usage_nano_cores over the interval before it.
+ */
+export async function* sampleContainerStats(rt: CallContext, filter: ContainerStatsFilter, options: {seconds: number; rateFirst: boolean}): AsyncGenerator<ContainerStats[]> {
+  const source = await hostStatsSource()
+  let previous = await listContainerStats(rt, filter, source)
+  if (!options.rateFirst) yield previous
+  const signal = rt.ctx.signal
+  for (;;) {
+    await sleep(options.seconds * 1000, undefined, {signal}).catch((err: unknown) => {
+      throw signal.aborted ? signal.reason : err
+    })
+    const current = withContainerCpuRates(previous, await listContainerStats(rt, filter, source))
+    yield current
+    previous = current
+  }
 }

@@ -56,5 +56,22 @@ export function toContainerStatus(v: ContainerView): ContainerStatus {
       propagation: enumName('MountPropagation', m.propagation ?? 0),
     })),
     logPath: record.logPath ?? '',
+    ...(record.config.linux?.resources ? {resources: {linux: resourcesJson(record.config.linux.resources)}} : {}),
+  }
+}
+
+/** LinuxContainerResources as protojson prints it: lowerCamelCase, 64-bit integers as strings, every field. */
+function resourcesJson(r: NonNullable<NonNullable<ContainerView['record']['config']['linux']>['resources']>): Record<string, unknown> {
+  return {
+    cpuPeriod: String(r.cpu_period ?? 0),
+    cpuQuota: String(r.cpu_quota ?? 0),
+    cpuShares: String(r.cpu_shares ?? 0),
+    memoryLimitInBytes: String(r.memory_limit_in_bytes ?? 0),
+    oomScoreAdj: String(r.oom_score_adj ?? 0),
+    cpusetCpus: r.cpuset_cpus ?? '',
+    cpusetMems: r.cpuset_mems ?? '',
+    hugepageLimits: (r.hugepage_limits ?? []).map((h) => ({pageSize: h.page_size ?? '', limit: String(h.limit ?? 0)})),
+    unified: r.unified ?? {},
+    memorySwapLimitInBytes: String(r.memory_swap_limit_in_bytes ?? 0),
   }
 }

@@ -72,7 +72,7 @@ function fault(point: string): void {
   if (process.env.PODCTL_FAULT_AT_STEP === point) process.kill(process.pid, 'SIGKILL')
 }
 
-function runtimeOf(rt: CallContext, record: {runtimeHandler?: string; runtimePath?: string}): OciRuntime {
+export function runtimeOf(rt: CallContext, record: {runtimeHandler?: string; runtimePath?: string}): OciRuntime {
   const handler = record.runtimeHandler || rt.settings.defaultRuntime
   return new OciRuntime(handler, record.runtimePath || handler, rt.store.runtimeRoot(handler), rt.settings.runtimes[handler]?.args)
 }
@@ -419,7 +419,7 @@ export function isMonitorOf(pid: number, id: string): boolean {
 // start, stop
 // ---------------------------------------------------------------------------
 
-async function withContainerLock<T>(rt: CallContext, id: string, fn: () => Promise<T>, gone = () => false): Promise<T> {
+export async function withContainerLock<T>(rt: CallContext, id: string, fn: () => Promise<T>, gone = () => false): Promise<T> {
   const held: Lock = await lockContainer(rt.store, id, lockWait(rt, `container "${id}"`))
   try {
     return await fn()

@@ -20,6 +20,12 @@ export const ExitCode = {
   noMatch: 6,
   /** the operation failed and so did its rollback: a NotReady pod is left for rmp -f */
   incomplete: 7,
+  /** exec: its --timeout elapsed and the command was killed (timeout(1)'s status) */
+  execTimedOut: 124,
+  /** exec: the command exists but cannot be executed (a shell's status) */
+  cannotExecute: 126,
+  /** exec: no such command in the container (a shell's status) */
+  commandNotFound: 127,
   /** interrupted by SIGINT/SIGTERM; the operation was rolled back */
   interrupted: 130,
 } as const

@@ -37,6 +37,10 @@ export interface RunOptions {
   env?: Record<string, string>
   /** stdout/stderr not captured: for `runc create`, whose child inherits them */
   detached?: boolean
+  /** stdout and stderr (and stdin, if asked) are this process's own: for `exec` in the foreground */
+  inherit?: {stdin: boolean}
+  /** the output as written, its last newline kept */
+  raw?: boolean
 }
 
 /** How long a cancelled child gets after SIGTERM before SIGKILL. */
@@ -56,7 +60,9 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   const started = performance.now()
   const child = spawn(file, args, {
     env: options.env ? {...process.env, ...options.env} : process.env,
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe'],
+    stdio: options.inherit
+      ? [options.inherit.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit']
+      : [options.input === undefined ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe'],
   })
   let stdout = ''
   let stderr = ''
@@ -97,6 +103,7 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   if (ctx.signal.aborted) throw ctx.signal.reason ?? new PodctlError('operation cancelled')
   if (outcome.error) throw new PodctlError(`failed to run ${file}: ${outcome.error.message}`, {cause: outcome.error})
   if (outcome.code === null) throw new PodctlError(`${file} was killed by ${outcome.signal}`)
+  if (options.raw) return {exitCode: outcome.code, stdout, stderr}
   return {exitCode: outcome.code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '')}
 }
 

@@ -75,6 +75,31 @@ export class OciRuntime {
     if (result.exitCode !== 0 && !notExist(result.stderr)) throw this.failure('delete', id, result.stderr)
   }
 
+  /**
+   * `exec` of a process spec in a running container, in the foreground: the
+   * runtime forwards signals to the process and exits with its status. Its own
+   * errors go to the JSON log (and stderr), so they can be told from the
+   * process's. With tty the runtime makes the pty and puts the terminal it
+   * inherits into raw mode.
+   */
+  execArgs(id: string, processFile: string, pidFile: string, logFile: string, tty: boolean): string[] {
+    return this.args(logFile, 'exec', '--process', processFile, '--pid-file', pidFile, ...(tty ? ['--tty'] : []), id)
+  }
+
+  /** The runtime's error from an exec's log, or '' when it wrote none (the process ran). */
+  execError(logFile: string): Promise<string> {
+    return lastLogError(logFile)
+  }
+
+  /** `update --resources -`: OCI LinuxResources applied to a running or created container's cgroup. */
+  async update(ctx: OpContext, id: string, resources: Record<string, unknown>): Promise<void> {
+    const result = await run(ctx, this.binary, this.args(undefined, 'update', '--resources', '-', id), {input: JSON.stringify(resources)})
+    if (result.exitCode !== 0) {
+      const text = result.stderr.split('\n').map((l) => l.match(/msg="(.*)"$/)?.[1] ?? l).filter((l) => !/Setting back cgroup configs failed/.test(l)).join('; ')
+      throw new PodctlError(`${this.handler} update of container "${id}" failed: ${text.trim() || 'no error output'}`)
+    }
+  }
+
   private failure(op: string, id: string, detail: string): PodctlError {
     const text = detail.trim() || 'no error output'
     const sysctl = sysctlFailure(text)

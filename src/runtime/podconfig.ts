@@ -428,7 +428,7 @@ function withWhere(where: string, err: unknown): PodctlError {
 }
 
 /** What the kernel itself would refuse, or runc would misreport, said with the field's name. */
-function validateResources(r: LinuxContainerResources | undefined, at: string): void {
+export function validateResources(r: LinuxContainerResources | undefined, at: string): void {
   if (!r) return
   const adj = r.oom_score_adj
   if (adj !== undefined && (adj < -1000 || adj > 1000)) throw usageError(`${at}.oom_score_adj: ${adj} is out of range (-1000..1000)`)

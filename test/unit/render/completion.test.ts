@@ -60,7 +60,7 @@ describe('bash completion completes', () => {
     .sort()
   const cases: {line: string[]; want: string[] | ((got: string[]) => void)}[] = [
     {line: ['podctl', ''], want: verbs},
-    {line: ['podctl', 'st'], want: ['start', 'statsp', 'stop', 'stopp']},
+    {line: ['podctl', 'st'], want: ['start', 'stats', 'statsp', 'stop', 'stopp']},
     {line: ['podctl', 'pods', '--no'], want: ['--no-trunc']},
     {line: ['podctl', 'pods', '--name'], want: ['--name', '--name-exact', '--namespace', '--namespace-exact']},
     {line: ['podctl', 'rmp', '-'], want: (got) => ['-a', '--all', '-f', '--force', '--root', '--debug'].forEach((f) => assert.ok(got.includes(f), `${f} in ${got}`))},
