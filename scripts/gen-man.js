@@ -208,7 +208,6 @@ function splitExitStatus(description) {
   return {body: [before, rest.slice(i).join('\n')].join('\n\n').trim(), codes}
 }
 
-const exitKey = (codes) => codes.map((c) => `${c.code} ${c.text}`).join('\n')
 
 function exitStatusSection(codes) {
   const out = ['.SH "EXIT STATUS"', '.PD 0']
@@ -412,12 +411,11 @@ function overviewPage(ctx) {
   const globalFlags = []
   for (const c of commands) for (const f of visibleFlags(c)) if (isGlobal(f) && !globalFlags.some((g) => g.name === f.name)) globalFlags.push(f)
 
-  const exitTables = new Map()
+  // podctl.1 shows every code any verb documents (exec adds its command's 124, 126, 127), each with the first words given for it.
+  const exitCodes = new Map()
   for (const c of commands) {
-    const {codes} = splitExitStatus(c.description ?? '')
-    if (codes.length) exitTables.set(exitKey(codes), codes)
+    for (const code of splitExitStatus(c.description ?? '').codes) if (!exitCodes.has(code.code)) exitCodes.set(code.code, code)
   }
-  if (exitTables.size > 1) process.stderr.write('gen-man: warning: the verbs disagree on EXIT STATUS; podctl.1 shows the first\n')
 
   const out = [...th(bin, pkg, `${bin} manual`)]
   out.push('.SH NAME', `${roffCode(bin)} \\- ${roffText(pkg.description)}`)
@@ -529,7 +527,7 @@ function overviewPage(ctx) {
   out.push(...scriptingSections(ctx, sources))
   out.push(...overviewExamples(bin))
 
-  const codes = [...exitTables.values()][0]
+  const codes = [...exitCodes.values()].sort((a, b) => a.code - b.code)
   if (codes) out.push(...exitStatusSection(codes))
   out.push(...environmentSection(globalFlags))
   out.push(...filesSection(d))

@@ -36,10 +36,10 @@ Without -s the command's output streams to podctl's stdout and stderr as it is w
 podctl exits with the command's exit status (128 + N when signal N ended it), or with one of the statuses below when the command did not run to its end.
 
 EXIT STATUS
-124  --timeout elapsed: the command was killed
+${exitStatusHelp}
+124  exec --timeout elapsed: the command was killed
 126  the command exists in the container but cannot be executed
-127  the command was not found in the container
-${exitStatusHelp}`
+127  the command was not found in the container`
 
   static override examples = [
     {description: 'Run a command and collect its output', command: '<%= config.bin %> <%= command.id %> -s web cat /etc/hostname'},
