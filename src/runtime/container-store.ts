@@ -94,8 +94,13 @@ export function removeContainerDir(store: Store, podId: string, id: string): voi
   rmSync(containerDir(store, podId, id), {recursive: true, force: true})
 }
 
-export function writeContainerRecord(store: Store, record: ContainerRecord): void {
-  writeFileAtomic(containerRecordPath(store, record.podSandboxId, record.id), JSON.stringify(record, null, 1) + '\n')
+/**
+ * Atomically (temp file, rename). `sync` fsyncs it too: what a kill -9 must
+ * find needs no fsync (the page cache outlives the process); what a power
+ * loss must find (a container that create reported) does.
+ */
+export function writeContainerRecord(store: Store, record: ContainerRecord, sync = true): void {
+  writeFileAtomic(containerRecordPath(store, record.podSandboxId, record.id), JSON.stringify(record, null, 1) + '\n', 0o600, sync)
 }
 
 /** One record; a missing one is null, a corrupt one an error naming the file. */

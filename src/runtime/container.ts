@@ -148,10 +148,9 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
     const [{ImageStore}, {buildContainerSpec}, seccomp] = await Promise.all([import('../images/store.js'), import('./container-spec.js'), import('./seccomp.js')])
     const images = new ImageStore(settings)
     const imageRef = config.image.image ?? ''
-    if (!images.status(imageRef)) {
-      throw notFoundError(`image "${imageRef}" not found: create does not pull`, `pull it first: podctl pull ${imageRef} (or use podctl run, which pulls)`)
-    }
-    const {image, lowerDirs} = images.rootfs(imageRef)
+    const found = images.status(imageRef)
+    if (!found) throw notFoundError(`image "${imageRef}" not found: create does not pull`, `pull it first: podctl pull ${imageRef} (or use podctl run, which pulls)`)
+    const {image, lowerDirs} = images.rootfs(found.id)
     const conmon = findConmon()
     const cgroupMode = detectCgroupMode()
     const seccompProfile = await seccomp.loadLocalhostSeccomp({linux: {security_context: config.linux?.security_context}} as PodSandboxConfig, settings.seccompProfileRoot)
@@ -185,7 +184,8 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
       logPath: logPathOf(podConfig, config, containerDir(store, podId, id)),
       stopSignal: image.config.config?.StopSignal || 'SIGTERM',
     }
-    const save = () => writeContainerRecord(store, record)
+    // The announcements before each step are not fsynced (a kill -9 leaves the page cache); the last write is.
+    const save = (sync = false) => writeContainerRecord(store, record, sync)
     let created = false
     try {
       undo.push('container directory', async () => removeContainerDir(store, podId, id))
@@ -264,7 +264,7 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
       record.conmonPid = started.conmonPid
       record.conmonStartTime = readProcStat(started.conmonPid)?.startTime
       record.phase = 'created'
-      save()
+      save(true)
       timer('monitor and runtime create')
       created = true
       return id
