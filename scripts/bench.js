@@ -48,6 +48,7 @@ const {values: opts, positionals} = parseArgs({
     'max-pods': {type: 'string'},
     markdown: {type: 'boolean', default: false},
     'images-only': {type: 'boolean', default: false},
+    'containers-only': {type: 'boolean', default: false},
     help: {type: 'boolean', short: 'h', default: false},
   },
   allowPositionals: true,
@@ -206,6 +207,7 @@ if (opts.help) {
   --markdown     print docs/performance.md from a results file (default
                  bench/results/latest.json); runs nothing
   --images-only  only the image rows: pull + unpack from a local registry
+  --containers-only  only the container rows: create, start, stop -t 0, rm of a busybox container in a CNI pod
 
 Needs root, runc, catatonit, the CNI plugins, util-linux and iproute2, and a
 built tree (npm run build). Uses its own network pbench (bridge pbench0,
@@ -222,7 +224,13 @@ if (opts.markdown) {
   // Image rows from a later --images-only run, where the full run has none.
   const images = path.join(resultsDir, 'images.json')
   const extra = !positionals[0] && fs.existsSync(images) && !res.rows.some((r) => r.id?.startsWith?.('pull')) ? JSON.parse(fs.readFileSync(images, 'utf8')) : undefined
-  process.stdout.write(`${document(res)}\n${extra ? `\n## Image pulls (an --images-only run of ${extra.date})\n\n${render(extra)}\n` : ''}`)
+  // Container rows likewise from a later --containers-only run.
+  const ctrs = path.join(resultsDir, 'containers.json')
+  const ctrExtra = !positionals[0] && fs.existsSync(ctrs) && !res.rows.some((r) => r.id?.startsWith?.('ctr-')) ? JSON.parse(fs.readFileSync(ctrs, 'utf8')) : undefined
+  process.stdout.write(
+    `${document(res)}\n${extra ? `\n## Image pulls (an --images-only run of ${extra.date})\n\n${render(extra)}\n` : ''}` +
+      `${ctrExtra ? `\n## Containers (a --containers-only run of ${ctrExtra.date})\n\n${render(ctrExtra)}\n` : ''}`,
+  )
   process.exit(0)
 }
 
@@ -672,12 +680,14 @@ async function bench() {
   for (let i = 0; i < RUNS; i++) await sample(version, ['--version'])
   rows.push(finish(version, {target: 1.3}))
 
-  await imageBench(rows)
-  if (opts['images-only']) {
+  const registryHost = await imageBench(rows, {measure: !opts['containers-only']})
+  if (registryHost) await containerBench(rows, registryHost, floors)
+  if (opts['images-only'] || opts['containers-only']) {
     floors['node -e 0'] = {...summary(nodeSamples.map((n) => n.ms)), rssMiB: maxOf(nodeSamples.map((n) => n.rssMiB))}
     m.loadavg.end = os.loadavg().map((x) => round(x, 2))
-    const res = {version: 1, date: new Date().toISOString(), machine: m, podctl: podctlVersion(), options: {runs: RUNS, quick, imagesOnly: true}, rows, floors, burst: null, steps: null, notes}
-    res.targets = imageTargets(res)
+    const only = opts['images-only'] ? {imagesOnly: true} : {containersOnly: true}
+    const res = {version: 1, date: new Date().toISOString(), machine: m, podctl: podctlVersion(), options: {runs: RUNS, quick, ...only}, rows, floors, burst: null, steps: null, notes}
+    res.targets = [...imageTargets(res), ...containerTargets(res)]
     return res
   }
 
@@ -815,7 +825,7 @@ async function bench() {
     steps,
     notes,
   }
-  res.targets = [...targets(res, statsp), ...imageTargets(res)]
+  res.targets = [...targets(res, statsp), ...imageTargets(res), ...containerTargets(res)]
   return res
 }
 
@@ -928,9 +938,9 @@ const get = (digest, gunzip) => new Promise((resolve, reject) => {
 await Promise.all(digests.map((d, i) => get(d, i > 0)))
 `
 
-async function imageBench(rows) {
+async function imageBench(rows, {measure = true} = {}) {
   if (!fs.existsSync(registryBin)) {
-    notes.push('docker-registry is not installed: the image rows are skipped.')
+    notes.push('docker-registry is not installed: the image and container rows are skipped.')
     return
   }
   for (const tool of ['skopeo', 'umoci']) {
@@ -946,6 +956,7 @@ async function imageBench(rows) {
     await mustRun('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${img.layout}:bench`, `docker://${host}/bench/${name}:v1`])
   }
   for (const [name, img] of Object.entries(images)) {
+    if (!measure) break
     const ref = `${host}/bench/${name}:v1`
     const runs = name === 'busybox' ? RUNS : Math.min(RUNS, 3)
     const mib = (img.bytes / 2 ** 20).toFixed(1)
@@ -978,6 +989,145 @@ async function imageBench(rows) {
     if (!mine.note) mine.note = `${mine.vsSkopeoUmoci}× the time of skopeo copy + umoci unpack`
     rows.push(mine, other)
   }
+  return host
+}
+
+// ---------------------------------------------------------------------------
+// Containers: create, start, stop -t 0, rm of a busybox container in a CNI pod
+// ---------------------------------------------------------------------------
+
+/** What the cleanup must undo if a container floor iteration is cut short. */
+const ctrFloorState = {id: null, rootfs: null, dir: null}
+
+/**
+ * conmon as podctl starts it (the same flags, the sync pipe): resolves once
+ * conmon has reported the container's PID, i.e. `runc create` is done.
+ */
+function conmonCreate(id, bundle, logPath) {
+  return new Promise((resolve, reject) => {
+    const args = ['-b', bundle, '-c', id, '-u', id, '-n', id, '-r', execFileSync('sh', ['-c', 'command -v runc'], {encoding: 'utf8'}).trim(), '--runtime-arg', `--root=${floorCtrRuncRoot}`,
+      '-p', path.join(bundle, 'pidfile'), '-P', path.join(bundle, 'conmon.pid'), '--persist-dir', bundle, '-l', `k8s-file:${logPath}`, '--socket-dir-path', path.join(runRoot, 'floor-ctr'), '--log-level', 'error']
+    const start = process.hrtime.bigint()
+    const child = spawn('conmon', args, {cwd: bundle, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: {...env, _OCI_SYNCPIPE: '3'}})
+    let text = ''
+    const sync = child.stdio[3]
+    sync.on('data', (d) => {
+      text += d.toString()
+      if (!text.includes('\n')) return
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      sync.destroy()
+      child.unref()
+      const msg = JSON.parse(text.slice(0, text.indexOf('\n')))
+      if (!(msg.pid > 0)) reject(new Error(`floor conmon: ${msg.message}`))
+      else resolve({ms, pid: msg.pid})
+    })
+    sync.on('close', () => text.includes('\n') || reject(new Error(`floor conmon exited: ${text}`)))
+    child.on('error', reject)
+  })
+}
+
+const floorCtrRuncRoot = path.join(runRoot, 'floor-ctr-runc')
+const ctrFloorParts = ['overlay mount', 'conmon + runc create', 'runc start', 'kill + exit file', 'runc delete -f', 'umount']
+
+/** Poll (as podctl does: 1 ms, doubling to 50) until the file exists. */
+async function waitFor(file, timeoutMs = 10_000) {
+  const deadline = performance.now() + timeoutMs
+  for (let delay = 1; !fs.existsSync(file); delay = Math.min(delay * 2, 50)) {
+    if (performance.now() > deadline) throw new Error(`${file} did not appear`)
+    await new Promise((r) => setTimeout(r, delay))
+  }
+}
+
+/** One container floor iteration: by hand what podctl create, start, stop -t 0 and rm run, in podctl's order. */
+async function ctrFloorIteration(specTemplate, lowerDirs, i) {
+  const t = {}
+  const id = `pbench-ctr-floor-${i}`
+  const cdir = path.join(dir, 'floor-ctr', String(i))
+  const rootfs = path.join(cdir, 'rootfs')
+  for (const d of ['rootfs', 'upper', 'work']) fs.mkdirSync(path.join(cdir, d), {recursive: true})
+  fs.mkdirSync(path.join(runRoot, 'floor-ctr'), {recursive: true, mode: 0o700})
+  ctrFloorState.dir = cdir
+  ctrFloorState.rootfs = rootfs
+  t['overlay mount'] = (await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowerDirs},upperdir=${path.join(cdir, 'upper')},workdir=${path.join(cdir, 'work')}`, rootfs])).ms
+  const spec = {...specTemplate, root: {...specTemplate.root, path: rootfs}, linux: {...specTemplate.linux, cgroupsPath: `${specTemplate.linux.cgroupsPath.replace(/\/[^/]+$/, '')}/${id}`}}
+  fs.writeFileSync(path.join(cdir, 'config.json'), JSON.stringify(spec))
+  ctrFloorState.id = id
+  const created = await conmonCreate(id, cdir, path.join(cdir, 'ctr.log'))
+  t['conmon + runc create'] = created.ms
+  t['runc start'] = (await mustRun('runc', ['--root', floorCtrRuncRoot, 'start', id])).ms
+  let start = process.hrtime.bigint()
+  process.kill(created.pid, 'SIGKILL')
+  await waitFor(path.join(cdir, 'exit'))
+  t['kill + exit file'] = Number(process.hrtime.bigint() - start) / 1e6
+  t['runc delete -f'] = (await mustRun('runc', ['--root', floorCtrRuncRoot, 'delete', '-f', id])).ms
+  ctrFloorState.id = null
+  t['umount'] = (await mustRun('umount', [rootfs])).ms
+  ctrFloorState.rootfs = null
+  fs.rmSync(cdir, {recursive: true, force: true})
+  ctrFloorState.dir = null
+  return t
+}
+
+async function containerBench(rows, host, floors) {
+  if (spawnSync('sh', ['-c', 'command -v conmon']).status !== 0) {
+    notes.push('conmon is not installed (apt-get install conmon): the container rows are skipped.')
+    return
+  }
+  const ref = `${host}/bench/busybox:v1`
+  log('containers: pull, a pod, a warm-up container')
+  await podctlOk(['pull', '-q', ref])
+  const pod = await runPod('ctr-bench')
+  const cfg = (name) => {
+    const file = path.join(dir, 'pods', `ctr-${name}.json`)
+    fs.writeFileSync(file, JSON.stringify({metadata: {name}, image: {image: ref}, command: ['/bin/sleep', '1000']}))
+    return file
+  }
+  // The floor's spec is podctl's own for this pod (its namespaces, files, cgroup parent), with another rootfs and cgroup.
+  const warm = (await podctlOk(['create', pod, cfg('warm')])).stdout.trim()
+  const warmDir = path.join(root, 'pods', pod, 'containers', warm)
+  const specTemplate = JSON.parse(fs.readFileSync(path.join(warmDir, 'config.json'), 'utf8'))
+  const lowerDirs = /lowerdir=([^,]+)/.exec(fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').find((l) => l.includes(`${warm}/rootfs`)) ?? '')?.[1]
+  if (!lowerDirs) throw new Error('the warm-up container has no overlay mount')
+  await podctlOk(['start', warm])
+  await podctlOk(['rm', '-f', warm])
+  await ctrFloorIteration(specTemplate, lowerDirs, 0)
+
+  const create = newRow('ctr-create', 'create (busybox, CNI pod)', 1)
+  const start = newRow('ctr-start', 'start', 1)
+  const stop = newRow('ctr-stop', 'stop -t 0', 1)
+  const rm = newRow('ctr-rm', 'rm (after stop)', 1)
+  const parts = Object.fromEntries(ctrFloorParts.map((p) => [p, []]))
+  for (let i = 0; i < RUNS; i++) {
+    log(`containers ${i + 1}/${RUNS}`)
+    const t = await ctrFloorIteration(specTemplate, lowerDirs, i + 1)
+    for (const p of ctrFloorParts) parts[p].push(t[p])
+    const id = (await sample(create, ['create', pod, cfg(`c-${i}`)])).stdout.trim()
+    await sample(start, ['start', id])
+    await sample(stop, ['stop', '-t', '0', id])
+    await sample(rm, ['rm', id])
+  }
+  const per = (names) => parts[names[0]].map((_, i) => names.reduce((a, p) => a + parts[p][i], 0))
+  rows.push(finish(create, {floorName: 'node + overlay mount + conmon (runc create)', extra: per(['overlay mount', 'conmon + runc create']), target: 1.3}))
+  rows.push(finish(start, {floorName: 'node + runc start', extra: per(['runc start']), target: 1.3}))
+  rows.push(finish(stop, {floorName: 'node + SIGKILL + conmon\'s exit file', extra: per(['kill + exit file']), target: 1.3}))
+  rows.push(finish(rm, {floorName: 'node + runc delete -f + umount', extra: per(['runc delete -f', 'umount']), target: 1.3}))
+  for (const p of ctrFloorParts) floors[`container: ${p}`] = summary(parts[p])
+  await podctlOk(['rmp', '-f', pod])
+}
+
+function containerTargets(res) {
+  const out = []
+  for (const [id, text] of [
+    ['ctr-create', 'create ≤ 1.3× (node + overlay mount + conmon running runc create)'],
+    ['ctr-start', 'start ≤ 1.3× (node + runc start)'],
+    ['ctr-stop', 'stop -t 0 ≤ 1.3× (node + SIGKILL + the exit file)'],
+    ['ctr-rm', 'rm ≤ 1.3× (node + runc delete -f + umount)'],
+  ]) {
+    const r = res.rows.find((x) => x.id === id)
+    if (!r) continue
+    out.push({target: text, value: `${r.ratio.toFixed(2)}× (${fmt(r.median)} ms vs ${fmt(r.floor.median)} ms)`, pass: r.ratio <= 1.3})
+  }
+  return out
 }
 
 function imageTargets(res) {
@@ -1069,6 +1219,8 @@ async function cleanup() {
     await exited
   }
   if (floorState.container) await quiet('runc', ['--root', floorRuncRoot, 'delete', '-f', floorState.container])
+  if (ctrFloorState.id) await quiet('runc', ['--root', floorCtrRuncRoot, 'delete', '-f', ctrFloorState.id])
+  if (ctrFloorState.rootfs) await quiet('umount', ['--lazy', ctrFloorState.rootfs])
   if (floorState.cni) {
     const r = await cniChain('DEL', readConflist(), floorState.cni.id, floorState.cni.result).catch((e) => ({error: e}))
     if (r.error) left.push(`floor CNI DEL: ${r.error.message}`)
@@ -1141,7 +1293,7 @@ async function cleanup() {
 function writeResults(res) {
   fs.mkdirSync(resultsDir, {recursive: true})
   // One file per kind of run: git keeps the series; docs/performance.md is rendered from them (--markdown).
-  const file = path.join(resultsDir, res.options?.imagesOnly ? 'images.json' : 'latest.json')
+  const file = path.join(resultsDir, res.options?.imagesOnly ? 'images.json' : res.options?.containersOnly ? 'containers.json' : 'latest.json')
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(res, null, 2)}\n`)
   fs.renameSync(`${file}.tmp`, file)
   return [file]
