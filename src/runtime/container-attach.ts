@@ -52,6 +52,8 @@ while (1) {
 export interface AttachOptions {
   stdin: boolean
   tty: boolean
+  /** runs the relay with stdio of the caller's own instead of podctl's (serve's streaming Attach); resolves with its exit status */
+  launch?: (file: string, args: string[]) => Promise<number>
 }
 
 /** Tell the monitor the terminal's size (conmon's ctl FIFO: "1 <rows> <cols>"); quietly nothing when it is not listening. */
@@ -86,7 +88,9 @@ export function attachTarget(rt: CallContext, ref: string, options: AttachOption
 /** Relay podctl's stdio to the container until it exits (or stdin ends, without a way to send more). */
 export async function attachContainer(rt: CallContext, ref: string, options: AttachOptions): Promise<void> {
   const target = attachTarget(rt, ref, options)
-  const result = await run(rt.ctx, 'perl', ['-e', attachRelay, target.socket, options.stdin ? '1' : '0', String(prctlNumber[arch()] ?? 0)], {inherit: {stdin: options.stdin}}).catch((err: unknown) => {
+  const args = ['-e', attachRelay, target.socket, options.stdin ? '1' : '0', String(prctlNumber[arch()] ?? 0)]
+  const launched = options.launch ? options.launch('perl', args).then((exitCode) => ({exitCode})) : run(rt.ctx, 'perl', args, {inherit: {stdin: options.stdin}})
+  const result = await launched.catch((err: unknown) => {
     if (err instanceof PodctlError && /ENOENT/.test(err.message)) throw prerequisiteError('perl not found: attach relays the monitor\'s socket through it', 'install it (Debian/Ubuntu: apt-get install perl-base)')
     throw err
   })

@@ -28,6 +28,11 @@ export interface ExecOptions {
   sync: boolean
   /** seconds; 0 waits for ever */
   timeoutSeconds: number
+  /**
+   * runs the runtime with stdio of the caller's own instead of podctl's
+   * (serve's streaming Exec) and resolves with its exit status
+   */
+  launch?: (file: string, args: string[]) => Promise<number>
 }
 
 export interface ExecResult {
@@ -88,7 +93,9 @@ export async function execInContainer(ctx: OpContext, runtime: OciRuntime, conta
       }, options.timeoutSeconds * 1000)
     }
     const args = runtime.execArgs(containerId, processFile, pidFile, logFile, options.tty)
-    const result = await run(ctx, runtime.binary, args, options.sync ? {raw: true} : {inherit: {stdin: options.stdin}})
+    const result = options.launch
+      ? {exitCode: await options.launch(runtime.binary, args), stdout: '', stderr: ''}
+      : await run(ctx, runtime.binary, args, options.sync ? {raw: true} : {inherit: {stdin: options.stdin}})
     const runtimeError = result.exitCode === 0 || timedOut ? '' : await runtime.execError(logFile)
     if (runtimeError) {
       const start = startFailureStatus(runtimeError)
