@@ -48,8 +48,6 @@ const unimplementedWhy: Record<string, string> = {
   UpdateContainerResources: noContainers,
   ReopenContainerLog: noContainers,
   ExecSync: noContainers,
-  Exec: noContainers,
-  Attach: noContainers,
   ContainerStats: noContainers,
   CheckpointContainer: noContainers,
   GetContainerEvents: 'there is no event stream: poll ListPodSandbox',

@@ -10,7 +10,7 @@
 import type {Socket} from 'node:net'
 
 import {PodDialer} from './netns-dial.js'
-import {rstStatus, type SpdyStream} from './spdy.js'
+import {rstStatus, type SpdyStream, type StreamSession} from './spdy.js'
 
 interface Pair {
   error?: SpdyStream
@@ -25,7 +25,12 @@ export interface PortForwardTarget {
   netnsPath: string | undefined
 }
 
-export class PortForwardSession {
+/** A port-forward session for the pod. */
+export function portForwardSession(target: PortForwardTarget, streamCreationTimeoutMs: number, log: (message: string) => void): StreamSession {
+  return new PortForwardSession(target, streamCreationTimeoutMs, log)
+}
+
+class PortForwardSession implements StreamSession {
   private readonly pairs = new Map<string, Pair>()
   private readonly dialer: PodDialer
   private readonly open = new Set<Socket>()
@@ -36,6 +41,10 @@ export class PortForwardSession {
     private readonly log: (message: string) => void,
   ) {
     this.dialer = new PodDialer(target.netnsPath)
+  }
+
+  begin(): void {
+    // Streams come in pairs for as long as the client forwards: nothing to wait for.
   }
 
   onStream(stream: SpdyStream): void {

@@ -7,8 +7,10 @@
 
 import {randomBytes} from 'node:crypto'
 
+import type {RemoteCommandRequest} from './remotecommand.js'
+
 /** What a URL stands for: the CRI request it was issued for. */
-export type StreamRequest = {kind: 'portforward'; podSandboxId: string}
+export type StreamRequest = {kind: 'portforward'; podSandboxId: string} | RemoteCommandRequest
 
 /** kubelet's figures: a URL lives a minute, and at most 1000 wait to be used. */
 export const tokenTtlMs = 60_000

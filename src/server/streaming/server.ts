@@ -17,9 +17,10 @@ import {dirname} from 'node:path'
 import {PodctlError} from '../../runtime/errors.js'
 import {streamListenAddress} from '../../runtime/settings.js'
 import type {Log} from '../context.js'
-import {PortForwardSession, type PortForwardTarget} from './portforward.js'
+import {portForwardSession, type PortForwardTarget} from './portforward.js'
+import {remoteCommandSession, type RemoteCommandRunner} from './remotecommand.js'
 import {RequestCache, type StreamRequest} from './requests.js'
-import {SpdyConnection} from './spdy.js'
+import {SpdyConnection, type StreamSession} from './spdy.js'
 
 /** kubelet's defaults (streaming.DefaultConfig). */
 const streamIdleTimeoutMs = 4 * 3600_000
@@ -31,6 +32,8 @@ export const portForwardProtocols = ['portforward.k8s.io']
 /** What the sessions need from the runtime, looked up when a URL is used. */
 export interface StreamingBackend {
   portForwardTarget(podSandboxId: string): Promise<PortForwardTarget>
+  /** exec and attach */
+  runRemoteCommand: RemoteCommandRunner
 }
 
 export interface StreamingOptions {
@@ -131,12 +134,13 @@ export class StreamingServer {
     }
     // Frames that arrive while the session is being set up wait in the socket.
     socket.pause()
-    this.session(request).then(
+    this.session(request, protocol).then(
       (session) => {
         if (socket.destroyed) return session.close()
         socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`)
         const conn = new SpdyConnection(socket, head, {onStream: (s) => session.onStream(s), idleTimeoutMs: streamIdleTimeoutMs, log: (m) => log.debug(m)})
         socket.resume()
+        session.begin(conn)
         this.connections.add(conn)
         conn.once('close', () => {
           this.connections.delete(conn)
@@ -152,15 +156,16 @@ export class StreamingServer {
     )
   }
 
-  private async session(request: StreamRequest): Promise<PortForwardSession> {
+  private async session(request: StreamRequest, protocol: string): Promise<StreamSession> {
     const log = (m: string) => this.options.log.debug(m)
-    return new PortForwardSession(await this.options.backend.portForwardTarget(request.podSandboxId), streamCreationTimeoutMs, log)
+    if (request.kind === 'portforward') return portForwardSession(await this.options.backend.portForwardTarget(request.podSandboxId), streamCreationTimeoutMs, log)
+    return remoteCommandSession(request, protocol, this.options.backend.runRemoteCommand, streamCreationTimeoutMs, log)
   }
 }
 
 function routeOf(req: IncomingMessage): {kind: StreamRequest['kind']; token: string} | undefined {
   if (req.method !== 'GET' && req.method !== 'POST') return undefined
-  const m = /\/(portforward)\/([A-Za-z0-9_-]+)\/?$/.exec((req.url ?? '').split('?')[0])
+  const m = /\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)\/?$/.exec((req.url ?? '').split('?')[0])
   return m ? {kind: m[1] as StreamRequest['kind'], token: m[2]} : undefined
 }
 

@@ -179,6 +179,15 @@ export class HeaderDecompressor extends ZlibContext {
   }
 }
 
+/** What serves the streams of one connection: port-forward, or exec and attach. */
+export interface StreamSession {
+  /** The connection is up (after 101). */
+  begin(conn: SpdyConnection): void
+  onStream(stream: SpdyStream): void
+  /** The connection is gone. */
+  close(): void
+}
+
 export interface ConnectionOptions {
   /** A new stream from the peer: accept() or reset() it. */
   onStream: (stream: SpdyStream) => void

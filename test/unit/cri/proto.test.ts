@@ -271,6 +271,10 @@ const published: Record<string, string[]> = {
   PullImageResponse: ['string image_ref = 1'],
   RemoveImageRequest: ['ImageSpec image = 1'],
 
+  ExecRequest: ['string container_id = 1', 'repeated string cmd = 2', 'bool tty = 3', 'bool stdin = 4', 'bool stdout = 5', 'bool stderr = 6'],
+  ExecResponse: ['string url = 1'],
+  AttachRequest: ['string container_id = 1', 'bool stdin = 2', 'bool tty = 3', 'bool stdout = 4', 'bool stderr = 5'],
+  AttachResponse: ['string url = 1'],
   PortForwardRequest: ['string pod_sandbox_id = 1', 'repeated int32 port = 2'],
   PortForwardResponse: ['string url = 1'],
 }

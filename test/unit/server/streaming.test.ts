@@ -7,6 +7,7 @@ import {createHash} from 'node:crypto'
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
+import {type RemoteCommandRequest, type RemoteCommandRunner, remoteCommandSession} from '../../../src/server/streaming/remotecommand.js'
 import {RequestCache, TooManyRequestsError} from '../../../src/server/streaming/requests.js'
 import {spdyDictionary} from '../../../src/server/streaming/spdy-dictionary.js'
 import {
@@ -274,5 +275,116 @@ describe('a connection', () => {
     }
     assert.ok(Buffer.concat(got).equals(payload))
     c.close()
+  })
+})
+
+describe('exec and attach sessions (channel.k8s.io v1-v4)', () => {
+  let server: Server
+  let port = 0
+  /** What the next connection runs, and with which protocol. */
+  let next: {protocol: string; request: RemoteCommandRequest; run: RemoteCommandRunner}
+  before(async () => {
+    server = createServer((socket) => {
+      const session = remoteCommandSession(next.request, next.protocol, next.run, 60_000, () => undefined)
+      const conn = new SpdyConnection(socket, Buffer.alloc(0), {idleTimeoutMs: 60_000, log: () => undefined, onStream: (s) => session.onStream(s)})
+      conn.once('close', () => session.close())
+      session.begin(conn)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as {port: number}).port
+  })
+  after(() => server.close())
+
+  const request = (over: Partial<RemoteCommandRequest> = {}): RemoteCommandRequest => ({kind: 'exec', containerId: 'c'.repeat(64), cmd: ['sh', '-c', 'exit 3'], tty: false, stdin: true, stdout: true, stderr: true, ...over})
+
+  /** Opens the streams in client-go's order, sends stdin (and resize lines), and collects every stream's bytes until GOAWAY. */
+  async function session(protocol: string, req: RemoteCommandRequest, run: RemoteCommandRunner, input: {stdin?: string; resize?: string} = {}) {
+    next = {protocol, request: req, run}
+    const c = await new Promise<Client>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new Client(socket)))
+    })
+    const types = ['error', ...(req.stdin ? ['stdin'] : []), 'stdout', ...(req.tty ? [] : ['stderr']), ...(req.tty && protocol !== 'v2.channel.k8s.io' ? ['resize'] : [])]
+    const ids: Record<string, number> = {}
+    for (const [i, type] of types.entries()) {
+      ids[type] = 1 + 2 * i
+      await c.synStream(ids[type], {streamtype: type})
+      const reply = await c.next()
+      assert.ok(reply.kind === 'control' && reply.type === frameType.synReply, `a reply to ${type}`)
+    }
+    if (input.resize) c.socket.write(dataFrame(ids.resize, 0, Buffer.from(input.resize)))
+    if (ids.stdin) c.socket.write(dataFrame(ids.stdin, 1, Buffer.from(input.stdin ?? '')))
+    const got: Record<string, {data: string; fin: boolean}> = Object.fromEntries(types.map((t) => [t, {data: '', fin: false}]))
+    const byId = Object.fromEntries(Object.entries(ids).map(([t, id]) => [id, t]))
+    const order: string[] = []
+    for (;;) {
+      const f = await c.next()
+      if (f.kind === 'control' && f.type === frameType.goaway) break
+      if (f.kind !== 'data') continue
+      const t = byId[f.streamId]
+      got[t].data += f.data.toString()
+      if (f.flags & 1) {
+        got[t].fin = true
+        order.push(t)
+      }
+    }
+    c.close()
+    return {got, order}
+  }
+
+  test('v4: stdin in, stdout and stderr out, then the exit code as NonZeroExitCode, after the output', async () => {
+    const {got, order} = await session('v4.channel.k8s.io', request(), async (_req, io) => {
+      let text = ''
+      for await (const chunk of io.stdin!) text += chunk
+      io.stdout!.write(text.toUpperCase())
+      io.stderr!.write('to stderr')
+      return 3
+    }, {stdin: 'hello'})
+    assert.deepEqual(got.stdout, {data: 'HELLO', fin: true})
+    assert.deepEqual(got.stderr, {data: 'to stderr', fin: true})
+    assert.deepEqual(JSON.parse(got.error.data), {
+      metadata: {},
+      status: 'Failure',
+      message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
+      reason: 'NonZeroExitCode',
+      details: {causes: [{reason: 'ExitCode', message: '3'}]},
+    })
+    assert.equal(order.at(-1), 'error', 'the status comes last')
+  })
+
+  test('v4 with a tty: sizes from the resize stream (bad ones skipped), Success for exit 0', async () => {
+    const sizes: string[] = []
+    const {got} = await session('v4.channel.k8s.io', request({tty: true, stderr: false, cmd: ['sh']}), async (_req, io) => {
+      io.onResize((s) => sizes.push(`${s.width}x${s.height}`))
+      for await (const chunk of io.stdin!) io.stdout!.write(chunk)
+      return 0
+    }, {stdin: 'typed', resize: '{"Width":80,"Height":24}\n{"Width":0,"Height":5}\nnot json\n{"Width":100,"Height":30}\n'})
+    assert.deepEqual(sizes, ['80x24', '100x30'])
+    assert.equal(got.stdout.data, 'typed')
+    assert.equal(got.error.data, '{"metadata":{},"status":"Success"}')
+  })
+
+  test('v4: a failure to run is an InternalError with the message', async () => {
+    const {got} = await session('v4.channel.k8s.io', request({kind: 'attach', stdin: false}), async () => {
+      throw new Error('container "c" is not running')
+    })
+    assert.deepEqual(JSON.parse(got.error.data), {
+      metadata: {},
+      status: 'Failure',
+      message: 'Internal error occurred: container "c" is not running',
+      reason: 'InternalError',
+      details: {causes: [{message: 'container "c" is not running'}]},
+      code: 500,
+    })
+  })
+
+  test('v2 and v3: the error as text, nothing on success; no resize stream before v3', async () => {
+    const failed = await session('v3.channel.k8s.io', request({stdin: false}), async () => 2)
+    assert.equal(failed.got.error.data, 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 2')
+    const ok = await session('v2.channel.k8s.io', request({tty: true, stderr: false}), async (_req, io) => {
+      for await (const chunk of io.stdin!) io.stdout!.write(chunk)
+      return 0
+    }, {stdin: 'x'})
+    assert.deepEqual(ok.got.error, {data: '', fin: true})
+    assert.equal(ok.got.stdout.data, 'x')
   })
 })
