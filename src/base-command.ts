@@ -5,10 +5,10 @@ import type {Interfaces} from '@oclif/core'
 
 import {CLIError, Command, Flags, leanMode} from './cli/oclif.js'
 
-import {ExitCode, exitCodeHelp, fsErrorMessage, isBadPathError, PodctlError, prerequisiteError} from './runtime/errors.js'
-import {localBackend} from './runtime/backend.js'
+import {ExitCode, exitCodeHelp, fsErrorMessage, isBadPathError, notFoundError, PodctlError, prerequisiteError} from './runtime/errors.js'
+import {localBackend, localContainerBackend} from './runtime/backend.js'
 import {type ImageBackend, localImageBackend} from './runtime/images.js'
-import type {PodService} from './runtime/service.js'
+import type {ContainerService, PodService} from './runtime/service.js'
 import type {CallContext} from './runtime/context.js'
 import {resolveSettings, type Settings} from './runtime/settings.js'
 import {Store} from './runtime/store.js'
@@ -118,15 +118,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * What the container verbs act through: the runtime in this process, with
-   * --timeout over the whole command. A CRI client of --runtime-endpoint is
-   * not there yet for them: said in one line rather than acting locally.
+   * What exec, logs, attach, stats and update act through: the runtime in
+   * this process, with --timeout over the whole command. Their CRI client of
+   * --runtime-endpoint is not there yet: said in one line rather than acting
+   * locally.
    */
   protected containerRuntime(options: {untimed?: boolean} = {}): CallContext {
     if (this.settings.runtimeEndpoint) {
       throw new PodctlError(`${this.id ?? 'this verb'} with --runtime-endpoint is not supported yet: podctl's container verbs act on the local state only`, {exitCode: ExitCode.usage, hint: 'run it without --runtime-endpoint, or use crictl against that endpoint'})
     }
     return this.runtime({perCall: options.untimed})
+  }
+
+  /**
+   * What the container verbs act through: the runtime in this process, or
+   * with --runtime-endpoint a CRI client of that runtime, as backend() is for pods.
+   */
+  protected async containerBackend(): Promise<ContainerService> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) return localContainerBackend(this.runtime({perCall: true}))
+    rerunWithoutSnapshot()
+    const {criContainerBackend} = await import('./cri/client.js')
+    return criContainerBackend({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
+  }
+
+  /** The container ID a user's reference names, or a not-found error naming it. */
+  protected async mustResolveContainer(containers: ContainerService, ref: string): Promise<string> {
+    const id = await containers.resolve(ref)
+    if (id === null) throw notFoundError(`container "${ref}" not found`, `list containers with: ${this.config.bin} ps -a`)
+    return id
   }
 
   /** With --runtime-endpoint, what version and info ask the CRI runtime there; otherwise undefined. */

@@ -1,6 +1,7 @@
 import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {ensureImage} from '../runtime/container-image.js'
 import {usageError} from '../runtime/errors.js'
 
 export default class Create extends BaseCommand<typeof Create> {
@@ -35,13 +36,15 @@ ${exitStatusHelp}`
     const {readContainerConfig} = await import('../runtime/containerconfig.js')
     const {config, warnings} = readContainerConfig(this.args['container-config'])
     for (const w of warnings) this.warning(w)
+    let podConfig
     if (this.args['pod-config']) {
       const {readPodSandboxConfig} = await import('../runtime/podconfig.js')
-      for (const w of (await readPodSandboxConfig(this.args['pod-config'])).warnings) this.warning(w)
+      const pod = await readPodSandboxConfig(this.args['pod-config'])
+      for (const w of pod.warnings) this.warning(w)
+      podConfig = pod.config
     }
-    const rt = this.containerRuntime()
-    const {createContainer} = await import('../runtime/container.js')
-    if (this.flags['with-pull']) await (await import('../runtime/container-image.js')).ensureImage(rt, config.image.image ?? '')
-    this.out(await createContainer(rt, this.args.pod, config))
+    const containers = await this.containerBackend()
+    if (this.flags['with-pull']) await ensureImage(await this.imageBackend(), config.image.image ?? '')
+    this.out(await containers.createContainer(this.args.pod, config, podConfig))
   }
 }

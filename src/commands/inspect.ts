@@ -36,21 +36,11 @@ ${exitStatusHelp}`
 
   async run(): Promise<void> {
     const template = goTemplate(this.flags)
-    const rt = this.containerRuntime()
-    const [{containerInfo, mustResolveContainer, viewOf}, {toContainerStatus}, {readContainerRecord}] = await Promise.all([
-      import('../runtime/container.js'),
-      import('../runtime/container-status.js'),
-      import('../runtime/container-store.js'),
-    ])
+    const containers = await this.containerBackend()
     const results: {status: ContainerStatus; info?: Record<string, unknown>}[] = []
     for (const ref of this.positionals) {
       try {
-        const found = mustResolveContainer(rt, ref)
-        const record = readContainerRecord(rt.store, found.podId, found.id)
-        if (!record) throw new Error(`container "${ref}" is gone`)
-        const v = viewOf(rt, record)
-        const status = toContainerStatus(v)
-        results.push({status, info: this.flags.quiet ? undefined : await containerInfo(rt, v)})
+        results.push(await containers.containerStatus(await this.mustResolveContainer(containers, ref), !this.flags.quiet))
       } catch (err) {
         throw wrap(`getting the status of the container "${ref}"`, err)
       }

@@ -32,17 +32,14 @@ ${exitStatusHelp}`
 
   async run(): Promise<void> {
     const filter = containerFilter(this.flags)
-    const rt = this.containerRuntime()
-    const [{listContainers}, {toContainer}] = await Promise.all([import('../runtime/container.js'), import('../runtime/container-status.js')])
-    let views = await listContainers(rt, filter)
-    if (filter.name) views = views.filter((v) => filter.name!.test(v.record.config.metadata.name))
+    let containers = await (await this.containerBackend()).listContainers(filter)
+    if (filter.name) containers = containers.filter((c) => filter.name!.test(c.metadata.name))
     if (this.flags.image !== undefined) {
-      const {ImageStore} = await import('../images/store.js')
-      const want = new ImageStore(rt.settings).status(this.flags.image)?.id
-      views = want ? views.filter((v) => v.record.imageId === want) : []
+      // The image the reference names, as the runtime's image service resolves it (crictl does the same).
+      const want = (await (await this.imageBackend()).imageStatus(this.flags.image, false)).image?.id
+      containers = want ? containers.filter((c) => c.imageRef === want) : []
     }
-    if (filter.last) views = views.slice(0, filter.last)
-    const containers = views.map(toContainer)
+    if (filter.last) containers = containers.slice(0, filter.last)
     const {output, quiet, verbose} = this.flags
     if (quiet) {
       if (containers.length > 0) this.out(containers.map((c) => c.id).join('\n'))

@@ -33,9 +33,8 @@ ${exitStatusHelp}`
     if (!all && this.positionals.length === 0) {
       throw new PodctlError('no container ID given', {exitCode: 2, hint: `name at least one container, or use -a: ${this.config.bin} rm --help`})
     }
-    const rt = this.containerRuntime()
-    const {allContainerRefs, mustResolveContainer, removeContainer} = await import('../runtime/container.js')
-    const targets = all ? allContainerRefs(rt).map((c) => ({ref: c.id, found: c})) : this.positionals.map((ref) => ({ref, found: undefined}))
+    const containers = await this.containerBackend()
+    const targets = all ? (await containers.listContainers({})).map((c) => ({ref: c.id, found: c.id})) : this.positionals.map((ref) => ({ref, found: undefined}))
     if (all && targets.length === 0) {
       process.stderr.write('No containers to remove\n')
       return
@@ -43,7 +42,7 @@ ${exitStatusHelp}`
     const errors: PodctlError[] = []
     for (const {ref, found} of targets) {
       try {
-        await removeContainer(rt, found ?? mustResolveContainer(rt, ref), force)
+        await containers.removeContainer(found ?? (await this.mustResolveContainer(containers, ref)), force)
         this.out(ref)
       } catch (err) {
         const e = wrap(`removing the container "${ref}"`, err instanceof PodctlError ? err : new PodctlError(messageOf(err), {cause: err}))

@@ -1,6 +1,7 @@
 import {Args, Flags} from '../cli/oclif.js'
 
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
+import {ensureImage} from '../runtime/container-image.js'
 import {usageError, wrap} from '../runtime/errors.js'
 
 export default class Run extends BaseCommand<typeof Run> {
@@ -34,17 +35,16 @@ ${exitStatusHelp}`
     const {config, warnings} = readContainerConfig(this.args['container-config'])
     const pod = await readPodSandboxConfig(this.args['pod-config'])
     for (const w of [...warnings, ...pod.warnings]) this.warning(w)
-    const rt = this.containerRuntime()
-    const [{runPod}, {createContainer, startContainer}, {ensureImage}] = await Promise.all([import('../runtime/sandbox.js'), import('../runtime/container.js'), import('../runtime/container-image.js')])
+    const [pods, containers, images] = await Promise.all([this.backend(), this.containerBackend(), this.imageBackend()])
     // The image first: a registry that fails leaves no pod behind.
-    if (!this.flags['no-pull']) await ensureImage(rt, config.image.image ?? '')
-    const podId = await runPod(rt, pod.config, this.flags.runtime).catch((err) => {
+    if (!this.flags['no-pull']) await ensureImage(images, config.image.image ?? '')
+    const podId = await pods.runPod(pod.config, this.flags.runtime ?? '').catch((err) => {
       throw wrap('running container: run pod sandbox', err)
     })
-    const id = await createContainer(rt, podId, config).catch((err) => {
+    const id = await containers.createContainer(podId, config, pod.config).catch((err) => {
       throw wrap(`running container: creating container failed (the pod ${podId.slice(0, 13)} is left: podctl rmp -f ${podId.slice(0, 13)})`, err)
     })
-    await startContainer(rt, {podId, id}).catch((err) => {
+    await containers.startContainer(id).catch((err) => {
       throw wrap(`running container: starting the container "${id}" (the pod ${podId.slice(0, 13)} is left: podctl rmp -f ${podId.slice(0, 13)})`, err)
     })
     this.out(id)

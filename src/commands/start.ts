@@ -17,11 +17,10 @@ ${exitStatusHelp}`
   }
 
   async run(): Promise<void> {
-    const rt = this.containerRuntime()
-    const {mustResolveContainer, startContainer} = await import('../runtime/container.js')
+    const containers = await this.containerBackend()
     const {wrap} = await import('../runtime/errors.js')
     for (const ref of this.positionals) {
-      await startContainer(rt, mustResolveContainer(rt, ref)).catch((err) => {
+      await (async () => containers.startContainer(await this.mustResolveContainer(containers, ref)))().catch((err) => {
         throw wrap(`starting the container "${ref}"`, err)
       })
       this.out(ref)

@@ -30,11 +30,10 @@ ${exitStatusHelp}`
     const seconds = (this.flags as unknown as {timeout: number}).timeout
     // The whole command may wait the grace period per container.
     this.settings.timeoutMs += seconds * 1000 * this.positionals.length
-    const rt = this.containerRuntime()
-    const {mustResolveContainer, stopContainer} = await import('../runtime/container.js')
+    const containers = await this.containerBackend()
     const {wrap} = await import('../runtime/errors.js')
     for (const ref of this.positionals) {
-      await stopContainer(rt, mustResolveContainer(rt, ref), seconds).catch((err) => {
+      await (async () => containers.stopContainer(await this.mustResolveContainer(containers, ref), seconds))().catch((err) => {
         throw wrap(`stopping the container "${ref}"`, err)
       })
       this.out(ref)

@@ -1,6 +1,6 @@
-// podctl's pod verbs as a CRI v1 client (--runtime-endpoint): the PodService
-// of src/runtime/service.ts over gRPC, against podctl serve, containerd or
-// CRI-O. Loaded only when an endpoint is set: grpc costs ~100 ms to import.
+// podctl's pod and container verbs as a CRI v1 client (--runtime-endpoint):
+// the PodService and ContainerService of src/runtime/service.ts over gRPC,
+// against podctl serve, containerd or CRI-O. Loaded only when an endpoint is set: grpc costs ~100 ms to import.
 //
 // Timeouts are crictl's (k8s.io/cri-client): --timeout bounds each call,
 // connecting included, and RunPodSandbox gets twice as long. Answers are
@@ -11,11 +11,12 @@
 
 import {type Client, credentials, makeClientConstructor, Metadata, type ServiceDefinition, type ServiceError, status} from '@grpc/grpc-js'
 
+import type {Container, ContainerStatus} from './container-types.js'
 import type {PodSandbox, PodSandboxState, PodSandboxStatus} from './types.js'
 import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
 import type {RuntimeCondition} from '../runtime/info.js'
 import {compareNanos, matchesText, type PodFilter} from '../runtime/listing.js'
-import type {PodService, PodStatusResult} from '../runtime/service.js'
+import type {ContainerService, ContainerStatusResult, PodService, PodStatusResult} from '../runtime/service.js'
 import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
 import {exitCodeOf, hintMetadataKey} from '../server/errors.js'
 import {unixSocketPath, unixTarget} from './endpoint.js'
@@ -311,5 +312,154 @@ function podSandboxStatsOf(w: WirePodSandboxStats): PodSandboxStats {
       process: process ? {timestamp: process.timestamp ?? '0', processCount: u64(process.processCount)} : null,
       containers: [],
     },
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Containers
+// ---------------------------------------------------------------------------
+
+interface WireContainerMetadata {
+  name?: string
+  attempt?: number
+}
+interface WireImageSpec {
+  image?: string
+  annotations?: Record<string, string>
+}
+interface WireContainer {
+  id?: string
+  podSandboxId?: string
+  metadata?: WireContainerMetadata
+  image?: WireImageSpec
+  imageRef?: string
+  state?: string
+  createdAt?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+}
+interface WireContainerStatus extends WireContainer {
+  startedAt?: string
+  finishedAt?: string
+  exitCode?: number
+  reason?: string
+  message?: string
+  mounts?: {containerPath?: string; hostPath?: string; readonly?: boolean; selinuxRelabel?: boolean; propagation?: string}[]
+  logPath?: string
+}
+
+/**
+ * podctl's container verbs as a CRI client: the ContainerService of
+ * src/runtime/service.ts over gRPC. Pod references resolve through
+ * PodSandboxStatus, container references through ContainerStatus (podctl
+ * serve: IDs, prefixes and names; containerd: IDs and prefixes).
+ */
+export function criContainerBackend(options: CriClientOptions): ContainerService {
+  const call = criCaller(runtimeServiceDefinition(), 'RuntimeService', options)
+
+  const notFound = (err: unknown) => err instanceof PodctlError && err.exitCode === ExitCode.notFound
+  async function podId(ref: string): Promise<string | null> {
+    try {
+      return (await call<WirePodSandboxStatusResponse>('PodSandboxStatus', {podSandboxId: ref})).status?.id ?? null
+    } catch (err) {
+      if (notFound(err)) return null
+      throw err
+    }
+  }
+  async function status(id: string, verbose: boolean): Promise<ContainerStatusResult | null> {
+    try {
+      const response = await call<{status?: WireContainerStatus; info?: Record<string, string>}>('ContainerStatus', {containerId: id, verbose})
+      const result: ContainerStatusResult = {status: containerStatusOf(response.status ?? {})}
+      if (verbose) result.info = infoOf(response.info ?? {})
+      return result
+    } catch (err) {
+      if (notFound(err)) return null
+      throw err
+    }
+  }
+
+  return {
+    createContainer: async (podRef, config, podConfig) => {
+      const id = await podId(podRef)
+      if (id === null) throw new PodctlError(`pod "${podRef}" not found`, {exitCode: ExitCode.notFound})
+      const request = {podSandboxId: id, config: toWire('ContainerConfig', config), sandboxConfig: podConfig ? toWire('PodSandboxConfig', podConfig) : undefined}
+      return (await call<{containerId?: string}>('CreateContainer', request)).containerId ?? ''
+    },
+    resolve: async (ref) => (await status(ref, false))?.status.id ?? null,
+    startContainer: async (id) => {
+      await call('StartContainer', {containerId: id})
+    },
+    stopContainer: async (id, timeoutSec) => {
+      // crictl: the call may take the grace period on top of the timeout.
+      await call('StopContainer', {containerId: id, timeout: String(timeoutSec)}, Math.min(options.timeoutMs + timeoutSec * 1000, 2 ** 31 - 1))
+    },
+    removeContainer: async (id, force) => {
+      const current = await status(id, false)
+      // CRI: RemoveContainer is idempotent: a container removed meanwhile is fine.
+      if (!current) return
+      // The CRI's RemoveContainer removes a running container too: the refusal without -f is podctl's own.
+      if (current.status.state === 'CONTAINER_RUNNING' && !force) {
+        throw new PodctlError(`container "${id}" is running: stop it first, or use rm -f`, {exitCode: ExitCode.usage, hint: `podctl stop ${id.slice(0, 13)}`})
+      }
+      await call('RemoveContainer', {containerId: id})
+    },
+    listContainers: async (filter) => {
+      const pod = filter.podSandboxId === undefined ? undefined : await podId(filter.podSandboxId)
+      if (pod === null) return []
+      const request = {filter: {id: filter.id ?? '', state: filter.state ? {state: filter.state} : undefined, podSandboxId: pod ?? '', labelSelector: filter.labelSelector ?? {}}}
+      const {containers} = await call<{containers?: WireContainer[]}>('ListContainers', request)
+      return (containers ?? []).map(containerOf).sort((a, b) => compareNanos(b.createdAt, a.createdAt))
+    },
+    containerStatus: async (id, verbose) => {
+      const result = await status(id, verbose)
+      if (!result) throw new PodctlError(`container "${id}" not found`, {exitCode: ExitCode.notFound, hint: 'list containers with: podctl ps -a'})
+      return result
+    },
+  }
+}
+
+const containerMetadataOf = (m: WireContainerMetadata = {}) => ({name: m.name ?? '', attempt: m.attempt ?? 0})
+const imageSpecOf = (i: WireImageSpec = {}) => ({image: i.image ?? '', annotations: i.annotations ?? {}})
+
+// proto3: an unset enum is its zero value, CONTAINER_CREATED.
+const containerStateOf = (state: string | undefined): string => state ?? 'CONTAINER_CREATED'
+
+function containerOf(w: WireContainer): Container {
+  return {
+    id: w.id ?? '',
+    podSandboxId: w.podSandboxId ?? '',
+    metadata: containerMetadataOf(w.metadata),
+    image: imageSpecOf(w.image),
+    imageRef: w.imageRef ?? '',
+    state: containerStateOf(w.state),
+    createdAt: w.createdAt ?? '0',
+    labels: w.labels ?? {},
+    annotations: w.annotations ?? {},
+  }
+}
+
+function containerStatusOf(w: WireContainerStatus): ContainerStatus {
+  return {
+    id: w.id ?? '',
+    metadata: containerMetadataOf(w.metadata),
+    state: containerStateOf(w.state),
+    createdAt: w.createdAt ?? '0',
+    startedAt: w.startedAt ?? '0',
+    finishedAt: w.finishedAt ?? '0',
+    exitCode: w.exitCode ?? 0,
+    image: imageSpecOf(w.image),
+    imageRef: w.imageRef ?? '',
+    reason: w.reason ?? '',
+    message: w.message ?? '',
+    labels: w.labels ?? {},
+    annotations: w.annotations ?? {},
+    mounts: (w.mounts ?? []).map((m) => ({
+      containerPath: m.containerPath ?? '',
+      hostPath: m.hostPath ?? '',
+      readonly: m.readonly === true,
+      selinuxRelabel: m.selinuxRelabel === true,
+      propagation: m.propagation ?? 'PROPAGATION_PRIVATE',
+    })),
+    logPath: w.logPath ?? '',
   }
 }

@@ -1,12 +1,13 @@
-// The in-process implementations of the pod service (./service.ts). The verbs
-// hold a PodService, this one or a CRI client of a runtime at
-// --runtime-endpoint (src/cri/client.ts: podctl serve, containerd, CRI-O), and
-// never know which, so their flags, output and exit codes are the same either way.
+// The in-process implementations of the pod and container services
+// (./service.ts). The verbs hold a PodService and a ContainerService, these or
+// CRI clients of a runtime at --runtime-endpoint (src/cri/client.ts: podctl
+// serve, containerd, CRI-O), and never know which, so their flags, output and
+// exit codes are the same either way.
 
 import type {CallContext} from './context.js'
-import {ExitCode, PodctlError} from './errors.js'
+import {ExitCode, notFoundError, PodctlError} from './errors.js'
 import {listPods, toPodSandbox} from './listing.js'
-import type {PodService} from './service.js'
+import type {ContainerService, PodService} from './service.js'
 
 /**
  * The pod lifecycle in this process, under the caller's signal alone: what
@@ -55,6 +56,61 @@ export function localBackend(rt: CallContext): PodService {
     },
   }
 }
+
+/**
+ * The container lifecycle in this process (./container.ts), under the
+ * caller's signal alone: what the gRPC handlers call.
+ */
+export function inProcessContainers(rt: CallContext): ContainerService {
+  return {
+    createContainer: async (podRef, config) => (await containers()).createContainer(rt, podRef, config),
+    resolve: async (ref) => (await containers()).resolveContainer(rt, ref)?.id ?? null,
+    startContainer: async (id) => {
+      const c = await containers()
+      await c.startContainer(rt, c.mustResolveContainer(rt, id))
+    },
+    stopContainer: async (id, timeoutSec) => {
+      const c = await containers()
+      const ref = c.resolveContainer(rt, id)
+      // CRI: idempotent; an unknown container is stopped already.
+      if (ref) await c.stopContainer(rt, ref, timeoutSec)
+    },
+    removeContainer: async (id, force) => {
+      const c = await containers()
+      const ref = c.resolveContainer(rt, id)
+      // CRI: idempotent; a container removed meanwhile is fine.
+      if (ref) await c.removeContainer(rt, ref, force)
+    },
+    listContainers: async (filter) => {
+      const [c, {toContainer}] = await Promise.all([containers(), import('./container-status.js')])
+      return (await c.listContainers(rt, filter)).map(toContainer)
+    },
+    containerStatus: async (id, verbose) => {
+      const [c, {toContainerStatus}] = await Promise.all([containers(), import('./container-status.js')])
+      const ref = c.mustResolveContainer(rt, id)
+      const [view] = await c.listContainers(rt, {id: ref.id, podSandboxId: ref.podId})
+      if (!view) throw notFoundError(`container "${id}" not found`, 'list containers with: podctl ps -a')
+      return verbose ? {status: toContainerStatus(view), info: await c.containerInfo(rt, view)} : {status: toContainerStatus(view)}
+    },
+  }
+}
+
+/** The container verbs' default: the runtime in this process, each call with the whole --timeout. */
+export function localContainerBackend(rt: CallContext): ContainerService {
+  const c = (r: CallContext) => inProcessContainers(r)
+  return {
+    createContainer: (podRef, config, podConfig) => timed(rt, (r) => c(r).createContainer(podRef, config, podConfig)),
+    resolve: (ref) => timed(rt, (r) => c(r).resolve(ref)),
+    startContainer: (id) => timed(rt, (r) => c(r).startContainer(id)),
+    stopContainer: (id, timeoutSec) => timed(rt, (r) => c(r).stopContainer(id, timeoutSec)),
+    removeContainer: (id, force) => timed(rt, (r) => c(r).removeContainer(id, force)),
+    listContainers: (filter) => timed(rt, (r) => c(r).listContainers(filter)),
+    containerStatus: (id, verbose) => timed(rt, (r) => c(r).containerStatus(id, verbose)),
+  }
+}
+
+/** What runs containers: loaded on first use, as the pod lifecycle is. */
+const containers = () => import('./container.js')
 
 /** What runs, stops, removes and inspects pods: loaded on first use, so that `pods` does not pay for the runtime, CNI, netns and cgroup modules. */
 const sandbox = () => import('./sandbox.js')

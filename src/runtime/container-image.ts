@@ -1,14 +1,12 @@
-// The image a container needs, pulled when it is not in the store (run, create --with-pull).
+// The image a container needs, pulled when it is not there (run, create --with-pull):
+// in the local store, or with --runtime-endpoint in that runtime's.
 
-import type {CallContext} from './context.js'
 import {wrap} from './errors.js'
+import type {ImageBackend} from './images.js'
 
-export async function ensureImage(rt: CallContext, ref: string): Promise<void> {
-  const {ImageStore} = await import('../images/store.js')
-  const store = new ImageStore(rt.settings)
-  if (store.status(ref)) return
-  rt.ctx.log(`image "${ref}" is not in the store: pulling it`)
-  await store.pull(ref, {signal: rt.ctx.signal, log: rt.ctx.log}).catch((err) => {
+export async function ensureImage(images: ImageBackend, ref: string): Promise<void> {
+  if ((await images.imageStatus(ref, false)).image) return
+  await images.pullImage(ref, {}).catch((err) => {
     throw wrap(`pulling image "${ref}"`, err)
   })
 }

@@ -1,10 +1,13 @@
-// The pod lifecycle as one service: what the pod verbs act through, whether
-// in this process (./backend.ts: localBackend, inProcessService) or as a CRI
+// The pod and container lifecycles as services: what the pod and container
+// verbs act through, whether in this process (./backend.ts: localBackend,
+// inProcessService, localContainerBackend, inProcessContainers) or as a CRI
 // client of a runtime at --runtime-endpoint (src/cri/client.ts); the gRPC
-// handlers of `podctl serve` (src/server/runtime-service.ts) call the
-// in-process one. Types only: every side may import it.
+// handlers of `podctl serve` (src/server/) call the in-process ones. Types
+// only: every side may import it.
 
+import type {Container, ContainerConfig, ContainerStatus} from '../cri/container-types.js'
 import type {PodSandbox, PodSandboxConfig, PodSandboxStatus} from '../cri/types.js'
+import type {ContainerFilter} from './container.js'
 import type {PodFilter} from './listing.js'
 import type {PodStatsEntry, SamplingOptions} from './stats.js'
 
@@ -35,4 +38,26 @@ export interface PodService {
   listPods(filter: PodFilter): Promise<PodSandbox[]>
   /** ListPodSandboxStats every `seconds` (see stats.ts: samplePodSandboxStats). */
   samplePodSandboxStats(filter: PodFilter, options: SamplingOptions): AsyncGenerator<PodStatsEntry[]>
+}
+
+export interface ContainerStatusResult {
+  status: ContainerStatus
+  info?: Record<string, unknown>
+}
+
+export interface ContainerService {
+  /** CreateContainer in the pod a user's reference names; podConfig is what the CRI passes along (crictl's pod config file). */
+  createContainer(podRef: string, config: ContainerConfig, podConfig?: PodSandboxConfig): Promise<string>
+  /** The container ID a user's reference (ID, unique prefix, name) names, or null for none. */
+  resolve(ref: string): Promise<string | null>
+  /** StartContainer of a resolved ID. */
+  startContainer(id: string): Promise<void>
+  /** StopContainer of a resolved ID: the stop signal, timeoutSec, then SIGKILL; CRI: idempotent. */
+  stopContainer(id: string, timeoutSec: number): Promise<void>
+  /** RemoveContainer of a resolved ID; a running one is refused unless force. */
+  removeContainer(id: string, force: boolean): Promise<void>
+  /** ListContainers, newest first; the pod filter is a user's pod reference. */
+  listContainers(filter: ContainerFilter): Promise<Container[]>
+  /** ContainerStatus of a resolved ID; verbose adds info. */
+  containerStatus(id: string, verbose: boolean): Promise<ContainerStatusResult>
 }

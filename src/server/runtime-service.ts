@@ -11,9 +11,8 @@
 //   ListPodSandbox     filters: ID (a prefix resolves), state, label selector
 //   PodSandboxStats    NotFound for an unknown pod, Unavailable for a NotReady one
 //
-// Every other RPC answers UNIMPLEMENTED with a reason, except that the lists
-// of containers are answered, truthfully, as empty: the kubelet's PLEG lists
-// containers every second and holds the node NotReady while that fails.
+// The container RPCs are in ./container-service.ts. Every other RPC answers
+// UNIMPLEMENTED with a reason.
 
 import {readFileSync} from 'node:fs'
 
@@ -28,6 +27,7 @@ import type {CallContext} from '../runtime/context.js'
 import type {PodFilter} from '../runtime/listing.js'
 import {hostStatsSource, listPodSandboxStats, nowNanos, type PodStatsEntry, withCpuRates} from '../runtime/stats.js'
 import {runtimeServiceDefinition} from '../cri/proto.js'
+import {containerServiceHandlers} from './container-service.js'
 import {type ServerContext, unimplemented} from './context.js'
 import {serviceError} from './errors.js'
 import {streamingHandlers} from './streaming/handlers.js'
@@ -35,22 +35,16 @@ import type {StreamingServer} from './streaming/server.js'
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {version: string}).version
 
-const noContainers = 'podctl runs pod sandboxes only: containers in pods are not supported yet'
+const notYet = 'containers run, but this call is not served yet'
 const notStreamed = 'use the unary List RPC (KEP-5825 streaming lists are not supported)'
 
 /** Why each RPC that is not served is not, in the words the client gets. */
 const unimplementedWhy: Record<string, string> = {
-  CreateContainer: noContainers,
-  StartContainer: noContainers,
-  StopContainer: noContainers,
-  RemoveContainer: noContainers,
-  ContainerStatus: noContainers,
-  UpdateContainerResources: noContainers,
-  ReopenContainerLog: noContainers,
-  ExecSync: noContainers,
-  ContainerStats: noContainers,
-  CheckpointContainer: noContainers,
-  GetContainerEvents: 'there is no event stream: poll ListPodSandbox',
+  UpdateContainerResources: notYet,
+  ExecSync: notYet,
+  ContainerStats: notYet,
+  CheckpointContainer: 'checkpoints (CRIU) are not supported',
+  GetContainerEvents: 'there is no event stream: poll ListPodSandbox and ListContainers',
   ListMetricDescriptors: 'there are no metrics: use ListPodSandboxStats',
   ListPodSandboxMetrics: 'there are no metrics: use ListPodSandboxStats',
   UpdatePodSandboxResources: 'the resources of a running pod cannot be changed yet',
@@ -90,6 +84,8 @@ export function runtimeServiceHandlers(ctx: ServerContext, streaming: StreamingS
   let podCidr = ''
 
   const implemented: UntypedServiceImplementation = {
+    ...containerServiceHandlers(ctx),
+
     Version: ctx.unary(
       'Version',
       async () => criVersion(packageVersion),
@@ -211,8 +207,6 @@ export function runtimeServiceHandlers(ctx: ServerContext, streaming: StreamingS
       {mutates: true, what: (req) => `pod CIDR "${req.runtimeConfig?.networkConfig?.podCidr ?? ''}"`},
     ),
 
-    // podctl has no containers: the truthful answer is an empty list.
-    ListContainers: ctx.unary('ListContainers', async () => ({}), {mutates: false}),
     ListContainerStats: ctx.unary('ListContainerStats', async () => ({}), {mutates: false}),
 
     ...streamingHandlers(ctx, streaming),
