@@ -183,12 +183,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Signals armed (the first cancels; later ones wait for its rollback), the debug log, and the start-up time with --debug. */
   private armed(): CallContext['ctx'] {
-    // A second signal does not cut the rollback short: exiting then would say "rolled back"
-    // (130) and leave a NotReady pod holding an IP. The rollback is bounded by its own timeout.
+    // A second signal does not cut the rollback (or a removal under way) short: exiting then
+    // would say "rolled back" (130) and leave a NotReady pod holding an IP. Each is bounded by its own timeout.
     let noted = false
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) {
-        if (!noted) process.stderr.write(`${paint.dim(`podctl: ${signal} again: undoing what was made first; it ends on its own (kill -9 would leave it for rmp -f)`)}\n`)
+        if (!noted) process.stderr.write(`${paint.dim(`podctl: ${signal} again: finishing or undoing what is under way; it ends on its own (kill -9 would leave it for rmp -f)`)}\n`)
         noted = true
         return
       }

@@ -60,6 +60,13 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   const started = performance.now()
   const child = spawn(file, args, {
     env: options.env ? {...process.env, ...options.env} : process.env,
+    // A session of its own: a terminal's Ctrl-C (or hangup) goes to its whole foreground
+    // process group, and would kill a CNI plugin or runc halfway through (a bridge DEL between
+    // removing the veth and its masquerade rules leaves them for good; a pause started in the
+    // group would get the hangup). podctl alone decides: a cancelled operation's helper gets
+    // SIGTERM below, and a removal under way is let finish. Only a helper given the terminal
+    // (inherit) stays in its session.
+    detached: !options.inherit,
     stdio: options.inherit
       ? [options.inherit.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit']
       : [options.input === undefined ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe', options.detached ? 'ignore' : 'pipe'],

@@ -465,7 +465,7 @@ export async function stopPod(rt: CallContext, ref: string): Promise<string | nu
   timer('resolve')
   // CRI: StopPodSandbox must not return an error if all resources have already been reclaimed.
   if (id === null) return null
-  await withPodLock(rt, id, async () => {
+  await withPodLock(rt, id, async (rt) => {
     timer('lock')
     const record = await rt.store.readRecord(id)
     if (!record) return
@@ -491,7 +491,7 @@ export async function removePod(rt: CallContext, id: string, options: RemoveOpti
   const timer = stepTimer(rt.ctx)
   let stopped = false
   let removed = false
-  await withPodLock(rt, id, async () => {
+  await withPodLock(rt, id, async (rt) => {
     timer('lock')
     let record: PodRecord | null
     try {
@@ -567,11 +567,19 @@ function stopFacts(record: PodRecord): StopFacts {
   }
 }
 
-/** Run `fn` holding the pod's lock; `gone` says, at the end, whether the pod was removed (its lock then goes too). */
-async function withPodLock<T>(rt: CallContext, id: string, fn: () => Promise<T>, gone = () => false): Promise<T> {
+/**
+ * Run `fn` holding the pod's lock; `gone` says, at the end, whether the pod was removed (its lock then goes too).
+ * The wait for the lock ends with the caller's signal (a SIGINT, a cancelled RPC); once the lock is held,
+ * `fn` runs to its end (bounded by its own timeout): a stop or removal cut short would leave a pod
+ * half-stopped, its rules and IP kept for a DEL that may no longer find them. So a SIGINT during
+ * `rmp -af` finishes the pods under way and starts no other.
+ */
+async function withPodLock<T>(rt: CallContext, id: string, fn: (rt: CallContext) => Promise<T>, gone = () => false): Promise<T> {
+  // Cancelled before it began (the other pods of rmp -a after a SIGINT): nothing is done to it.
+  if (rt.ctx.signal.aborted) throw wrap('not started', rt.ctx.signal.reason)
   const held: Lock = await rt.store.lockPod(id, lockWait(rt, `pod "${id}"`))
   try {
-    return await fn()
+    return await fn(cleanupContext(rt))
   } finally {
     await (gone() ? held.discard() : held.release())
   }

@@ -336,7 +336,7 @@ describe('output says what is there, and only podctl speaks', e2eOptions(), () =
       const [code] = await exited
       assert.equal(code, 130, stderr)
       assert.match(stderr, /interrupted by SIGINT/)
-      assert.match(stderr, /SIGINT again: undoing what was made first/)
+      assert.match(stderr, /SIGINT again: finishing or undoing what is under way/)
     } finally {
       await names?.release()
       await cni.release()
