@@ -14,6 +14,11 @@ import {resolveSettings, type Settings} from './runtime/settings.js'
 import {Store} from './runtime/store.js'
 import {paint} from './render/style.js'
 
+/** The longest delay a Node timer takes: a --watch runs until interrupted. */
+const untilInterrupted = 2 ** 31 - 1
+
+const clearScreen = '\u001B[2J\u001B[H'
+
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
@@ -210,6 +215,40 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Data to stdout. */
   protected out(text: string): void {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  /**
+   * The deadline of a sampling verb (statsp, stats): --timeout bounds the reading, not the
+   * sampling the user asked for; a watch runs until interrupted.
+   */
+  protected widenTimeoutForSampling(seconds: number, watch: boolean): void {
+    this.settings = {...this.settings, timeoutMs: watch ? untilInterrupted : Math.min(this.settings.timeoutMs + seconds * 1000, untilInterrupted)}
+  }
+
+  /**
+   * Print each sample as its document: json, yaml (a stream of documents) or a table (redrawn
+   * in place on a terminal under --watch, one after the other in a pipe). A watch ends at the
+   * first sample without --watch, when stdout's reader is gone (EPIPE is not thrown), or at
+   * Ctrl-C with status 0, as crictl's.
+   */
+  protected async printSamples<T>(samples: AsyncIterable<T>, output: string, watch: boolean, render: {document: (sample: T) => unknown; table: (sample: T) => string}): Promise<void> {
+    const {toJson, toYamlText} = await import('./render/format.js')
+    const redraw = watch && output === 'table' && process.stdout.isTTY === true
+    let first = true
+    let stdoutGone = false
+    process.stdout.on('error', () => (stdoutGone = true))
+    try {
+      for await (const sample of samples) {
+        if (output === 'json') this.out(toJson(render.document(sample)))
+        else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText(render.document(sample))}`)
+        else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${render.table(sample)}`)
+        if (!watch || stdoutGone) return
+        first = false
+      }
+    } catch (err) {
+      if (watch && err instanceof PodctlError && err.exitCode === ExitCode.interrupted) return
+      throw err
+    }
   }
 
   /** One error, its hint, and (with --debug) its stack, to stderr. */

@@ -4,10 +4,6 @@ import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {labels} from '../flags/filter.js'
 import {outputFlag} from '../flags/output.js'
 
-const untilInterrupted = 2 ** 31 - 1
-
-const clearScreen = '\u001B[2J\u001B[H'
-
 export default class Stats extends BaseCommand<typeof Stats> {
   static override summary = 'List container resource usage statistics'
   static override description = `Prints CPU, memory and writable layer figures of running containers, read in-process from each container's cgroup (cgroup v1 or v2) and its overlay upper directory, sorted by container ID as crictl's.
@@ -44,15 +40,14 @@ ${exitStatusHelp}`
   async run(): Promise<void> {
     const {output, watch, all} = this.flags
     const seconds = this.flags.seconds ?? 1
-    const {ExitCode, notFoundError, PodctlError, usageError} = await import('../runtime/errors.js')
+    const {notFoundError, usageError} = await import('../runtime/errors.js')
     if (this.flags.id !== undefined && this.args.container !== undefined && this.flags.id !== this.args.container) {
       throw usageError('give the container as an argument or with --id, not both')
     }
-    this.settings = {...this.settings, timeoutMs: watch ? untilInterrupted : Math.min(this.settings.timeoutMs + seconds * 1000, untilInterrupted)}
+    this.widenTimeoutForSampling(seconds, watch)
     const rt = this.containerRuntime()
     const {resolveContainer} = await import('../runtime/container.js')
     const {sampleContainerStats} = await import('../runtime/container-stats.js')
-    const {toJson, toYamlText} = await import('../render/format.js')
     const {containerStatsTable} = await import('../render/stats.js')
     const ref = this.flags.id ?? this.args.container
     const found = ref === undefined ? undefined : resolveContainer(rt, ref)
@@ -66,22 +61,10 @@ ${exitStatusHelp}`
     const labelSelector = labels(this.flags.label)
     const filter = {id: found?.id, podSandboxId, labelSelector}
     const rateFirst = output === 'table' || this.flags.seconds !== undefined
-    const redraw = watch && output === 'table' && process.stdout.isTTY === true
-    let first = true
-    let stdoutGone = false
-    process.stdout.on('error', () => (stdoutGone = true))
-    try {
-      for await (const stats of sampleContainerStats(rt, filter, {seconds, rateFirst})) {
-        if (output === 'json') this.out(toJson({stats}))
-        else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText({stats})}`)
-        else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${containerStatsTable(stats, all)}`)
-        if (!watch || stdoutGone) return
-        first = false
-      }
-    } catch (err) {
-      if (watch && err instanceof PodctlError && err.exitCode === ExitCode.interrupted) return
-      throw err
-    }
+    await this.printSamples(sampleContainerStats(rt, filter, {seconds, rateFirst}), output, watch, {
+      document: (stats) => ({stats}),
+      table: (stats) => containerStatsTable(stats, all),
+    })
   }
 }
 

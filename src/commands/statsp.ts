@@ -3,14 +3,8 @@ import {Args, Flags} from '../cli/oclif.js'
 import {BaseCommand, exitStatusHelp} from '../base-command.js'
 import {podFilter, podFilterFlags} from '../flags/filter.js'
 import {outputFlag} from '../flags/output.js'
-import {toJson, toYamlText} from '../render/format.js'
 import {statsDocument, statsTable} from '../render/stats.js'
-import {ExitCode, notFoundError, PodctlError, usageError} from '../runtime/errors.js'
-
-/** The longest delay a Node timer takes: --watch runs until interrupted. */
-const untilInterrupted = 2 ** 31 - 1
-
-const clearScreen = '\u001B[2J\u001B[H'
+import {notFoundError, usageError} from '../runtime/errors.js'
 
 export default class Statsp extends BaseCommand<typeof Statsp> {
   static override summary = 'List pod statistics'
@@ -50,31 +44,13 @@ ${exitStatusHelp}`
     if (this.flags.id !== undefined && this.args.pod !== undefined && this.flags.id !== this.args.pod) {
       throw usageError('give the pod as an argument or with --id, not both')
     }
-    // --timeout bounds the reading, not the sampling the user asked for.
-    this.settings = {...this.settings, timeoutMs: watch ? untilInterrupted : Math.min(this.settings.timeoutMs + seconds * 1000, untilInterrupted)}
+    this.widenTimeoutForSampling(seconds, watch)
     const backend = await this.backend()
     const ref = this.flags.id ?? this.args.pod
     const id = ref === undefined ? undefined : await backend.resolve(ref)
     if (id === null) throw notFoundError(`pod "${ref}" not found`, 'list pods with: podctl pods')
     const filter = {...podFilter({label: this.flags.label}), id}
     const rateFirst = output === 'table' || this.flags.seconds !== undefined
-    const redraw = watch && output === 'table' && process.stdout.isTTY === true
-    let first = true
-    // A watch piped into head(1) ends when the pipe does: a write error (EPIPE) is not thrown here.
-    let stdoutGone = false
-    process.stdout.on('error', () => (stdoutGone = true))
-    try {
-      for await (const entries of backend.samplePodSandboxStats(filter, {seconds, rateFirst})) {
-        if (output === 'json') this.out(toJson(statsDocument(entries)))
-        else if (output === 'yaml') this.out(`${first ? '' : '---\n'}${toYamlText(statsDocument(entries))}`)
-        else this.out(`${redraw ? clearScreen : first ? '' : '\n'}${statsTable(entries)}`)
-        if (!watch || stdoutGone) return
-        first = false
-      }
-    } catch (err) {
-      // Ctrl-C is how a watch ends, as crictl's.
-      if (watch && err instanceof PodctlError && err.exitCode === ExitCode.interrupted) return
-      throw err
-    }
+    await this.printSamples(backend.samplePodSandboxStats(filter, {seconds, rateFirst}), output, watch, {document: statsDocument, table: statsTable})
   }
 }
