@@ -8,12 +8,12 @@
 // 64-hex pattern, and names are hashed.
 
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
+import {closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 
 import type {ContainerConfig} from '../cri/container-types.js'
-import {errnoOf, messageOf, PodctlError, usageError} from './errors.js'
+import {errnoOf, PodctlError, usageError} from './errors.js'
 import {lock, lockName, type LockWait, tryLock, withLock} from './lock.js'
-import {idPattern, type Store, writeFileAtomic} from './store.js'
+import {idPattern, nameHolderAt, readRecordFile, type Store, writeFileAtomic} from './store.js'
 
 export const containerRecordVersion = 1
 
@@ -105,24 +105,8 @@ export function writeContainerRecord(store: Store, record: ContainerRecord, sync
 
 /** One record; a missing one is null, a corrupt one an error naming the file. */
 export function readContainerRecord(store: Store, podId: string, id: string): ContainerRecord | null {
-  const path = containerRecordPath(store, podId, id)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return null
-    throw new PodctlError(`cannot read container record "${path}": ${messageOf(err)}`)
-  }
-  let record: ContainerRecord
-  try {
-    record = JSON.parse(text) as ContainerRecord
-  } catch (err) {
-    throw new PodctlError(`container record "${path}" is corrupt: ${messageOf(err)}`, {hint: `remove the container with: podctl rm -f ${id}`})
-  }
-  if (record?.id !== id || record.podSandboxId !== podId || !record.config?.metadata) {
-    throw new PodctlError(`container record "${path}" is corrupt: it does not describe container "${id}"`, {hint: `remove the container with: podctl rm -f ${id}`})
-  }
-  return record
+  const describes = (r: ContainerRecord) => r?.id === id && r.podSandboxId === podId && Boolean(r.config?.metadata)
+  return readRecordFile(containerRecordPath(store, podId, id), 'container', id, describes, `remove the container with: podctl rm -f ${id}`)
 }
 
 /** The container IDs with a directory under the pod (real directories only). */
@@ -151,22 +135,6 @@ async function containerLocked(store: Store, id: string): Promise<boolean> {
   return false
 }
 
-function holderOf(path: string): string | undefined {
-  try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-    let text: string
-    try {
-      text = readFileSync(fd, 'utf8')
-    } finally {
-      closeSync(fd)
-    }
-    const entry = JSON.parse(text) as {id?: string}
-    return typeof entry.id === 'string' ? entry.id : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Reserve the container's name in the store's name index: of two creates
  * of one name in one pod, exactly one wins. A reservation whose container has
@@ -175,7 +143,7 @@ function holderOf(path: string): string | undefined {
 export async function reserveContainerName(store: Store, podId: string, name: string, id: string, wait: LockWait): Promise<void> {
   const path = store.namePath(name)
   await withLock(lockName(store.root, 'names'), {...wait, what: 'the name index'}, async () => {
-    const holder = holderOf(path)
+    const holder = nameHolderAt(path)
     if (holder === id) return
     if (holder) {
       const alive = idPattern.test(holder) && ((await containerLocked(store, holder)) || listContainerIds(store, podId).includes(holder))
@@ -198,7 +166,7 @@ export async function reserveContainerName(store: Store, podId: string, name: st
 export async function releaseContainerName(store: Store, name: string, id: string, wait: LockWait): Promise<void> {
   const path = store.namePath(name)
   await withLock(lockName(store.root, 'names'), {...wait, what: 'the name index'}, async () => {
-    if (holderOf(path) !== id) return
+    if (nameHolderAt(path) !== id) return
     try {
       unlinkSync(path)
     } catch (err) {

@@ -83,6 +83,47 @@ export function newPodSandboxId(): string {
   return randomBytes(32).toString('hex')
 }
 
+/** The ID a name reservation file holds (never followed through a symlink); undefined when none or unreadable. */
+export function nameHolderAt(path: string): string | undefined {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    let text: string
+    try {
+      text = readFileSync(fd, 'utf8')
+    } finally {
+      closeSync(fd)
+    }
+    const entry = JSON.parse(text) as {id?: string}
+    return typeof entry.id === 'string' ? entry.id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A record file (a pod's or a container's): null when it is missing, an error naming the
+ * file and what to do when it cannot be read, is not JSON or does not describe `id`.
+ * Synchronous: a record is a few KB, and listing a thousand through the thread pool
+ * (open, stat, read, close: a round trip each) takes many times longer.
+ */
+export function readRecordFile<T>(path: string, kind: 'pod' | 'container', id: string, describes: (record: T) => boolean, hint: string): T | null {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return null
+    throw new PodctlError(`cannot read ${kind} record "${path}": ${messageOf(err)}`)
+  }
+  let record: T
+  try {
+    record = JSON.parse(text) as T
+  } catch (err) {
+    throw new PodctlError(`${kind} record "${path}" is corrupt: ${messageOf(err)}`, {hint})
+  }
+  if (!describes(record)) throw new PodctlError(`${kind} record "${path}" is corrupt: it does not describe ${kind} "${id}"`, {hint})
+  return record
+}
+
 /** The reserved name of a pod, as containerd's makeSandboxName. */
 export function podSandboxName(config: PodSandboxConfig): string {
   const md = config.metadata
@@ -203,30 +244,7 @@ export class Store {
 
   /** readRecord, synchronously: what a listing does a thousand times, without a promise each. */
   private readRecordNow(id: string): PodRecord | null {
-    const path = this.recordPath(id)
-    let text: string
-    try {
-      // Synchronous: a record is a few KB, and listing a thousand through the thread pool
-      // (open, stat, read, close: a round trip each) takes many times longer.
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return null
-      throw new PodctlError(`cannot read pod record "${path}": ${messageOf(err)}`)
-    }
-    let record: PodRecord
-    try {
-      record = JSON.parse(text) as PodRecord
-    } catch (err) {
-      throw new PodctlError(`pod record "${path}" is corrupt: ${messageOf(err)}`, {
-        hint: `remove the pod with: podctl rmp -f ${id}`,
-      })
-    }
-    if (record?.id !== id || !record.config?.metadata) {
-      throw new PodctlError(`pod record "${path}" is corrupt: it does not describe pod "${id}"`, {
-        hint: `remove the pod with: podctl rmp -f ${id}`,
-      })
-    }
-    return record
+    return readRecordFile(this.recordPath(id), 'pod', id, (r: PodRecord) => r?.id === id && Boolean(r.config?.metadata), `remove the pod with: podctl rmp -f ${id}`)
   }
 
   /**
@@ -326,19 +344,7 @@ export class Store {
   }
 
   nameHolder(name: string): string | undefined {
-    try {
-      const fd = openSync(this.namePath(name), constants.O_RDONLY | constants.O_NOFOLLOW)
-      let text: string
-      try {
-        text = readFileSync(fd, 'utf8')
-      } finally {
-        closeSync(fd)
-      }
-      const entry = JSON.parse(text) as {id?: string}
-      return typeof entry.id === 'string' ? entry.id : undefined
-    } catch {
-      return undefined
-    }
+    return nameHolderAt(this.namePath(name))
   }
 
   // ---- ID resolution ----
