@@ -10,8 +10,8 @@ import {cgroupDirs, type TestEnv, which} from './harness.js'
 
 export const conmonMissing = () => (which('conmon') ? undefined : 'conmon is not installed (apt-get install conmon)')
 
-/** conmon processes whose command line names this env's state root: a container's monitor left behind. */
-export function conmonsOf(env: TestEnv): string[] {
+/** Live processes (not zombies) of a program matching `program` whose command line names this env's state: left behind. */
+export function processesOf(env: TestEnv, program: RegExp): string[] {
   const found: string[] = []
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let argv: string[]
@@ -21,10 +21,13 @@ export function conmonsOf(env: TestEnv): string[] {
     } catch {
       continue
     }
-    if (/conmon$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(env.root) || a.startsWith(env.runRoot))) found.push(`${pid} ${argv.join(' ')}`)
+    if (program.test(argv[0] ?? '') && argv.some((a) => a.startsWith(env.root) || a.startsWith(env.runRoot))) found.push(`${pid} ${argv.join(' ')}`)
   }
   return found
 }
+
+/** conmon processes of this env: a container's monitor left behind. */
+export const conmonsOf = (env: TestEnv): string[] => processesOf(env, /conmon$/)
 
 /** Container cgroups (<parent>/<pod>/<container>) in any hierarchy, also of pods that are still there. */
 export function containerCgroupsOf(env: TestEnv): string[] {

@@ -14,30 +14,17 @@ import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, test} from 'node:test'
 
+import {conmonMissing, processesOf} from './container-helpers.js'
 import {e2eOptionsWith, podctlBin, TestEnv, which} from './harness.js'
-import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
+import {missingRegistryTools, type Registry, registryWithBusybox} from './registry.js'
 
 const missingTools = () =>
-  (which('conmon') ? undefined : 'conmon is not installed (apt-get install conmon)') ??
+  conmonMissing() ??
   (which('script') ? undefined : 'script is not installed (apt-get install bsdutils)') ??
   (which('perl') ? undefined : 'perl is not installed (apt-get install perl-base)')
 
-/** Live processes (not zombies) whose command line names this env's state: monitors and attach relays left behind. */
-function leftProcesses(env: TestEnv): string[] {
-  const found: string[] = []
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let argv: string[]
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-      if (/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue
-    } catch {
-      continue
-    }
-    const named = argv.some((a) => a.startsWith(env.root) || a.startsWith(env.runRoot))
-    if (named && (/conmon$/.test(argv[0] ?? '') || /perl$/.test(argv[0] ?? ''))) found.push(`${pid} ${argv.join(' ').slice(0, 200)}`)
-  }
-  return found
-}
+/** Monitors and attach relays of this env left behind. */
+const leftProcesses = (env: TestEnv): string[] => processesOf(env, /(conmon|perl)$/)
 
 /** Exec temp directories left in the containers' directories. */
 function execLeftovers(env: TestEnv): string[] {
@@ -66,10 +53,7 @@ describe('container verbs', e2eOptionsWith('container verb tests', missingRegist
 
   before(async () => {
     env = new TestEnv(150)
-    reg = await startRegistry({dir: env.dir})
-    const fixtures = buildFixtures(join(env.dir, 'fixtures'))
-    await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
-    image = `${reg.host}/test/busybox:latest`
+    ;({reg, image} = await registryWithBusybox(env.dir))
     env.ok(['pull', image])
     logs = join(env.dir, 'logs')
     pod = env.runPod('verbs', {log_directory: logs})

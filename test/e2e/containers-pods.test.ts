@@ -12,7 +12,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {assertClean, conmonMissing, conmonsOf, containerCgroupsOf} from './container-helpers.js'
 import {e2eOptionsWith, TestEnv} from './harness.js'
-import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
+import {missingRegistryTools, type Registry, registryWithBusybox} from './registry.js'
 
 describe('containers and their pods', e2eOptionsWith('container tests', missingRegistryTools, conmonMissing), () => {
   let env: TestEnv
@@ -21,10 +21,7 @@ describe('containers and their pods', e2eOptionsWith('container tests', missingR
 
   before(async () => {
     env = new TestEnv(141)
-    reg = await startRegistry({dir: env.dir})
-    const fixtures = buildFixtures(join(env.dir, 'fixtures'))
-    await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
-    image = `${reg.host}/test/busybox:latest`
+    ;({reg, image} = await registryWithBusybox(env.dir))
     env.ok(['pull', '-q', image])
   })
 

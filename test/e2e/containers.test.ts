@@ -14,7 +14,7 @@ import {after, before, describe, test} from 'node:test'
 
 import {assertClean, conmonMissing, conmonsOf} from './container-helpers.js'
 import {e2eOptionsWith, TestEnv} from './harness.js'
-import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
+import {missingRegistryTools, type Registry, registryWithBusybox} from './registry.js'
 
 /** GET http://host:port/path, or the error's message. */
 function httpGet(host: string, port: number, path = '/'): Promise<string> {
@@ -49,10 +49,7 @@ describe('containers', e2eOptionsWith('container tests', missingRegistryTools, c
 
   before(async () => {
     env = new TestEnv(140)
-    reg = await startRegistry({dir: env.dir})
-    const fixtures = buildFixtures(join(env.dir, 'fixtures'))
-    await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
-    image = `${reg.host}/test/busybox:latest`
+    ;({reg, image} = await registryWithBusybox(env.dir))
   })
 
   after(async () => {

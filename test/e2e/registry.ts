@@ -444,6 +444,14 @@ export interface PushedRefs {
   fixtures: Fixtures
 }
 
+/** A registry in the test's directory serving the busybox fixture as test/busybox:latest: what the container tests run. */
+export async function registryWithBusybox(dir: string): Promise<{reg: Registry; image: string}> {
+  const reg = await startRegistry({dir})
+  const fixtures = buildFixtures(join(dir, 'fixtures'))
+  await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
+  return {reg, image: `${reg.host}/test/busybox:latest`}
+}
+
 /** Build the fixtures (once per dir) and push them to the registry under the prefix (default "test/"). */
 export async function pushFixtures(reg: Registry, dir: string, prefix = 'test/'): Promise<PushedRefs> {
   const fixtures = existsSync(join(dir, 'fixtures.json')) ? (JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as Fixtures) : buildFixtures(dir)

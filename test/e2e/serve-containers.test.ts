@@ -6,33 +6,17 @@
 // image as it was, the running container still running.
 
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, afterEach, before, describe, test} from 'node:test'
 
 import * as grpc from '@grpc/grpc-js'
 
-import {e2eOptionsWith, TestEnv, which} from './harness.js'
-import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
+import {conmonMissing, conmonsOf} from './container-helpers.js'
+import {e2eOptionsWith, TestEnv} from './harness.js'
+import {missingRegistryTools, type Registry, registryWithBusybox} from './registry.js'
 import {criToolMissing, RawCri, runCriTool, type Served, startServe, stopServe} from './serve-helpers.js'
-
-const conmonMissing = () => (which('conmon') ? undefined : 'conmon is not installed (apt-get install conmon)')
-
-/** Live conmon processes whose command line names this env's directories. */
-function conmonsOf(env: TestEnv): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-        if (/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return []
-        return /conmon$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(env.root) || a.startsWith(env.runRoot)) ? [`conmon ${pid}`] : []
-      } catch {
-        return []
-      }
-    })
-}
 
 /** Until check() is true, polled; the test's own timeout bounds it. */
 async function until(what: string, check: () => boolean | Promise<boolean>, tries = 200): Promise<void> {
@@ -52,10 +36,7 @@ describe('podctl serve runs containers', e2eOptionsWith('serve container tests',
 
   before(async () => {
     env = new TestEnv(180)
-    reg = await startRegistry({dir: env.dir})
-    const fixtures = buildFixtures(join(env.dir, 'fixtures'))
-    await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
-    image = `${reg.host}/test/busybox:latest`
+    ;({reg, image} = await registryWithBusybox(env.dir))
     served = await startServe(env)
     cri = new RawCri(served.socket)
   })

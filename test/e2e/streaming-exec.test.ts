@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {e2eOptionsWith, TestEnv, which} from './harness.js'
-import {buildFixtures, missingRegistryTools, push, type Registry, startRegistry} from './registry.js'
+import {missingRegistryTools, type Registry, registryWithBusybox} from './registry.js'
 import {criToolMissing, RawCri, runCriTool, type Served, sharedBin, startServe, stopServe} from './serve-helpers.js'
 
 const missing = (tool: string, pkg: string) => () => (which(tool) ? undefined : `${tool} is not installed (apt-get install ${pkg})`)
@@ -87,10 +87,7 @@ describe('exec and attach through podctl serve, under the real crictl', e2eOptio
 
   before(async () => {
     env = new TestEnv(191)
-    reg = await startRegistry({dir: env.dir})
-    const fixtures = buildFixtures(join(env.dir, 'fixtures'))
-    await push(reg, fixtures.busybox.layout, 'latest', 'test/busybox:latest')
-    image = `${reg.host}/test/busybox:latest`
+    ;({reg, image} = await registryWithBusybox(env.dir))
     served = await startServe(env)
   })
   after(async () => {
