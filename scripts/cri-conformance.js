@@ -145,8 +145,14 @@ function reason(spec) {
   const message = spec.Failure?.Message ?? spec.State
   const rpc = /rpc error: code = (\w+) desc = ([^\n]*)/.exec(message)
   const text = rpc ? `${rpc[1]}: ${rpc[2]}` : message.split('\n').find((l) => l.trim()) ?? spec.State
-  // critest's temporary dirs end in random digits: written as <N>, so that a rerun writes the same file.
-  return text.replace(/\s+/g, ' ').replace(/(\/tmp\/[A-Za-z-]+?)\d{6,}/g, '$1<N>').replace(/\|/g, '\\|').slice(0, 200)
+  // critest's temporary dirs end in random digits, and the log entries it quotes carry Go's time.Time
+  // ({wall:N ext:N loc:0x...}): written as <N>, so that a rerun writes the same file.
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/(\/tmp\/[A-Za-z-]+?)\d{6,}/g, '$1<N>')
+    .replace(/\{wall:[0-9a-fx]+ ext:-?\d+ loc:0x[0-9a-f]+\}/g, '{wall:<N> ext:<N> loc:<N>}')
+    .replace(/\|/g, '\\|')
+    .slice(0, 200)
 }
 
 const result = (s) => (s.State === 'passed' ? 'pass' : s.State === 'skipped' || s.State === 'pending' ? 'not run' : 'fail')
