@@ -207,7 +207,7 @@ if (opts.help) {
   --markdown     print docs/performance.md from a results file (default
                  bench/results/latest.json); runs nothing
   --images-only  only the image rows: pull + unpack from a local registry
-  --containers-only  only the container rows: create, start, stop -t 0, rm of a busybox container in a CNI pod
+  --containers-only  only the container rows: create, start, stop -t 0, rm, exec -s of a busybox container in a CNI pod
 
 Needs root, runc, catatonit, the CNI plugins, util-linux and iproute2, and a
 built tree (npm run build). Uses its own network pbench (bridge pbench0,
@@ -1121,7 +1121,30 @@ async function containerBench(rows, host, floors) {
   rows.push(finish(stop, {floorName: 'node + SIGKILL + conmon\'s exit file', extra: per(['kill + exit file']), target: 1.3}))
   rows.push(finish(rm, {floorName: 'node + runc delete -f + umount', extra: per(['runc delete -f', 'umount']), target: 1.3}))
   for (const p of ctrFloorParts) floors[`container: ${p}`] = summary(parts[p])
+  await execBench(rows, pod, cfg('exec'))
   await podctlOk(['rmp', '-f', pod])
+}
+
+/**
+ * exec -s /bin/true in a running busybox container of the pod, against its
+ * floor: node's start plus `runc exec` of the same command by hand, run by
+ * run in the same loop.
+ */
+async function execBench(rows, pod, config) {
+  log('exec: a running busybox container')
+  const id = (await podctlOk(['create', pod, config])).stdout.trim()
+  await podctlOk(['start', id])
+  const runcRoot = path.join(runRoot, 'runtime', 'runc')
+  await podctlOk(['exec', '-s', id, '/bin/true'])
+  await mustRun('runc', ['--root', runcRoot, 'exec', id, '/bin/true'])
+  const row = newRow('ctr-exec', 'exec -s /bin/true', 1)
+  const floor = []
+  for (let i = 0; i < RUNS; i++) {
+    log(`exec ${i + 1}/${RUNS}`)
+    floor.push((await mustRun('runc', ['--root', runcRoot, 'exec', id, '/bin/true'])).ms)
+    await sample(row, ['exec', '-s', id, '/bin/true'])
+  }
+  rows.push(finish(row, {floorName: 'node + runc exec', extra: floor, target: 1.3}))
 }
 
 function containerTargets(res) {
@@ -1131,6 +1154,7 @@ function containerTargets(res) {
     ['ctr-start', 'start ≤ 1.3× (node + runc start)'],
     ['ctr-stop', 'stop -t 0 ≤ 1.3× (node + SIGKILL + the exit file)'],
     ['ctr-rm', 'rm ≤ 1.3× (node + runc delete -f + umount)'],
+    ['ctr-exec', 'exec -s ≤ 1.3× (node + runc exec)'],
   ]) {
     const r = res.rows.find((x) => x.id === id)
     if (!r) continue
