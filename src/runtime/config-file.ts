@@ -110,6 +110,7 @@ function fileValue(path: string[], text: string, key: string): unknown {
   }
   // crictl.yaml's form: a bare number of seconds.
   if (leaf === 'timeout' && /^\d+$/.test(text)) return Number(text)
+  if (leaf === 'max-pods' && /^\d+$/.test(text)) return Number(text)
   if (path[0] === 'registries' && path[2] === 'insecure') {
     if (text !== 'true' && text !== 'false') throw usageError(`"${key}": "${text}" is not true or false`)
     return text === 'true'

@@ -133,7 +133,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
     // Step 4: the name reservation: of several runp with the same metadata, one wins.
     // Its undo only after it is made: a reservation given up while waiting for the
     // name index holds nothing, and releasing it would wait for that same lock.
-    await store.reserveName(name, id, lockWait(rt, 'the name index'))
+    await store.reserveName(name, id, lockWait(rt, 'the name index'), settings.maxPods)
     undo.push('name reservation', () => store.releaseName(name, id, lockWait(cleanupContext(rt), 'the name index')))
     timer('reserve name')
     fault(4)

@@ -69,6 +69,8 @@ export interface Settings {
   streamListen: string
   /** the URL prefix those URLs start with; unset, http://<the address listened on> */
   streamBaseUrl?: string
+  /** runp refuses a pod beyond this many (see maxPodsDefault) */
+  maxPods: number
   /** where the settings file was read from, if one was */
   configFile?: string
 }
@@ -89,7 +91,18 @@ export const builtinDefaults: Omit<Settings, 'configFile'> = {
   debug: false,
   registries: {},
   streamListen: '127.0.0.1:0',
+  maxPods: 110,
 }
+
+/**
+ * The largest max-pods taken. The default, 110, is the kubelet's own
+ * --max-pods; with it ListPodSandbox stays under the 16 MiB that kubelet,
+ * crictl and serve cap a gRPC message at, even when every pod carries the
+ * most metadata runp allows (test/unit/server/limits.test.ts measures the
+ * worst pod's encoded size). A higher value is the operator's choice: pods
+ * with few labels list fine by the thousand.
+ */
+export const maxPodsLimit = 10_000
 
 /** What the user set on the command line or in the environment. */
 export interface SettingsOverrides {
@@ -121,6 +134,7 @@ export const fileKeys = [
   'pause-image',
   'stream-listen',
   'stream-base-url',
+  'max-pods',
 ] as const
 
 export function resolveSettings(overrides: SettingsOverrides): Settings {
@@ -164,6 +178,7 @@ function mergeSettings(overrides: SettingsOverrides, file: FileSettings, configF
     ...(file.pauseImage === undefined ? {} : {pauseImage: file.pauseImage}),
     streamListen: file.streamListen ?? d.streamListen,
     ...(file.streamBaseUrl === undefined ? {} : {streamBaseUrl: file.streamBaseUrl}),
+    maxPods: file.maxPods ?? d.maxPods,
     configFile: file.loaded ? configFile : undefined,
   }
 }
@@ -199,6 +214,7 @@ interface FileSettings {
   pauseImage?: string
   streamListen?: string
   streamBaseUrl?: string
+  maxPods?: number
 }
 
 /** A settings file is a few lines; anything bigger is a mistake. */
@@ -256,6 +272,13 @@ function parseSettingsText(text: string, file: string): FileSettings {
   if (raw.timeout !== undefined) {
     if (typeof raw.timeout !== 'string' && typeof raw.timeout !== 'number') throw usageError(`${at('timeout')}: must be a duration such as 30s`)
     out.timeout = raw.timeout
+  }
+  if (raw['max-pods'] !== undefined && raw['max-pods'] !== null) {
+    const n = raw['max-pods']
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > maxPodsLimit) {
+      throw usageError(`${at('max-pods')}: ${JSON.stringify(n)} is not a number of pods from 1 to ${maxPodsLimit}`, `e.g. max-pods: ${builtinDefaults.maxPods}`)
+    }
+    out.maxPods = n
   }
   if (raw.debug !== undefined) {
     if (typeof raw.debug !== 'boolean') throw usageError(`${at('debug')}: must be true or false`)
@@ -494,5 +517,6 @@ export function effectiveConfig(s: Settings): Record<string, unknown> {
     'pause-image': s.pauseImage ?? '',
     'stream-listen': s.streamListen,
     'stream-base-url': s.streamBaseUrl ?? '',
+    'max-pods': s.maxPods,
   }
 }

@@ -303,9 +303,16 @@ export class Store {
    * the same name, exactly one wins. A reservation whose pod has no record and
    * no live owner (a runp killed in between) is taken over.
    */
-  async reserveName(name: string, id: string, wait: LockWait): Promise<void> {
+  async reserveName(name: string, id: string, wait: LockWait, maxPods = Infinity): Promise<void> {
     const path = this.namePath(name)
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
+      // Counted under the name index's lock, so that of two runp for the last place one wins.
+      const others = this.reservedPods(id)
+      if (others >= maxPods) {
+        throw new PodctlError(`cannot run pod "${name}": ${others} pods exist, and the max-pods setting allows ${maxPods}`, {
+          hint: 'remove pods first (podctl rmp), or raise max-pods in the config file',
+        })
+      }
       const holder = this.nameHolder(name)
       if (holder && holder !== id) {
         const alive = (await this.podLocked(holder)) || this.hasPodDir(holder)
@@ -341,6 +348,24 @@ export class Store {
           return {path, holder}
         }),
     )
+  }
+
+  /**
+   * The pods that count against max-pods: those with a directory and a name
+   * reserved (a runp holds a place from its reservation on; one killed before
+   * it has a directory only, and gc's). Containers' reservations name no pod directory.
+   */
+  private reservedPods(except: string): number {
+    const dirs = new Set(this.listIds())
+    dirs.delete(except)
+    let n = 0
+    const dir = join(this.root, 'names')
+    for (const f of readdirSync(dir)) {
+      if (!/^[0-9a-f]{64}$/.test(f)) continue
+      const holder = nameHolderAt(join(dir, f))
+      if (holder !== undefined && dirs.delete(holder)) n++
+    }
+    return n
   }
 
   nameHolder(name: string): string | undefined {

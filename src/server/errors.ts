@@ -17,6 +17,9 @@ export const hintMetadataKey = 'podctl-hint'
  */
 const nameReserved = /^failed to reserve pod name /
 
+/** runp beyond the max-pods setting (store.reserveName): a quota, as gRPC names it. */
+const tooManyPods = /^cannot run pod .*the max-pods setting allows/
+
 /** podctl's exit codes and the status codes containerd returns for the same failures; any other is Unknown. */
 const statusOfExitCode = new Map<ExitCodeValue, status>([
   [ExitCode.usage, status.INVALID_ARGUMENT],
@@ -28,6 +31,7 @@ const statusOfExitCode = new Map<ExitCodeValue, status>([
 
 export function grpcCodeOf(err: PodctlError): status {
   if (nameReserved.test(err.message)) return status.ALREADY_EXISTS
+  if (tooManyPods.test(err.message)) return status.RESOURCE_EXHAUSTED
   // containerd's plain errors: Unknown.
   return statusOfExitCode.get(err.exitCode) ?? status.UNKNOWN
 }

@@ -38,7 +38,12 @@ export interface RunningServer {
   shutdown(): Promise<void>
 }
 
-/** The kubelet's own limit for CRI messages (16 MiB); grpc-js defaults to 4 MiB. */
+/**
+ * The kubelet's own limit for CRI messages (16 MiB), both ways: grpc-js takes
+ * 4 MiB in and any size out by default. A request beyond it is refused with
+ * RESOURCE_EXHAUSTED before it is decoded; an answer beyond it would fail at
+ * every client anyway, so max-pods keeps ListPodSandbox under it.
+ */
 const maxMessageBytes = 16 * 1024 * 1024
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -55,7 +60,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await lock.release()
     throw err
   }
-  const server = new Server({'grpc.max_receive_message_length': maxMessageBytes})
+  const server = new Server({'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes})
   server.addService(runtimeServiceDefinition(), runtimeServiceHandlers(context, streaming))
   server.addService(imageServiceDefinition(), imageServiceHandlers(context))
   // podctl owns the listening socket and hands grpc-js each connection through

@@ -162,6 +162,7 @@ describe('getSetting and listSettings', () => {
       {key: 'pause-image', value: '', source: 'default'},
       {key: 'stream-listen', value: '127.0.0.1:0', source: 'default'},
       {key: 'stream-base-url', value: '', source: 'default'},
+      {key: 'max-pods', value: 110, source: 'default'},
     ])
   })
 })

@@ -82,6 +82,11 @@ debug: true
     assert.throws(() => checkSettingsText('root: x\n', '/etc/podctl/podctl.yaml'), podctlError(2, 'config file "/etc/podctl/podctl.yaml": root: "x" must be an absolute path'))
   })
 
+  test('max-pods: the kubelet\'s 110 by default, or the file\'s', () => {
+    assert.equal(resolveSettings({config: configFile('')}).maxPods, 110)
+    assert.equal(resolveSettings({config: configFile('max-pods: 3\n')}).maxPods, 3)
+  })
+
   test('a bare number of seconds in the file', () => {
     assert.equal(resolveSettings({config: configFile('timeout: 15\n')}).timeoutMs, 15_000)
   })
@@ -133,6 +138,10 @@ debug: true
     ['insecure as a string', 'registries: {r:5000: {insecure: "yes"}}\n', {}, 'registries.r:5000.insecure: must be true or false'],
     ['a relative CA file', 'registries: {r: {ca-files: [ca.pem]}}\n', {}, 'registries.r.ca-files[0]: "ca.pem" must be an absolute path'],
     ['an empty pause image', 'pause-image: ""\n', {}, 'pause-image: must be a non-empty string'],
+    ['max-pods of zero', 'max-pods: 0\n', {}, 'max-pods: 0 is not a number of pods from 1 to 10000'],
+    ['max-pods as a string', 'max-pods: "many"\n', {}, 'max-pods: "many" is not a number of pods'],
+    ['a fractional max-pods', 'max-pods: 1.5\n', {}, 'max-pods: 1.5 is not a number of pods'],
+    ['max-pods beyond the limit', 'max-pods: 10001\n', {}, 'max-pods: 10001 is not a number of pods from 1 to 10000'],
   ]
   for (const [label, text, overrides, needle] of bad) {
     test(`refuses ${label}`, () => {
@@ -244,6 +253,7 @@ describe('effectiveConfig', () => {
       'pause-image': '',
       'stream-listen': '127.0.0.1:0',
       'stream-base-url': '',
+      'max-pods': 110,
     })
   })
 })
