@@ -88,6 +88,12 @@ export function podCgroupsPath(cgroupParent: string | undefined, podSandboxId: s
   return join(dir, podSandboxId)
 }
 
+/** The pause's cgroup below the pod's on v2, where the pod cgroup cannot hold it (./cgroup-v2.ts). */
+export const pauseLeaf = 'pause'
+
+/** The pause's cgroupsPath: the pod cgroup itself on v1 and hybrid hosts, its leaf on v2. */
+export const pauseCgroupsPath = (podCgroup: string, mode: CgroupMode): string => (mode === 'v2' ? `${podCgroup}/${pauseLeaf}` : podCgroup)
+
 /**
  * Remove a pod's cgroup in every hierarchy, for when the runtime cannot (its
  * state was lost with the run root). Missing is fine; one still holding a
@@ -96,7 +102,8 @@ export function podCgroupsPath(cgroupParent: string | undefined, podSandboxId: s
 export async function removePodCgroup(cgroupsPath: string, mountPoint = '/sys/fs/cgroup'): Promise<void> {
   const dirs = [join(mountPoint, cgroupsPath)]
   for (const e of entriesOf(mountPoint)) if (e.isDirectory()) dirs.push(join(mountPoint, e.name, cgroupsPath))
-  for (const dir of dirs) {
+  // On v2 the pause's leaf goes first; on v1 there is none.
+  for (const dir of dirs.flatMap((d) => [join(d, pauseLeaf), d])) {
     try {
       rmdirSync(dir)
     } catch (err) {

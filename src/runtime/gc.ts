@@ -12,7 +12,7 @@ import {existsSync} from 'node:fs'
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 
-import {podCgroupsPath} from './cgroups.js'
+import {pauseLeaf, podCgroupsPath} from './cgroups.js'
 import {allConflists, delNetwork, findConflist, hostLocalDirs, resolvePlugins} from './cni.js'
 import {messageOf} from './errors.js'
 import {natTables, podRulesIn, removePodRules} from './iptables.js'
@@ -189,9 +189,9 @@ export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<voi
       return
     }
     case 'cgroup':
-      // Its containers' cgroups first (<pod cgroup>/<container ID>). Fails (EBUSY) while a process is still inside: reported, not forced.
+      // Its containers' cgroups first (<pod cgroup>/<container ID>), and v2's pause leaf. Fails (EBUSY) while a process is still inside: reported, not forced.
       for (const child of await list(orphan.path)) {
-        if (idPattern.test(child)) {
+        if (idPattern.test(child) || child === pauseLeaf) {
           await rmdir(join(orphan.path, child)).catch((err: NodeJS.ErrnoException) => {
             if (err.code !== 'ENOENT') throw err
           })

@@ -15,8 +15,9 @@ export interface PauseSpecInput {
   netnsPath?: string
   /** files bind-mounted read-only at /etc/hostname, /etc/hosts, /etc/resolv.conf */
   files: {hostname: string; hosts: string; resolvConf: string}
+  /** the pod cgroup on v1 and hybrid hosts, its pause leaf on v2 */
   cgroupsPath: string
-  /** cgroup v2 hosts get a cgroup namespace, as containerd does */
+  /** cgroup v2 hosts get a cgroup namespace, as containerd does, and no limits on the pause's leaf */
   cgroupV2: boolean
   /** the capabilities this process may grant (its bounding set) */
   boundingCapabilities: string[]
@@ -126,7 +127,8 @@ export function buildPauseSpec(input: PauseSpecInput): OciSpec {
   const linux: OciSpec['linux'] = {
     namespaces,
     cgroupsPath: input.cgroupsPath,
-    resources: linuxResources(resources),
+    // On v2 the pause's cgroup is a leaf of the pod's, and the pod's limits are written into the pod cgroup (./cgroup-v2.ts).
+    resources: linuxResources(input.cgroupV2 ? {} : resources),
   }
   if (!privileged) {
     linux.maskedPaths = maskedPaths

@@ -9,7 +9,7 @@ import {hostname as osHostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
-import {defaultCgroupParent, detectCgroupMode, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
+import {defaultCgroupParent, detectCgroupMode, pauseCgroupsPath, podCgroupsPath, recordCgroupParent, removePodCgroup} from './cgroups.js'
 import {addNetwork, delNetwork, loadNetwork, type NetworkConfigList, podIPs, resolvePlugins} from './cni.js'
 import type {CallContext} from './context.js'
 import {listContainerIds} from './container-store.js'
@@ -50,14 +50,15 @@ function nowNanos(): string {
  * process of its own) should not pay for the spec builder and the checks.
  */
 async function runpModules() {
-  const [ociSpec, pause, podconfig, seccomp, files] = await Promise.all([
+  const [ociSpec, pause, podconfig, seccomp, files, cgroupV2] = await Promise.all([
     import('./oci-spec.js'),
     import('./pause.js'),
     import('./podconfig.js'),
     import('./seccomp.js'),
     import('./sandbox-files.js'),
+    import('./cgroup-v2.js'),
   ])
-  return {...ociSpec, ...pause, ...podconfig, ...seccomp, ...files}
+  return {...ociSpec, ...pause, ...podconfig, ...seccomp, ...files, ...cgroupV2}
 }
 
 /** A fresh context for cleanup: the caller's may be the one that was cancelled. */
@@ -77,8 +78,22 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
 
   // Step 1: prerequisites, before anything is made: the host's facts read (synchronously: see
   // writeFileAtomic in store.ts), the config checked against them.
-  const {buildPauseSpec, podHostname, ensurePauseRootfs, pauseArgs, checkRunnable, readHostFacts, defaultSeccompProfile, loadLocalhostSeccomp, hostHosts, hostResolvConf, podHosts, resolvConfFromDns} =
-    await runpModules()
+  const {
+    buildPauseSpec,
+    podHostname,
+    ensurePauseRootfs,
+    pauseArgs,
+    checkRunnable,
+    readHostFacts,
+    defaultSeccompProfile,
+    loadLocalhostSeccomp,
+    hostHosts,
+    hostResolvConf,
+    podHosts,
+    resolvConfFromDns,
+    effectiveResources,
+    preparePodCgroupV2,
+  } = await runpModules()
   const handler = runtimeHandler || settings.defaultRuntime
   const runtimePath = resolveRuntime(settings.runtimes, handler)
   const caps = ownCapabilities()
@@ -199,7 +214,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
         rootfs,
         netnsPath: record.netnsPath,
         files: {hostname: store.sandboxFile(id, 'hostname'), hosts: store.sandboxFile(id, 'hosts'), resolvConf: store.sandboxFile(id, 'resolv.conf')},
-        cgroupsPath: podCgroupsPath(cgroupParent, id),
+        cgroupsPath: pauseCgroupsPath(podCgroupsPath(cgroupParent, id), cgroupMode),
         cgroupV2: cgroupMode === 'v2',
         boundingCapabilities: caps.bounding,
         args: pause.args,
@@ -215,6 +230,8 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
       if (setsNetSysctls(config)) await networkDone
       record.containerCreated = true
       await save()
+      // On v2 the pause runs in a leaf of the pod cgroup, which podctl makes and limits (./cgroup-v2.ts).
+      if (cgroupMode === 'v2') preparePodCgroupV2(podCgroupsPath(cgroupParent, id), effectiveResources(config.linux?.resources, config.linux?.overhead))
       const pidFile = `${store.specPath(id)}.pid`
       await runtime.runDetached(ctx, id, store.bundleDir(id), store.sandboxFile(id, 'runc.log'), pidFile)
       fault('9-run')

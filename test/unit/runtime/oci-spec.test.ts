@@ -195,6 +195,12 @@ describe('buildPauseSpec: sysctls and resources', () => {
     })
   })
 
+  test('on cgroup v2 the pause leaf gets no limits: they go to the pod cgroup (cgroup-v2.ts)', () => {
+    const spec = buildPauseSpec(input({linux: {resources: {cpu_shares: 512, memory_limit_in_bytes: 256 << 20, oom_score_adj: 10}}}, {cgroupV2: true}))
+    assert.deepEqual(spec.linux.resources, {devices: [{allow: false, access: 'rwm'}]})
+    assert.equal(spec.process.oomScoreAdj, 10, 'the OOM score is the process\'s, kept')
+  })
+
   const oom: [string, PodSandboxConfig['linux'], number | undefined][] = [
     ['from resources', {resources: {oom_score_adj: -998}}, -998],
     ['zero is kept', {resources: {oom_score_adj: 0}}, 0],
