@@ -307,7 +307,7 @@ export class Store {
     const path = this.namePath(name)
     await withLock(lockName(this.root, 'names'), {...wait, what: 'the name index'}, async () => {
       // Counted under the name index's lock, so that of two runp for the last place one wins.
-      const others = this.reservedPods(id)
+      const others = this.reservedPods(id, maxPods)
       if (others >= maxPods) {
         throw new PodctlError(`cannot run pod "${name}": ${others} pods exist, and the max-pods setting allows ${maxPods}`, {
           hint: 'remove pods first (podctl rmp), or raise max-pods in the config file',
@@ -354,10 +354,13 @@ export class Store {
    * The pods that count against max-pods: those with a directory and a name
    * reserved (a runp holds a place from its reservation on; one killed before
    * it has a directory only, and gc's). Containers' reservations name no pod directory.
+   * Exact only from limit on.
    */
-  private reservedPods(except: string): number {
+  private reservedPods(except: string, limit: number): number {
     const dirs = new Set(this.listIds())
     dirs.delete(except)
+    // The directories bound the count: below the limit, the names need not be read (a runp among a thousand pods reads no thousand files).
+    if (dirs.size < limit) return dirs.size
     let n = 0
     const dir = join(this.root, 'names')
     for (const f of readdirSync(dir)) {
