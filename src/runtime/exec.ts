@@ -93,11 +93,18 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   const outcome = await new Promise<{code: number | null; signal: NodeJS.Signals | null; error?: Error}>((resolve) => {
     child.once('error', (error) => resolve({code: null, signal: null, error}))
     child.once('exit', (code, signal) => {
-      const drained = setTimeout(() => {
-        child.stdout?.destroy()
-        child.stderr?.destroy()
-        resolve({code, signal})
-      }, drainMs)
+      // The pipes are let go from the check phase, after an I/O poll: a loop that was
+      // starved for longer than drainMs (two cores, sixteen runp) runs due timers before
+      // it reads, and would drop output that sat in the pipe all along.
+      const drained = setTimeout(
+        () =>
+          setImmediate(() => {
+            child.stdout?.destroy()
+            child.stderr?.destroy()
+            resolve({code, signal})
+          }),
+        drainMs,
+      )
       child.once('close', () => {
         clearTimeout(drained)
         resolve({code, signal})
