@@ -7,6 +7,9 @@
 // IPAM dataDirs of the conf dir's networks, the nat table's CNI chains and
 // rules (by the container ID in their comments), the pod cgroups under the
 // cgroup parent. A pod whose runp is still running holds its lock, and is skipped.
+// Last, the lock directories of this root's pods and containers that are gone
+// (found by the name each lock directory records), each discarded only while
+// gc holds it.
 
 import {existsSync} from 'node:fs'
 import {readdir, readFile, rmdir, unlink} from 'node:fs/promises'
@@ -19,13 +22,13 @@ import {natTables, podRulesIn, removePodRules} from './iptables.js'
 import {run} from './exec.js'
 import {containerDir, containerLockHeld, listContainerIds, readContainerRecord} from './container-store.js'
 import {monitorsUnder} from './monitor.js'
-import {cniLockName, withLock} from './lock.js'
+import {cniLockName, lockName, locksNamed, tryLock, withLock} from './lock.js'
 import {isMountPoint, removeNetns} from './netns.js'
 import {OciRuntime, resolveRuntime} from './oci-runtime.js'
 import type {CallContext} from './context.js'
 import {idPattern} from './store.js'
 
-export type OrphanKind = 'container' | 'monitor' | 'netns' | 'shm' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation'
+export type OrphanKind = 'container' | 'monitor' | 'netns' | 'shm' | 'runtime-container' | 'ipam-allocation' | 'iptables' | 'cgroup' | 'name-reservation' | 'lock'
 
 export interface Orphan {
   kind: OrphanKind
@@ -37,7 +40,7 @@ export interface Orphan {
 }
 
 /** Removal order: the runtime container (and its pause) first, the pod's shm, the IP while the netns still exists, then what DEL left. */
-const removalOrder: OrphanKind[] = ['container', 'monitor', 'runtime-container', 'shm', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation']
+const removalOrder: OrphanKind[] = ['container', 'monitor', 'runtime-container', 'shm', 'ipam-allocation', 'iptables', 'netns', 'cgroup', 'name-reservation', 'lock']
 
 export interface FindOptions {
   /** pods whose lock is held by the caller (not a runp in progress) */
@@ -142,7 +145,28 @@ export async function findOrphans(rt: CallContext, options: FindOptions = {}): P
   for (const id of new Set(orphans.map((o) => o.id))) {
     if (id && !options.includeLocked?.includes(id) && (await store.podLocked(id))) inProgress.add(id)
   }
-  return orphans.filter((o) => !inProgress.has(o.id)).sort((a, b) => removalOrder.indexOf(a.kind) - removalOrder.indexOf(b.kind))
+  const found = orphans.filter((o) => !inProgress.has(o.id))
+
+  // The locks of pods and containers that are gone (a record removed by hand, a removal
+  // killed, probes such as the ones above): listed last, after every probe made them.
+  for (const {name, path} of locksNamed(lockName(store.root, ''))) {
+    const object = lockedObject(rt, name)
+    if (!object || !object.gone() || inProgress.has(object.id)) continue
+    const held = await tryLock(name)
+    if (!held) continue
+    await held.release()
+    found.push(object.kind === 'pod' ? {kind: 'lock', id: object.id, path, owner: name} : {kind: 'lock', id: '', path: `${path} (container ${object.id})`, owner: name})
+  }
+  return found.sort((a, b) => removalOrder.indexOf(a.kind) - removalOrder.indexOf(b.kind))
+}
+
+/** The pod or container a lock of this root is for, and whether it is gone (no directory); undefined for the root's other locks. */
+function lockedObject(rt: CallContext, name: string): {kind: 'pod' | 'container'; id: string; gone(): boolean} | undefined {
+  const [kind, id, ...rest] = name.slice(lockName(rt.store.root, '').length).split('/')
+  if (rest.length > 0 || !idPattern.test(id ?? '')) return undefined
+  if (kind === 'pod') return {kind, id, gone: () => !rt.store.hasPodDir(id)}
+  if (kind === 'container') return {kind, id, gone: () => !rt.store.listIds().some((podId) => listContainerIds(rt.store, podId).includes(id))}
+  return undefined
 }
 
 /** host-local allocation files in a directory, each with the container ID it holds. */
@@ -200,6 +224,14 @@ export async function removeOrphan(rt: CallContext, orphan: Orphan): Promise<voi
       return rmdir(orphan.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err
       })
+    case 'lock': {
+      // Taken since: in use again, and left. Else removed only if its object is still gone, under the lock.
+      const name = orphan.owner ?? ''
+      const held = await tryLock(name)
+      if (!held) return
+      await (lockedObject(rt, name)?.gone() ? held.discard() : held.release())
+      return
+    }
     case 'name-reservation':
       return unlink(orphan.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err

@@ -51,10 +51,14 @@
 //
 // The directory of a lock whose object is gone (a removed pod) is removed by
 // its last holder (discard): a waiter that was already on its way then finds
-// nothing to lock, so the object is gone for it too.
+// nothing to lock, so the object is gone for it too. Each directory holds the
+// lock's name too (the file `name`, written by whoever made the directory), so
+// that gc can tell which pod or container a directory locks, and discard the
+// ones whose object is gone (a record deleted by hand, a kill -9 mid-removal)
+// once it holds them: a held lock is never removed.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync} from 'node:fs'
+import {chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync} from 'node:fs'
 import {connect, createServer, type Server} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -157,6 +161,11 @@ export async function tryLock(name: string): Promise<Lock | null> {
   const dir = lockDir(name)
   try {
     mkdirSync(dir, {mode: 0o700})
+    try {
+      writeFileSync(`${dir}/name`, name, {mode: 0o600, flag: 'wx'})
+    } catch {
+      // discarded meanwhile, or killed before: the lock works without it; gc cannot name it
+    }
   } catch (err) {
     if (errnoOf(err) !== 'EEXIST') throw err
   }
@@ -192,7 +201,8 @@ export async function tryLock(name: string): Promise<Lock | null> {
       if (now !== mine) break
       const tmpName = tmp.slice(dir.length + 1)
       for (const e of after) {
-        if (/^\d+(\.r)?$/.test(e) ? parseInt(e, 10) < mine : e !== tmpName && !existsSync(`/proc/${parseInt(e.slice(1), 10)}`)) unlinkQuietly(`${dir}/${e}`)
+        const stale = /^\d+(\.r)?$/.test(e) ? parseInt(e, 10) < mine : /^t\d+\./.test(e) && e !== tmpName && !existsSync(`/proc/${parseInt(e.slice(1), 10)}`)
+        if (stale) unlinkQuietly(`${dir}/${e}`)
       }
       const release = async () => {
         // Marked released before the close, and through our own private name (no other
@@ -264,6 +274,28 @@ export async function withLock<T>(name: string, wait: LockWait, fn: () => Promis
   } finally {
     await held.release()
   }
+}
+
+/** The locks whose name starts with `prefix`, by the name their directory records (directories made before names were recorded are not found). */
+export function locksNamed(prefix: string): {name: string; path: string}[] {
+  const found: {name: string; path: string}[] = []
+  let dirs: string[]
+  try {
+    dirs = readdirSync(checkedLockRoot())
+  } catch {
+    return found
+  }
+  for (const d of dirs) {
+    let name: string
+    try {
+      name = readFileSync(`${lockRoot}/${d}/name`, 'utf8')
+    } catch {
+      continue
+    }
+    // The name must hash to its directory: a file written anywhere else names nothing.
+    if (name.startsWith(prefix) && lockDir(name) === `${lockRoot}/${d}`) found.push({name, path: `${lockRoot}/${d}`})
+  }
+  return found
 }
 
 /** Lock names are scoped to a state root, so that two roots (say, two test runs) never contend. */

@@ -135,6 +135,7 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
     ...(pause.imageId ? {pauseImage: pause.imageId} : {}),
   }
   const save = recordWriter(store, record)
+  let rolledBack = false
   try {
     // Step 3: the record, written before any side effect (the name included), so
     // that a crash at any later instant leaves a record naming what may exist.
@@ -270,9 +271,11 @@ export async function runPod(rt: CallContext, config: PodSandboxConfig, runtimeH
         cause: failure,
       })
     }
+    rolledBack = true
     throw failure
   } finally {
-    await podLock.release()
+    // Rolled back, the pod is gone for good, and its lock with it.
+    await (rolledBack ? podLock.discard() : podLock.release())
   }
 }
 

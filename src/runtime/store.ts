@@ -223,6 +223,8 @@ export class Store {
   async podLocked(id: string): Promise<boolean> {
     const held = await tryLock(lockName(this.root, 'pod', id))
     if (!held) return true
+    // Released, not discarded, even for a pod with no directory: gc lists such a lock (a
+    // dry run must not remove it) and sweeps it after its other traces.
     await held.release()
     return false
   }

@@ -25,7 +25,7 @@ describe('gc', e2eOptions(), () => {
 
     const dry = env.ok(['gc', '--dry-run']).trim().split('\n')
     const kinds = dry.map((l) => l.split(' ')[2]).sort()
-    assert.deepEqual([...new Set(kinds)].sort(), ['cgroup', 'ipam-allocation', 'iptables', 'name-reservation', 'netns', 'runtime-container'].sort(), dry.join('\n'))
+    assert.deepEqual([...new Set(kinds)].sort(), ['cgroup', 'ipam-allocation', 'iptables', 'lock', 'name-reservation', 'netns', 'runtime-container'].sort(), dry.join('\n'))
     assert.ok(dry.every((l) => l.startsWith('Would remove ') && l.includes(lost)), 'only the lost pod is named')
     assert.equal(env.inspect(kept).status.state, 'SANDBOX_READY', '--dry-run removed nothing')
     assert.equal(env.ipamAllocations().length, 2)

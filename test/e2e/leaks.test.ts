@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {cniChainName} from '../../src/runtime/iptables.js'
-import {cniLockName, lock} from '../../src/runtime/lock.js'
+import {cniLockName, lock, lockName, locksNamed} from '../../src/runtime/lock.js'
 import {e2eOptions, podctlBin, TestEnv} from './harness.js'
 
 describe('recovery from what the host shows', e2eOptions(), () => {
@@ -107,6 +107,40 @@ describe('recovery from what the host shows', e2eOptions(), () => {
     assert.equal(spawnSync('umount', [info.netNamespacePath as string]).status, 0)
     const r = env.podctl(['rmp', '-f', id])
     assert.equal(r.code, 0, r.stderr)
+    env.assertNoLeaks()
+  })
+
+  test('the locks of pods and containers gone without rmp are swept by gc; a held one never is', async () => {
+    const locksOf = (kind: string) => locksNamed(lockName(env.root, kind, '')).map((l) => l.name.split('/').pop())
+    const id = env.runPod('locked')
+    assert.ok(locksOf('pod').includes(id), 'runp leaves its pod a lock directory, named')
+    rmSync(join(env.root, 'pods', id), {recursive: true})
+    const dry = env.ok(['gc', '--dry-run'])
+    assert.match(dry, new RegExp(`^Would remove lock /run/podctl-locks/[0-9a-f]{32} \\(pod ${id}\\)$`, 'm'))
+    env.ok(['gc'])
+    assert.ok(!locksOf('pod').includes(id), 'swept with the pod\'s other traces')
+
+    // Locks with no pod or container at all: one held (a command at work on it), one not.
+    const heldId = randomBytes(32).toString('hex')
+    const freeId = randomBytes(32).toString('hex')
+    const container = randomBytes(32).toString('hex')
+    const held = await lock(lockName(env.root, 'pod', heldId), {timeoutMs: 10_000, what: 'the test'})
+    await (await lock(lockName(env.root, 'pod', freeId), {timeoutMs: 10_000, what: 'the test'})).release()
+    await (await lock(lockName(env.root, 'container', container), {timeoutMs: 10_000, what: 'the test'})).release()
+    try {
+      const r = env.podctl(['gc'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, new RegExp(`^Removed lock /run/podctl-locks/[0-9a-f]{32} \\(pod ${freeId}\\)$`, 'm'))
+      assert.match(r.stdout, new RegExp(`^Removed lock /run/podctl-locks/[0-9a-f]{32} \\(container ${container}\\)$`, 'm'))
+      assert.doesNotMatch(r.stdout, new RegExp(heldId))
+      assert.deepEqual(locksOf('pod'), [heldId], 'the held lock stays')
+      assert.deepEqual(locksOf('container'), [])
+    } finally {
+      await held.release()
+    }
+    env.ok(['gc'])
+    assert.deepEqual(locksOf('pod'), [], 'released, it goes at the next gc')
+    assert.equal(env.podctl(['gc']).stderr, 'Nothing to remove\n')
     env.assertNoLeaks()
   })
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import {after, afterEach, before, describe, test} from 'node:test'
 
+import {lockName, locksNamed} from '../../src/runtime/lock.js'
 import {e2eOptions, TestEnv} from './harness.js'
 import {RawCri, type Served, startServe, stopServe} from './serve-helpers.js'
 
@@ -42,6 +43,7 @@ describe('max-pods and serve\'s message caps', e2eOptions(), () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
     assert.equal(env.ok(['pods', '-q']).trim().split('\n').length, 2)
     assert.equal(env.ipamAllocations().length, 2, 'no IP for the refused pod')
+    assert.equal(locksNamed(lockName(env.root, 'pod', '')).length, 2, 'nor a lock: a runp rolled back discards its pod\'s')
     env.ok(['rmp', '-f', first])
     env.ok(['runp', env.podConfig(config('three'))])
   })
