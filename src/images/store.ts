@@ -5,6 +5,7 @@
 // which makes an image exist, is written last, atomically. Pulls of the
 // same blob or snapshot meet at a lock and do the work once.
 
+import {execFile} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {mkdir, open, readdir, rename, rm as rmPath, stat, unlink, writeFile} from 'node:fs/promises'
@@ -114,6 +115,7 @@ export class ImageStore {
   readonly blobsDir: string
   readonly snapshotsDir: string
   readonly ingestDir: string
+  private spread?: Promise<void>
 
   constructor(readonly settings: Settings) {
     this.imagesDir = join(settings.root, 'images')
@@ -793,6 +795,7 @@ export class ImageStore {
    */
   private async unpackInto(ref: ImageReference, desc: Descriptor, diffId: string, snapshot: string, source: AsyncIterable<Buffer>, verified?: () => Promise<void>): Promise<void> {
     const hex = snapshot.slice(snapshot.lastIndexOf('/') + 1)
+    await (this.spread ??= spreadSnapshots(this.snapshotsDir))
     const tmpDir = join(this.snapshotsDir, `.tmp-${hex}-${randomBytes(3).toString('hex')}`)
     // Left by a killed pull of this snapshot (we hold its lock).
     for (const n of await readdir(this.snapshotsDir)) if (n.startsWith(`.tmp-${hex}-`)) await rmPath(join(this.snapshotsDir, n), {recursive: true, force: true})
@@ -818,6 +821,22 @@ export class ImageStore {
       throw err
     }
   }
+}
+
+/**
+ * Mark snapshots/ as the top of unrelated trees (ext2/3/4's TOPDIR
+ * attribute, chattr +T): the kernel then places each new snapshot in a
+ * block group of its own choosing, as it does directories under /, instead
+ * of next to its parent, where the store's and everything else's recent
+ * deletions are. On an ext4 without a journal an inode allocation skips
+ * every inode freed in the last minutes, one by one, from the start of the
+ * group: on this project's machine a create cost ~0.9 ms next to /tmp's
+ * churn and ~0.04 ms in a fresh group. Other filesystems refuse the
+ * attribute, and a missing chattr only costs the speed-up: neither is an
+ * error.
+ */
+function spreadSnapshots(dir: string): Promise<void> {
+  return new Promise((resolve) => execFile('chattr', ['+T', dir], {timeout: 5000}, () => resolve()))
 }
 
 /** zstd is refused from the manifest, before anything is fetched (node's zlib has no zstd). */
