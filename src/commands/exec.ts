@@ -81,8 +81,8 @@ ${exitStatusHelp}
     const {execContainer} = await import('../runtime/container-exec.js')
     const [container, ...cmd] = this.positionals
     const result = await execContainer(rt, container, {cmd, tty, stdin: interactive, sync, timeoutSeconds})
-    if (result.stdout) process.stdout.write(result.stdout)
-    if (result.stderr) process.stderr.write(result.stderr)
+    if (result.stdout?.length) process.stdout.write(result.stdout)
+    if (result.stderr?.length) process.stderr.write(result.stderr)
     if (result.timedOut) throw new PodctlError(`command "${cmd.join(' ')}" timed out after ${timeoutSeconds} s and was killed`, {exitCode: ExitCode.execTimedOut, hint: 'raise --timeout, or 0 for none'})
     process.exitCode = result.exitCode
   }

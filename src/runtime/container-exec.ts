@@ -16,7 +16,7 @@ import {mustResolveContainer, runtimeOf, viewOf} from './container.js'
 import {containerDir, containerSpecPath, readContainerRecord} from './container-store.js'
 import type {CallContext} from './context.js'
 import {ExitCode, notFoundError, PodctlError, usageError, wrap} from './errors.js'
-import {type OpContext, run} from './exec.js'
+import {type OpContext, run, type RunResult} from './exec.js'
 import type {OciRuntime} from './oci-runtime.js'
 
 export interface ExecOptions {
@@ -37,9 +37,9 @@ export interface ExecOptions {
 
 export interface ExecResult {
   exitCode: number
-  /** ExecSync only */
-  stdout?: string
-  stderr?: string
+  /** ExecSync only: the bytes as written, at most execSyncMaxBytes of each */
+  stdout?: Buffer
+  stderr?: Buffer
   /** the timeout elapsed and the command was killed */
   timedOut: boolean
 }
@@ -65,8 +65,8 @@ export function startFailureStatus(runtimeError: string): {exitCode: 126 | 127; 
   return undefined
 }
 
-/** ExecSync keeps at most this much of each stream, as containerd and CRI-O do. */
-const maxStreamSize = 16 * 1024 * 1024
+/** ExecSync keeps at most this much of each stream (16 MiB, as containerd and CRI-O): the rest is read and dropped. */
+const execSyncMaxBytes = 16 * 1024 * 1024
 
 /**
  * Run the command in the container through `runtime exec`; the temporary
@@ -93,9 +93,9 @@ export async function execInContainer(ctx: OpContext, runtime: OciRuntime, conta
       }, options.timeoutSeconds * 1000)
     }
     const args = runtime.execArgs(containerId, processFile, pidFile, logFile, options.tty)
-    const result = options.launch
+    const result: RunResult = options.launch
       ? {exitCode: await options.launch(runtime.binary, args), stdout: '', stderr: ''}
-      : await run(ctx, runtime.binary, args, options.sync ? {raw: true} : {inherit: {stdin: options.stdin}})
+      : await run(ctx, runtime.binary, args, options.sync ? {capture: execSyncMaxBytes} : {inherit: {stdin: options.stdin}})
     const runtimeError = result.exitCode === 0 || timedOut ? '' : await runtime.execError(logFile)
     if (runtimeError) {
       const start = startFailureStatus(runtimeError)
@@ -105,7 +105,7 @@ export async function execInContainer(ctx: OpContext, runtime: OciRuntime, conta
     return {
       exitCode: result.exitCode,
       timedOut,
-      ...(options.sync ? {stdout: result.stdout.slice(0, maxStreamSize), stderr: result.stderr.slice(0, maxStreamSize)} : {}),
+      ...(options.sync ? {stdout: result.stdoutBytes ?? Buffer.from(result.stdout), stderr: result.stderrBytes ?? Buffer.from(result.stderr)} : {}),
     }
   } finally {
     if (timer) clearTimeout(timer)

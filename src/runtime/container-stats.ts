@@ -107,7 +107,7 @@ export interface ContainerStatsFilter {
 }
 
 /** ListContainerStats: every running container the filter selects, sorted by ID as crictl sorts them. */
-async function listContainerStats(rt: CallContext, filter: ContainerStatsFilter, source: StatsSource): Promise<ContainerStats[]> {
+export async function listContainerStats(rt: CallContext, filter: ContainerStatsFilter, source: StatsSource): Promise<ContainerStats[]> {
   const views = await listContainers(rt, {...filter, state: 'CONTAINER_RUNNING'})
   return views
     .sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))

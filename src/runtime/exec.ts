@@ -29,6 +29,9 @@ export interface RunResult {
   exitCode: number
   stdout: string
   stderr: string
+  /** with `capture`: the bytes as written, stdout and stderr left empty */
+  stdoutBytes?: Buffer
+  stderrBytes?: Buffer
 }
 
 export interface RunOptions {
@@ -41,6 +44,8 @@ export interface RunOptions {
   inherit?: {stdin: boolean}
   /** the output as written, its last newline kept */
   raw?: boolean
+  /** the output as bytes (stdoutBytes, stderrBytes), at most this many of each: the rest is read and dropped */
+  capture?: number
 }
 
 /** How long a cancelled child gets after SIGTERM before SIGKILL. */
@@ -73,8 +78,14 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   })
   let stdout = ''
   let stderr = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const captured = {stdout: new Capture(options.capture ?? 0), stderr: new Capture(options.capture ?? 0)}
+  if (options.capture === undefined) {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  } else {
+    child.stdout?.on('data', (d: Buffer) => captured.stdout.add(d))
+    child.stderr?.on('data', (d: Buffer) => captured.stderr.add(d))
+  }
   if (options.input !== undefined) {
     // A plugin that exits without reading its stdin must not crash us with EPIPE.
     child.stdin?.on('error', () => undefined)
@@ -117,8 +128,29 @@ const spawnExec: Exec = async (ctx, file, args, options) => {
   if (ctx.signal.aborted) throw ctx.signal.reason ?? new PodctlError('operation cancelled')
   if (outcome.error) throw new PodctlError(`failed to run ${file}: ${outcome.error.message}`, {cause: outcome.error})
   if (outcome.code === null) throw new PodctlError(`${file} was killed by ${outcome.signal}`)
+  if (options.capture !== undefined) return {exitCode: outcome.code, stdout: '', stderr: '', stdoutBytes: captured.stdout.bytes(), stderrBytes: captured.stderr.bytes()}
   if (options.raw) return {exitCode: outcome.code, stdout, stderr}
   return {exitCode: outcome.code, stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '')}
+}
+
+/** Chunks of a stream up to a limit; what comes after is dropped, so memory stays bounded. */
+class Capture {
+  private chunks: Buffer[] = []
+  private size = 0
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    const room = this.limit - this.size
+    if (room <= 0) return
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk
+    this.chunks.push(kept)
+    this.size += kept.length
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks, this.size)
+  }
 }
 
 /**

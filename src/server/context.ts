@@ -44,12 +44,11 @@ export class ServerContext {
    * deadline passes (gRPC reports both as "cancelled"), or after --timeout;
    * runPod then rolls back, as containerd does when the kubelet gives up.
    */
-  runtimeFor(call: NodeJS.EventEmitter, rpc: string): {rt: CallContext; done: () => void} {
+  runtimeFor(call: NodeJS.EventEmitter, rpc: string, timeoutMs: number | null = this.settings.timeoutMs): {rt: CallContext; done: () => void} {
     const abort = new AbortController()
     const onCancelled = () => abort.abort(new PodctlError(`${rpc} cancelled by the client (or its deadline passed)`, {exitCode: ExitCode.interrupted}))
     call.on('cancelled', onCancelled)
-    const timeoutMs = this.settings.timeoutMs
-    const timer = setTimeout(() => abort.abort(new PodctlError(`${rpc} timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout})), timeoutMs)
+    const timer = timeoutMs === null ? undefined : setTimeout(() => abort.abort(new PodctlError(`${rpc} timed out after ${timeoutMs} ms`, {exitCode: ExitCode.timeout})), timeoutMs)
     this.inFlight.add(abort)
     const rt: CallContext = {
       settings: this.settings,
@@ -77,10 +76,16 @@ export class ServerContext {
   /**
    * A unary handler around `fn`: a CallContext for the call, the result or the
    * error as a gRPC status, and a log line (mutations at info, reads at debug).
+   * `timeoutMs` replaces --timeout for a call that bounds itself (ExecSync's
+   * own timeout; null: only the client's deadline or cancel ends it).
    */
-  unary<Req, Res>(rpc: string, fn: (request: Req, rt: CallContext) => Promise<Res>, describe: {mutates: boolean; what?: (request: Req) => string; result?: (response: Res) => string}): handleUnaryCall<Req, Res> {
+  unary<Req, Res>(
+    rpc: string,
+    fn: (request: Req, rt: CallContext) => Promise<Res>,
+    describe: {mutates: boolean; what?: (request: Req) => string; result?: (response: Res) => string; timeoutMs?: (request: Req) => number | null},
+  ): handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      const {rt, done} = this.runtimeFor(call, rpc)
+      const {rt, done} = this.runtimeFor(call, rpc, describe.timeoutMs ? describe.timeoutMs(call.request) : this.settings.timeoutMs)
       const started = performance.now()
       const what = describe.what ? ` ${describe.what(call.request)}` : ''
       const took = () => `${(performance.now() - started).toFixed(0)} ms`

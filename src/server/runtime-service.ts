@@ -35,14 +35,10 @@ import type {StreamingServer} from './streaming/server.js'
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {version: string}).version
 
-const notYet = 'containers run, but this call is not served yet'
 const notStreamed = 'use the unary List RPC (KEP-5825 streaming lists are not supported)'
 
 /** Why each RPC that is not served is not, in the words the client gets. */
 const unimplementedWhy: Record<string, string> = {
-  UpdateContainerResources: notYet,
-  ExecSync: notYet,
-  ContainerStats: notYet,
   CheckpointContainer: 'checkpoints (CRIU) are not supported',
   GetContainerEvents: 'there is no event stream: poll ListPodSandbox and ListContainers',
   ListMetricDescriptors: 'there are no metrics: use ListPodSandboxStats',
@@ -206,8 +202,6 @@ export function runtimeServiceHandlers(ctx: ServerContext, streaming: StreamingS
       },
       {mutates: true, what: (req) => `pod CIDR "${req.runtimeConfig?.networkConfig?.podCidr ?? ''}"`},
     ),
-
-    ListContainerStats: ctx.unary('ListContainerStats', async () => ({}), {mutates: false}),
 
     ...streamingHandlers(ctx, streaming),
   }

@@ -114,9 +114,9 @@ export class RawCri {
   readonly runtime: Client & Record<string, Function>
   readonly image: Client & Record<string, Function>
 
-  /** `authority`: the :authority the client sends (grpc-js sends localhost unless told). */
-  constructor(socket: string, authority?: string) {
-    const options = authority === undefined ? {} : {'grpc.default_authority': authority}
+  /** `authority`: the :authority the client sends (grpc-js sends localhost unless told); `channel`: more channel options. */
+  constructor(socket: string, authority?: string, channel: Record<string, number | string> = {}) {
+    const options = {...channel, ...(authority === undefined ? {} : {'grpc.default_authority': authority})}
     this.runtime = new runtimeV1.RuntimeService(`unix://${socket}`, credentials.createInsecure(), options) as Client & Record<string, Function>
     this.image = new runtimeV1.ImageService(`unix://${socket}`, credentials.createInsecure(), options) as Client & Record<string, Function>
   }

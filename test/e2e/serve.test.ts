@@ -147,7 +147,7 @@ describe('podctl serve over a raw gRPC client', e2eOptions(), () => {
     const streamErr = await new Promise<{code: number; details: string}>((resolve) => stream.on('error', resolve))
     assert.equal(streamErr.code, grpc.UNIMPLEMENTED)
     assert.match(streamErr.details, /GetContainerEvents is not implemented by podctl: .+poll ListPodSandbox/)
-    // What a kubelet polls answers truthfully: no containers.
+    // What a kubelet polls answers truthfully: no containers yet.
     assert.deepEqual(await cri.ok('ListContainers'), {containers: []})
     assert.deepEqual(await cri.ok('ListContainerStats'), {stats: []})
   })
