@@ -28,6 +28,8 @@ export interface ExecOptions {
   sync: boolean
   /** seconds; 0 waits for ever */
   timeoutSeconds: number
+  /** with sync: at most this many bytes of each stream are kept (default 16 MiB) */
+  maxBytes?: number
   /**
    * runs the runtime with stdio of the caller's own instead of podctl's
    * (serve's streaming Exec) and resolves with its exit status
@@ -65,7 +67,7 @@ export function startFailureStatus(runtimeError: string): {exitCode: 126 | 127; 
   return undefined
 }
 
-/** ExecSync keeps at most this much of each stream (16 MiB, as containerd and CRI-O): the rest is read and dropped. */
+/** exec -s keeps at most this much of each stream (16 MiB, as containerd and CRI-O) unless told: the rest is read and dropped. */
 const execSyncMaxBytes = 16 * 1024 * 1024
 
 /**
@@ -95,7 +97,7 @@ export async function execInContainer(ctx: OpContext, runtime: OciRuntime, conta
     const args = runtime.execArgs(containerId, processFile, pidFile, logFile, options.tty)
     const result: RunResult = options.launch
       ? {exitCode: await options.launch(runtime.binary, args), stdout: '', stderr: ''}
-      : await run(ctx, runtime.binary, args, options.sync ? {capture: execSyncMaxBytes} : {inherit: {stdin: options.stdin}})
+      : await run(ctx, runtime.binary, args, options.sync ? {capture: options.maxBytes ?? execSyncMaxBytes} : {inherit: {stdin: options.stdin}})
     const runtimeError = result.exitCode === 0 || timedOut ? '' : await runtime.execError(logFile)
     if (runtimeError) {
       const start = startFailureStatus(runtimeError)

@@ -14,7 +14,9 @@
 //                       file, as a kubelet does after rotating it; FailedPrecondition
 //                       unless RUNNING
 //   ExecSync            `podctl exec -s`: stdout and stderr as bytes, at most
-//                       16 MiB each (the rest dropped, as containerd); timeout 0
+//                       8 MiB each (the rest dropped), so that the answer fits
+//                       the 16 MiB message a kubelet takes (containerd keeps
+//                       16 MiB each, and fails above 16 MiB together); timeout 0
 //                       runs until the command ends, a timeout kills it (SIGKILL)
 //                       and answers DeadlineExceeded, as containerd; a command
 //                       that cannot start exits 127 (not found) or 126
@@ -131,13 +133,16 @@ async function viewOf(rt: CallContext, ref: string | undefined): Promise<Contain
   return view
 }
 
+/** What ExecSync keeps of each stream: both together, with the message's framing, fit in the 16 MiB a kubelet (and serve) takes. */
+const execSyncMaxBytes = 8 * 1024 * 1024 - 1024
+
 /** ExecSync as `podctl exec -s` runs it; a command that cannot start is an answer (126/127), as a shell gives it. */
 async function execSync(rt: CallContext, req: ExecSyncRequest): Promise<{stdout: Buffer; stderr: Buffer; exitCode: number}> {
   const cmd = req.cmd ?? []
   const timeoutSeconds = Math.max(0, Number(req.timeout ?? 0))
   const {execContainer} = await import('../runtime/container-exec.js')
   try {
-    const r = await execContainer(rt, req.containerId ?? '', {cmd, tty: false, stdin: false, sync: true, timeoutSeconds})
+    const r = await execContainer(rt, req.containerId ?? '', {cmd, tty: false, stdin: false, sync: true, timeoutSeconds, maxBytes: execSyncMaxBytes})
     // containerd's answer: an error, not an exit code (a kubelet's probe then reports a timeout).
     if (r.timedOut) throw serviceError(grpcStatus.DEADLINE_EXCEEDED, `command "${cmd.join(' ')}" timed out after ${timeoutSeconds} s and was killed`)
     return {stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), exitCode: r.exitCode}

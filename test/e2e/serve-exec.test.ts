@@ -43,8 +43,8 @@ describe('podctl serve: ExecSync, container stats and resource updates', e2eOpti
     env = new TestEnv(181)
     ;({reg, image} = await registryWithBusybox(env.dir))
     served = await startServe(env)
-    // Room for ExecSync's two 16 MiB streams.
-    cri = new RawCri(served.socket, undefined, {'grpc.max_receive_message_length': 64 * 1024 * 1024})
+    // A kubelet's limit for CRI messages: ExecSync's two streams fit in it.
+    cri = new RawCri(served.socket, undefined, {'grpc.max_receive_message_length': 16 * 1024 * 1024})
     await cri.ok('PullImage', {image: {image}}, {service: 'image'})
   })
 
@@ -73,7 +73,7 @@ describe('podctl serve: ExecSync, container stats and resource updates', e2eOpti
     return {pod, id}
   }
 
-  test('ExecSync: the bytes and exit code of the command, 16 MiB at most of each stream, a timeout that kills it', async () => {
+  test('ExecSync: the bytes and exit code of the command, 8 MiB at most of each stream, a timeout that kills it', async () => {
     const {id} = await running('exec', ['sleep', '3600'])
     const exec = (cmd: string[], timeout = 0) => cri.call('ExecSync', {container_id: id, cmd, timeout}, {deadlineMs: 120_000})
 
@@ -90,11 +90,12 @@ describe('podctl serve: ExecSync, container stats and resource updates', e2eOpti
     const missing = (await exec(['no-such-command'])).res
     assert.equal(missing.exit_code, 127)
     assert.match(missing.stderr.toString(), /"no-such-command" not found in the container/)
-    // 16 MiB of each stream are kept; the rest is read and dropped.
-    const big = await exec(['sh', '-c', 'head -c 17000000 /dev/zero; head -c 100 /dev/zero >&2'])
+    // Just under 8 MiB of each stream is kept, the rest read and dropped: the answer fits a kubelet's 16 MiB message.
+    const big = await exec(['sh', '-c', 'head -c 9000000 /dev/zero; head -c 9000000 /dev/zero >&2; echo done'])
     assert.equal(big.err, null, big.err?.details)
-    assert.equal(big.res.stdout.length, 16 * 1024 * 1024)
-    assert.equal(big.res.stderr.length, 100)
+    assert.equal(big.res.stdout.length, 8 * 1024 * 1024 - 1024)
+    assert.equal(big.res.stderr.length, 8 * 1024 * 1024 - 1024)
+    assert.equal(big.res.exit_code, 0, 'the command ran to its end')
     // A timeout: DeadlineExceeded (containerd's answer), and the command is gone.
     const slow = await exec(['sleep', '4181'], 1)
     assert.equal(slow.err?.code, grpc.status.DEADLINE_EXCEEDED, slow.err?.details)
