@@ -4,6 +4,8 @@ import type {IDMapping, Int64Value, LinuxContainerResources, NamespaceOption, Se
 
 export const MountPropagation = {PROPAGATION_PRIVATE: 0, PROPAGATION_HOST_TO_CONTAINER: 1, PROPAGATION_BIDIRECTIONAL: 2} as const
 
+export const SupplementalGroupsPolicy = {Merge: 0, Strict: 1} as const
+
 export interface ContainerMetadata {
   name: string
   attempt?: number

@@ -3,9 +3,11 @@
 // the host (the pause's PID, the mounted rootfs, the capability bounding set)
 // comes in as an argument, so each rule is table-tested.
 
-import type {ContainerConfig, Mount} from '../cri/container-types.js'
+import {type ContainerConfig, type Mount, MountPropagation, SupplementalGroupsPolicy} from '../cri/container-types.js'
 import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
 import {usageError} from './errors.js'
+import {type HostMount, isShared, isSlave, type SelinuxMode} from './host-mounts.js'
+import {type ImageEtc, memberGroups, type ResolvedUser, resolveUserString} from './image-users.js'
 import {defaultCapabilities, linuxResources, maskedPaths, type OciSpec, podHostname, readonlyPaths, seccompFor} from './oci-spec.js'
 
 /** What a container takes from its image's config (OCI image spec "config"). */
@@ -38,6 +40,12 @@ export interface ContainerSpecInput {
   boundingCapabilities: string[]
   seccompProfile?: Record<string, unknown>
   defaultSeccompProfile: Record<string, unknown>
+  /** the image's /etc/passwd and /etc/group, read from the rootfs: user names and groups resolve in them */
+  etc?: ImageEtc
+  /** the host mount of each config mount's host_path (host-mounts.ts) */
+  hostMounts?: Record<string, HostMount>
+  /** SELinux on the host: a relabel is refused only when it is enforcing */
+  selinux?: SelinuxMode
 }
 
 const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -64,23 +72,31 @@ export function processEnv(config: ContainerConfig, image: ImageProcessConfig, h
   return [...env.values()]
 }
 
-/** uid and gid: run_as_user/run_as_group, else the image's numeric User ("uid" or "uid:gid"), else root. */
-export function processUser(config: ContainerConfig, image: ImageProcessConfig): {uid: number; gid: number; additionalGids?: number[]} {
+/**
+ * uid, gid and supplementary groups, as containerd sets them: the user string of
+ * run_as_username or run_as_user (with run_as_group), else the image's User,
+ * resolved in the image's /etc/passwd and /etc/group; then the groups that list
+ * the user as a member (unless supplemental_groups_policy is Strict), the
+ * config's supplemental_groups and the primary GID itself, sorted.
+ */
+export function processUser(config: ContainerConfig, image: ImageProcessConfig, etc: ImageEtc = {}): {uid: number; gid: number; additionalGids: number[]} {
   const sc = config.linux?.security_context ?? {}
-  let uid = 0
-  let gid = 0
-  const imageUser = image.User ?? ''
-  if (sc.run_as_user === undefined && imageUser !== '') {
-    const m = /^(\d+)(?::(\d+))?$/.exec(imageUser)
-    if (!m) throw usageError(`image user "${imageUser}" is a name; podctl resolves numeric users only`, 'set linux.security_context.run_as_user in the container config')
-    uid = Number(m[1])
-    gid = m[2] === undefined ? 0 : Number(m[2])
+  const field = 'linux.security_context'
+  let user: ResolvedUser
+  if (sc.run_as_username) {
+    user = resolveUserString(sc.run_as_username, etc, `${field}.run_as_username "${sc.run_as_username}"`)
+    if (sc.run_as_group !== undefined) user = {...user, gid: sc.run_as_group.value}
+  } else if (sc.run_as_user !== undefined) {
+    const given = sc.run_as_group === undefined ? `${sc.run_as_user.value}` : `${sc.run_as_user.value}:${sc.run_as_group.value}`
+    user = resolveUserString(given, etc, `${field}.run_as_user`)
+  } else if (image.User) {
+    user = resolveUserString(image.User, etc, `image user "${image.User}"`)
+  } else {
+    user = resolveUserString('0', etc, 'root')
   }
-  if (sc.run_as_user !== undefined) uid = sc.run_as_user.value
-  if (sc.run_as_group !== undefined) gid = sc.run_as_group.value
-  const user: {uid: number; gid: number; additionalGids?: number[]} = {uid, gid}
-  if (sc.supplemental_groups && sc.supplemental_groups.length > 0) user.additionalGids = sc.supplemental_groups
-  return user
+  const gids = new Set<number>([user.gid, ...(sc.supplemental_groups ?? [])])
+  if (sc.supplemental_groups_policy !== SupplementalGroupsPolicy.Strict) for (const g of memberGroups(user.name, etc)) gids.add(g)
+  return {uid: user.uid, gid: user.gid, additionalGids: [...gids].sort((a, b) => a - b)}
 }
 
 const capName = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`)
@@ -139,14 +155,55 @@ function containerMounts(input: ContainerSpecInput): OciSpec['mounts'] {
     {destination: '/etc/hosts', type: 'bind', source: input.files.hosts, options: etc},
     {destination: '/etc/resolv.conf', type: 'bind', source: input.files.resolvConf, options: etc},
   ]
-  const own = (input.config.mounts ?? []).map(bindMount)
+  const own = configMounts(input)
   // A mount of the config replaces a default one at the same place (containerd).
   const taken = new Set(own.map((m) => m.destination))
   return [...mounts.filter((m) => !taken.has(m.destination)), ...own]
 }
 
-function bindMount(m: Mount): OciSpec['mounts'][number] {
-  return {destination: m.container_path ?? '', type: 'bind', source: m.host_path ?? '', options: ['rbind', 'rprivate', m.readonly ? 'ro' : 'rw']}
+const depth = (path: string) => path.split('/').filter((p) => p !== '' && p !== '.').length
+
+/**
+ * The config's mounts as binds, fewest path parts first so that a mount is
+ * never shadowed by its parent (containerd's orderedMounts), with their
+ * propagation checked against the host mount each source lies on, as
+ * containerd's ensureShared and ensureSharedOrSlave: rslave needs that mount
+ * to be shared or a slave, rshared needs it shared.
+ */
+function configMounts(input: ContainerSpecInput): OciSpec['mounts'] {
+  const given = (input.config.mounts ?? []).map((m, i) => ({m, i}))
+  given.sort((a, b) => depth(a.m.container_path ?? '') - depth(b.m.container_path ?? ''))
+  return given.map(({m, i}) => {
+    const field = `mounts[${i}]`
+    const host = input.hostMounts?.[m.host_path ?? '']
+    const source = host?.source ?? m.host_path ?? ''
+    if (m.selinux_relabel && input.selinux === 'enforcing') {
+      // Without SELinux (or permissive) there is nothing to relabel, and containerd and CRI-O do nothing.
+      throw usageError(`${field}.selinux_relabel: SELinux is enforcing on this host and podctl cannot relabel "${source}"`, 'label the path yourself (chcon -R -t container_file_t PATH) and remove selinux_relabel')
+    }
+    return {destination: m.container_path ?? '', type: 'bind', source, options: ['rbind', propagationOption(m, field, host), m.readonly ? 'ro' : 'rw']}
+  })
+}
+
+function propagationOption(m: Mount, field: string, host: HostMount | undefined): string {
+  const propagation = m.propagation ?? MountPropagation.PROPAGATION_PRIVATE
+  if (propagation === MountPropagation.PROPAGATION_PRIVATE) return 'rprivate'
+  if (!host) throw new Error(`internal error: the host mount of "${m.host_path}" was not looked up`)
+  const name = propagation === MountPropagation.PROPAGATION_BIDIRECTIONAL ? 'PROPAGATION_BIDIRECTIONAL' : 'PROPAGATION_HOST_TO_CONTAINER'
+  const ok = propagation === MountPropagation.PROPAGATION_BIDIRECTIONAL ? isShared(host) : isShared(host) || isSlave(host)
+  if (!ok) {
+    const kind = propagation === MountPropagation.PROPAGATION_BIDIRECTIONAL ? 'a shared mount' : 'a shared or slave mount'
+    throw usageError(`${field}.propagation: ${name}: path "${host.source}" is mounted on "${host.mountPoint}" but it is not ${kind}`, `make it shared (mount --make-shared ${host.mountPoint}) or use PROPAGATION_PRIVATE`)
+  }
+  return propagation === MountPropagation.PROPAGATION_BIDIRECTIONAL ? 'rshared' : 'rslave'
+}
+
+/** The rootfs's propagation: rshared if a mount is bidirectional, rslave if one is host-to-container (containerd), else runc's default. */
+function rootfsPropagation(config: ContainerConfig): string | undefined {
+  const modes = (config.mounts ?? []).map((m) => m.propagation ?? MountPropagation.PROPAGATION_PRIVATE)
+  if (modes.includes(MountPropagation.PROPAGATION_BIDIRECTIONAL)) return 'rshared'
+  if (modes.includes(MountPropagation.PROPAGATION_HOST_TO_CONTAINER)) return 'rslave'
+  return undefined
 }
 
 export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
@@ -158,7 +215,7 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
 
   const process: Record<string, unknown> = {
     terminal: config.tty === true,
-    user: processUser(config, input.image),
+    user: processUser(config, input.image, input.etc),
     args: processArgs(config, input.image),
     env: processEnv(config, input.image, hostNetwork ? undefined : podHostname(input.pod)),
     cwd: config.working_dir || input.image.WorkingDir || '/',
@@ -172,6 +229,8 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
     cgroupsPath: input.cgroupsPath,
     resources: linuxResources(resources),
   }
+  const propagation = rootfsPropagation(config)
+  if (propagation) linux.rootfsPropagation = propagation
   if (!privileged) {
     linux.maskedPaths = sc.masked_paths ?? maskedPaths
     linux.readonlyPaths = sc.readonly_paths ?? readonlyPaths

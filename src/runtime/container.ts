@@ -37,14 +37,19 @@ import {
 import {containerState, initAlive, isLive, type ContainerState} from './container-state.js'
 import {ExitCode, messageOf, notFoundError, PodctlError, usageError, wrap} from './errors.js'
 import {run} from './exec.js'
+import {hostMountsOf, selinuxMode} from './host-mounts.js'
 import {type Lock} from './lock.js'
 import {findConmon, monitorFiles, readExit, startMonitor, type MonitorExit} from './monitor.js'
 import {isMountPoint} from './netns.js'
 import {shmSize} from './oci-spec.js'
 import {OciRuntime} from './oci-runtime.js'
+import {readRootfsFile} from './rootfs-files.js'
 import {ownCapabilities, processInCgroup, readProcStat, sameProcessAlive} from './proc.js'
 import {stepTimer, UndoStack} from './steps.js'
 import {type PodRecord, writeFileAtomic} from './store.js'
+
+/** /etc/passwd and /etc/group of an image: read whole, so bounded. */
+const etcFileLimit = 4 << 20
 
 const lockWait = (rt: CallContext, what: string) => ({timeoutMs: rt.settings.timeoutMs, signal: rt.ctx.signal, what})
 
@@ -155,6 +160,8 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
     const cgroupMode = detectCgroupMode()
     const seccompProfile = await seccomp.loadLocalhostSeccomp({linux: {security_context: config.linux?.security_context}} as PodSandboxConfig, settings.seccompProfileRoot)
     const podConfig = pod.config
+    // Each mount's host path, created when absent (as containerd), and the host mount it lies on.
+    const hostMounts = hostMountsOf(config.mounts ?? [], 'container config')
     timer('prerequisites')
 
     // Step 1b: the pod's /dev/shm, once per pod: the pause's own cannot be bind-mounted
@@ -209,8 +216,9 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
       timer('overlay mount')
       fault('create-4')
 
-      // Step 5: the OCI spec.
+      // Step 5: the OCI spec, with the users and groups of the rootfs.
       const {rootfs} = containerRootfs(store, podId, id)
+      const etc = {passwd: readRootfsFile(rootfs, '/etc/passwd', etcFileLimit), group: readRootfsFile(rootfs, '/etc/group', etcFileLimit)}
       const spec = buildContainerSpec({
         containerId: id,
         podSandboxId: podId,
@@ -227,6 +235,9 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
         boundingCapabilities: ownCapabilities().bounding,
         seccompProfile,
         defaultSeccompProfile: seccomp.defaultSeccompProfile(),
+        etc,
+        hostMounts,
+        selinux: selinuxMode(),
       })
       writeFileAtomic(containerSpecPath(store, podId, id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
       timer('oci spec')

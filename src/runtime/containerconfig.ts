@@ -55,13 +55,13 @@ export function validateContainerConfig(c: ContainerConfig, where: string): void
   checkSecurityContext(c.linux?.security_context, where)
 }
 
+const propagationModes: number[] = Object.values(MountPropagation)
+
 function checkMount(m: NonNullable<ContainerConfig['mounts']>[number], field: string, where: string): void {
   if (!m.container_path?.startsWith('/')) throw refuse(where, `${field}.container_path`, `"${m.container_path ?? ''}" must be an absolute path`)
   if (!m.host_path?.startsWith('/')) throw refuse(where, `${field}.host_path`, `"${m.host_path ?? ''}" must be an absolute path`)
-  if ((m.propagation ?? MountPropagation.PROPAGATION_PRIVATE) !== MountPropagation.PROPAGATION_PRIVATE) {
-    throw refuse(where, `${field}.propagation`, 'only PROPAGATION_PRIVATE is supported', 'remove propagation')
-  }
-  if (m.selinux_relabel) throw refuse(where, `${field}.selinux_relabel`, 'SELinux relabelling is not supported', 'remove selinux_relabel')
+  // propagation is checked against the host mount, and selinux_relabel against SELinux, at create (container-spec.ts).
+  if (!propagationModes.includes(m.propagation ?? MountPropagation.PROPAGATION_PRIVATE)) throw refuse(where, `${field}.propagation`, `${m.propagation} is not a MountPropagation`)
   if ((m.uidMappings ?? []).length > 0 || (m.gidMappings ?? []).length > 0) throw refuse(where, `${field}.uidMappings`, 'ID-mapped mounts are not supported')
   if (m.recursive_read_only) throw refuse(where, `${field}.recursive_read_only`, 'recursive read-only mounts are not supported', 'use readonly')
   if (m.image?.image || m.image_sub_path) throw refuse(where, `${field}.image`, 'image volumes are not supported')
@@ -79,7 +79,6 @@ function checkSecurityContext(sc: LinuxContainerSecurityContext | undefined, whe
   if (se && Object.values(se).some((v) => v)) throw refuse(where, `${field}.selinux_options`, 'SELinux labels are not supported', 'remove selinux_options')
   if (sc.apparmor_profile && sc.apparmor_profile !== 'unconfined') throw refuse(where, `${field}.apparmor_profile`, 'AppArmor profiles are not supported', 'remove it or set it to unconfined')
   if (sc.apparmor && (sc.apparmor.profile_type ?? ProfileType.RuntimeDefault) === ProfileType.Localhost) throw refuse(where, `${field}.apparmor`, 'Localhost AppArmor profiles are not supported')
-  if (sc.run_as_username) throw refuse(where, `${field}.run_as_username`, 'user names are not resolved yet', 'give run_as_user with the numeric UID')
   if (sc.run_as_group && !sc.run_as_user && !sc.run_as_username) throw refuse(where, `${field}.run_as_group`, 'needs run_as_user (CRI)')
   for (const key of ['masked_paths', 'readonly_paths'] as const) {
     for (const [i, p] of (sc[key] ?? []).entries()) if (!p.startsWith('/')) throw refuse(where, `${field}.${key}[${i}]`, `"${p}" must be an absolute path`)

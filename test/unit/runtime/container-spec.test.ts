@@ -63,16 +63,16 @@ describe('container spec: env, user, cwd', () => {
     assert.deepEqual(env, ['A=config', 'PATH=/bin', 'HOSTNAME=web', 'B='])
     assert.ok(processEnv(cfg(), {}).some((e) => e.startsWith('PATH=/usr/local/sbin')))
   })
-  const users: [string, ContainerConfig, ImageProcessConfig, {uid: number; gid: number}][] = [
-    ['root by default', cfg(), {}, {uid: 0, gid: 0}],
-    ['image uid', cfg(), {User: '1000'}, {uid: 1000, gid: 0}],
-    ['image uid:gid', cfg(), {User: '1000:50'}, {uid: 1000, gid: 50}],
-    ['run_as_user wins over the image', withSc({run_as_user: {value: 7}}), {User: '1000:50'}, {uid: 7, gid: 0}],
-    ['run_as_group', withSc({run_as_user: {value: 7}, run_as_group: {value: 8}}), {}, {uid: 7, gid: 8}],
+  const users: [string, ContainerConfig, ImageProcessConfig, {uid: number; gid: number; additionalGids: number[]}][] = [
+    ['root by default', cfg(), {}, {uid: 0, gid: 0, additionalGids: [0]}],
+    ['image uid', cfg(), {User: '1000'}, {uid: 1000, gid: 0, additionalGids: [0]}],
+    ['image uid:gid', cfg(), {User: '1000:50'}, {uid: 1000, gid: 50, additionalGids: [50]}],
+    ['run_as_user wins over the image', withSc({run_as_user: {value: 7}}), {User: '1000:50'}, {uid: 7, gid: 0, additionalGids: [0]}],
+    ['run_as_group', withSc({run_as_user: {value: 7}, run_as_group: {value: 8}}), {}, {uid: 7, gid: 8, additionalGids: [8]}],
   ]
   for (const [name, config, image, want] of users) test(`user: ${name}`, () => assert.deepEqual(processUser(config, image), want))
-  test('an image user name is refused with what to do', () => assert.throws(() => processUser(cfg(), {User: 'nobody'}), podctlError(2, 'image user "nobody"', 'numeric')))
-  test('supplemental groups', () => assert.deepEqual(processUser(withSc({supplemental_groups: [10, 11]}), {}).additionalGids, [10, 11]))
+  test('an image user name needs the image\'s /etc/passwd', () => assert.throws(() => processUser(cfg(), {User: 'nobody'}), podctlError(2, 'image user "nobody"', 'no user "nobody"', 'has no /etc/passwd')))
+  test('supplemental groups, with the primary GID, sorted', () => assert.deepEqual(processUser(withSc({supplemental_groups: [11, 10]}), {}).additionalGids, [0, 10, 11]))
   test('cwd: config, else image, else /', () => {
     assert.equal(buildContainerSpec(input(cfg({working_dir: '/w'}), {image: {Cmd: ['sh'], WorkingDir: '/i'}})).process.cwd, '/w')
     assert.equal(buildContainerSpec(input(cfg(), {image: {Cmd: ['sh'], WorkingDir: '/i'}})).process.cwd, '/i')

@@ -31,8 +31,14 @@ describe('container config: decoding', () => {
     assert.match(warnings[1], /unknown key "linux.security_context.privilegd" ignored \(did you mean "privileged"\?\)/)
   })
   test('enum names and numbers for propagation', () => {
-    assert.throws(() => parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: PROPAGATION_BIDIRECTIONAL}]\n`), podctlError(2, 'mounts[0].propagation', 'PROPAGATION_PRIVATE'))
+    assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: PROPAGATION_BIDIRECTIONAL}]\n`).config.mounts?.[0].propagation, 2)
+    assert.throws(() => parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: PROPAGATION_SHARED}]\n`), podctlError(2, 'mounts[0].propagation', 'PROPAGATION_HOST_TO_CONTAINER'))
     assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: 0}]\n`).config.mounts?.[0].propagation, 0)
+  })
+  test('selinux_relabel, propagation and run_as_username are taken: they are checked at create, against the host and the image', () => {
+    const {config} = parse(`${base}mounts: [{container_path: /a, host_path: /b, selinux_relabel: true, propagation: 1}]\nlinux: {security_context: {run_as_username: nobody}}\n`)
+    assert.equal(config.mounts?.[0].selinux_relabel, true)
+    assert.equal(config.linux?.security_context?.run_as_username, 'nobody')
   })
   test('a file is read; a missing one says "container config"', () => {
     const dir = tempDir()
@@ -49,13 +55,11 @@ describe('container config: refusals by name', () => {
     ['no image', 'metadata: {name: a}\n', ['image.image is not set']],
     ['env key with =', `${base}envs: [{key: "A=B", value: x}]\n`, ['envs[0].key']],
     ['relative mount', `${base}mounts: [{container_path: data, host_path: /b}]\n`, ['mounts[0].container_path', 'absolute']],
-    ['selinux relabel', `${base}mounts: [{container_path: /a, host_path: /b, selinux_relabel: true}]\n`, ['mounts[0].selinux_relabel']],
     ['devices', `${base}devices: [{container_path: /dev/x, host_path: /dev/null, permissions: rwm}]\n`, ['devices']],
     ['absolute log path', `${base}log_path: /var/log/x\n`, ['log_path', 'relative']],
     ['log path with ..', `${base}log_path: ../x\n`, ['log_path', '".."']],
     ['stdin_once without stdin', `${base}stdin_once: true\n`, ['stdin_once']],
     ['selinux options', `${base}linux: {security_context: {selinux_options: {type: spc_t}}}\n`, ['linux.security_context.selinux_options']],
-    ['run_as_username', `${base}linux: {security_context: {run_as_username: nobody}}\n`, ['run_as_username']],
     ['run_as_group alone', `${base}linux: {security_context: {run_as_group: {value: 1}}}\n`, ['run_as_group', 'run_as_user']],
     ['bad capability', `${base}linux: {security_context: {capabilities: {add_capabilities: ["net admin"]}}}\n`, ['add_capabilities[0]']],
     ['relative masked path', `${base}linux: {security_context: {masked_paths: [proc]}}\n`, ['masked_paths[0]']],
