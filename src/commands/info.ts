@@ -10,7 +10,7 @@ export default class Info extends BaseCommand<typeof Info> {
   static override summary = 'Display whether this node can run pods, and the effective configuration'
   static override description = `The first command to run on a broken node. Prints, as crictl info does, {"status": {"conditions": [...]}} with the CRI conditions RuntimeReady and NetworkReady, each with a status, a CamelCase reason when not ready and a message saying what was found or what is wrong; then "config" (the effective settings in the config file's keys, flags and environment applied), and what was checked: "runtime", "network", "pause" and "cgroup".
 
-RuntimeReady: the default runtime handler's binary is found and "<runtime> --version" works (reasons OCIRuntimeNotFound, OCIRuntimeNotWorking); the pause rootfs is built, or a static catatonit to build it from is installed (PauseRootfsNotReady); cgroups are mounted (CgroupsNotMounted). The cgroup version (1, also on hybrid hosts, or 2) and driver (always cgroupfs) are reported.
+RuntimeReady: the default runtime handler's binary is found and "<runtime> --version" works (reasons OCIRuntimeNotFound, OCIRuntimeNotWorking); the pause rootfs is built, or a static catatonit to build it from is installed (PauseRootfsNotReady); cgroups are mounted (CgroupsNotMounted); conmon, the monitor every container runs under, is installed and executable (ContainerMonitorNotFound). The cgroup version (1, also on hybrid hosts, or 2) and driver (always cgroupfs) are reported.
 
 NetworkReady: the network pods would join, the first file in the CNI conf dir or, when there is none, podctl's built-in network, is a valid CNI config (CNIConfigInvalid), and every plugin it runs, IPAM plugins included, is in the CNI bin dirs (CNIPluginNotFound).
 

@@ -7,6 +7,7 @@ import {type CgroupMode, detectCgroupMode} from './cgroups.js'
 import {defaultConflist, defaultConflistFile, firstConflist, type NetworkConfigList, pluginTypes, pluginVersion, resolvePlugins} from './cni.js'
 import {messageOf, PodctlError} from './errors.js'
 import type {OpContext} from './exec.js'
+import {findConmon} from './monitor.js'
 import {resolveRuntime, runtimeVersion, type RuntimeVersion} from './oci-runtime.js'
 import {pauseStatus, type PauseStatus} from './pause.js'
 import type {Settings} from './settings.js'
@@ -49,7 +50,8 @@ async function attempt(reason: string, fn: () => Promise<string>): Promise<Check
 
 /**
  * RuntimeReady: the default handler's binary is found and answers
- * --version, the pause rootfs is built or buildable, cgroups are mounted.
+ * --version, the pause rootfs is built or buildable, cgroups are mounted,
+ * and conmon (each container's monitor) is installed and executable.
  * NetworkReady: the network pods would join (the first CNI config, else
  * podctl's built-in one) is valid and every plugin it runs is installed.
  */
@@ -78,6 +80,8 @@ export async function nodeInfo(settings: Settings, store: Store, ctx: OpContext)
       info.cgroup = {mode, version: mode === 'v2' ? 2 : 1, driver: 'cgroupfs'}
       return `cgroup v${info.cgroup.version}${mode === 'hybrid' ? ' (hybrid)' : ''}, cgroupfs driver`
     }),
+    // Every container runs under a monitor: without one, pods run but their containers cannot.
+    attempt('ContainerMonitorNotFound', async () => `conmon at ${findConmon()}`),
   ])
   const networkCheck = await checkNetwork(settings, store, info)
   const {runtime, network, pause, cgroup} = info

@@ -4,14 +4,14 @@
 // with podctl's own client but the schema file.
 
 import assert from 'node:assert/strict'
-import {type ChildProcessWithoutNullStreams, spawnSync} from 'node:child_process'
+import {type ChildProcessWithoutNullStreams, spawn, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError} from '@grpc/grpc-js'
 import {loadSync} from '@grpc/proto-loader'
 
-import {e2eOptionsWith, repoRoot, type TestEnv} from './harness.js'
+import {e2eOptionsWith, podctlBin, repoRoot, type TestEnv} from './harness.js'
 
 /** crictl and critest 1.26.1, unmodified, beside the project (see ../shared/bin/README.md). */
 export const sharedBin = (tool: 'crictl' | 'critest'): string => join(repoRoot, '..', 'shared', 'bin', tool)
@@ -56,11 +56,15 @@ export interface Served {
   exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
-/** Start `podctl serve` on a socket under the env's run root; resolves once it listens. */
-export async function startServe(env: TestEnv, extraArgs: string[] = [], extraEnv: Record<string, string> = {}, socketName = 'cri.sock'): Promise<Served> {
+/** Start `podctl serve` on a socket under the env's run root (through `launcher` when given); resolves once it listens. */
+export async function startServe(env: TestEnv, extraArgs: string[] = [], extraEnv: Record<string, string> = {}, socketName = 'cri.sock', launcher: string[] = []): Promise<Served> {
   const socket = join(env.runRoot, socketName)
   const endpoint = `unix://${socket}`
-  const child = env.spawn(['serve', '--listen', endpoint, ...extraArgs], extraEnv) as unknown as ChildProcessWithoutNullStreams
+  const args = ['serve', '--listen', endpoint, ...extraArgs]
+  // A launcher (unshare ...) runs podctl as its last argument.
+  const child = (
+    launcher.length > 0 ? spawn(launcher[0], [...launcher.slice(1), podctlBin, ...args], {env: env.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe']}) : env.spawn(args, extraEnv)
+  ) as unknown as ChildProcessWithoutNullStreams
   let stderr = ''
   child.stderr.on('data', (d) => {
     stderr += d

@@ -4,14 +4,14 @@
 // runs on. The real crictl 1.26.1 on the same socket is the reference.
 
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {parse as parseYaml} from 'yaml'
 
-import {type Result, startPaths, TestEnv} from './harness.js'
-import {criToolOptions, runCriTool, type Served, startServe, stopServe} from './serve-helpers.js'
+import {type Result, startPaths, TestEnv, which} from './harness.js'
+import {criToolOptions, RawCri, runCriTool, type Served, startServe, stopServe} from './serve-helpers.js'
 
 describe('version and info ask the CRI runtime at --runtime-endpoint', criToolOptions('crictl'), () => {
   let env: TestEnv
@@ -103,6 +103,39 @@ describe('version and info ask the CRI runtime at --runtime-endpoint', criToolOp
     } finally {
       await stopServe(notReady)
     }
+  })
+
+  test('Status is not ready, with the reason, when conmon is missing or the CNI plugins are', async () => {
+    // conmon hidden from this serve alone: a mount namespace of its own where the one
+    // installed is covered by an empty, non-executable file (the host's is untouched).
+    const conmon = which('conmon')!
+    const cover = join(env.dir, 'not-conmon')
+    writeFileSync(cover, '', {mode: 0o644})
+    const emptyBin = join(env.dir, 'empty-bin')
+    mkdirSync(emptyBin, {recursive: true})
+    const script = `mount --bind ${cover} ${conmon} && exec "$@"`
+    const hidden = await startServe(env, ['--cni-bin-dir', emptyBin], {PATH: '/usr/sbin:/usr/bin:/sbin:/bin'}, 'no-conmon.sock', ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh'])
+    const cri = new RawCri(hidden.socket)
+    try {
+      const {status} = await cri.ok('Status')
+      const c = Object.fromEntries((status.conditions as {type: string; status: boolean; reason: string; message: string}[]).map((x) => [x.type, x]))
+      assert.equal(c.RuntimeReady.status, false)
+      assert.equal(c.RuntimeReady.reason, 'ContainerMonitorNotFound')
+      assert.match(c.RuntimeReady.message, /conmon not found: podctl runs one per container as its monitor \(install it/)
+      assert.equal(c.NetworkReady.status, false)
+      assert.equal(c.NetworkReady.reason, 'CNIPluginNotFound')
+      assert.match(c.NetworkReady.message, new RegExp(`^CNI plugin "\\w+" not found in ${emptyBin}`))
+      // crictl info says the same.
+      const crictl = runCriTool('crictl', hidden, ['info'])
+      assert.deepEqual(JSON.parse(crictl.stdout).status.conditions.map((x: {reason: string}) => x.reason), ['ContainerMonitorNotFound', 'CNIPluginNotFound'])
+    } finally {
+      cri.close()
+      await stopServe(hidden)
+    }
+    // The served one, with conmon, is ready and says where conmon is.
+    const ready = JSON.parse(remote(['info']).stdout).status.conditions[0]
+    assert.equal(ready.status, true)
+    assert.match(ready.message, new RegExp(`; conmon at ${conmon}$`))
   })
 
   test('nothing listening: version and info fail with one line naming the endpoint', () => {
