@@ -4,7 +4,8 @@
 // groups, run_as_username, mounts with selinux_relabel (this host has no
 // SELinux), a symlinked and a missing host path, and mount propagation
 // private, host-to-container and bidirectional on a shared bind mount the
-// test makes; with every leak check, the test's own mounts included.
+// test makes; masked and read-only paths; with every leak check, the
+// test's own mounts included.
 
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
@@ -146,6 +147,16 @@ describe('container security context and mounts', e2eOptionsWith('container test
     exec(bidi, 'sh', '-c', 'mount -t tmpfs -o size=1m podctl-e2e-ctr /m/from-container && echo container > /m/from-container/marker')
     assert.equal(readFileSync(join(shared, 'from-container', 'marker'), 'utf8'), 'container\n')
     assert.equal(exec(slave, 'cat', '/m/from-container/marker'), 'container\n')
+  })
+
+  test('masked and read-only paths: /bin/ls masked cannot be run (critest\'s `sh -c ls` runs busybox\'s applet in-process), /tmp cannot be written', () => {
+    const id = started(sc({masked_paths: ['/bin/ls'], readonly_paths: ['/tmp']}))
+    const ls = env.podctl(['exec', '-s', id, '/bin/ls'])
+    assert.equal(ls.code, 126, ls.stderr)
+    assert.equal(exec(id, 'sh', '-c', 'wc -c < /bin/ls').trim(), '0')
+    const touch = env.podctl(['exec', '-s', id, 'touch', '/tmp/test'])
+    assert.notEqual(touch.code, 0)
+    assert.equal(touch.stdout + touch.stderr, 'touch: /tmp/test: Read-only file system\n')
   })
 
   test('nothing is left: containers, monitors, cgroups, overlay mounts, and the test\'s own mounts', () => {
