@@ -981,11 +981,13 @@ async function imageBench(rows, {measure = true} = {}) {
       if (s.code !== 0) throw new Error(`skopeo + umoci of ${ref} exited ${s.code}: ${s.stderr.trim()}`)
       fs.rmSync(oci, {recursive: true, force: true})
       fs.rmSync(bundle, {recursive: true, force: true})
-      // Into a directory marked as podctl marks its snapshots/ (chattr +T, where the filesystem has it): the same inodes in the same placement.
+      // Into a directory marked as podctl marks its snapshots/ (chattr +T, where the filesystem has it), each layer's under a
+      // name with a random part as podctl's .tmp-<hex>-<random>: ext4 starts its search for the new directory's block group
+      // at the name's hash, so a fixed name would land each run in the group the previous run's rm -rf just freed.
       const tarDir = path.join(dir, `tar-${name}-${i}`)
       fs.mkdirSync(tarDir)
       spawnSync('chattr', ['+T', tarDir])
-      const t = await timed(['-c', layerFiles.map((f, j) => `mkdir ${tarDir}/${j} && tar -xzf ${f} -C ${tarDir}/${j} &`).join(' ') + ' wait'], {}, '/bin/sh')
+      const t = await timed(['-c', layerFiles.map((f, j) => `d=${tarDir}/${j}-${randomBytes(3).toString('hex')} && mkdir $d && tar -xzf ${f} -C $d &`).join(' ') + ' wait'], {}, '/bin/sh')
       if (t.code !== 0) throw new Error(`tar -xzf of ${name} exited ${t.code}: ${t.stderr.trim()}`)
       fs.rmSync(tarDir, {recursive: true, force: true})
       for (const [row, x] of [[ours, r], [theirs, s], [tar, t]]) {

@@ -6,7 +6,7 @@
 
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, closeSync, constants, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writevSync} from 'node:fs'
+import {chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, utimesSync, writevSync} from 'node:fs'
 import {join} from 'node:path'
 import {PassThrough, type Duplex} from 'node:stream'
 import {promisify} from 'node:util'
@@ -38,10 +38,13 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
   const kinds = new Map<string, 'dir' | 'other'>([['', 'dir']])
   const dirAttrs = new Map<string, TarEntry>()
   const opaque = new Set<string>()
+  const made = creator()
   let entries = 0
   let bytes = 0
 
   const parentOf = async (parts: string[], path: string): Promise<void> => {
+    // A parent this layer made as a directory has had its own parents checked (clear() forgets a replaced one's children).
+    if (parts.length === 1 || kinds.get(parts.slice(0, -1).join('/')) === 'dir') return
     for (let i = 1; i < parts.length; i++) {
       const p = parts.slice(0, i).join('/')
       const kind = kinds.get(p)
@@ -96,17 +99,26 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
     await clear(rel)
     switch (e.type) {
       case 'file': {
-        const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+        // Created with its mode, and its owner, mode and times set through the open file: no path lookups, and no
+        // chown or chmod that would change nothing (most files are root's, with a mode the umask leaves as it is).
+        const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, e.mode & 0o777)
         try {
           await data((chunk) => {
             bytes += chunk.length
             let off = 0
             while (off < chunk.length) off += writevSync(fd, [off === 0 ? chunk : chunk.subarray(off)])
           })
+          const chowned = e.uid !== made.uid || e.gid !== made.gid
+          if (chowned) fchownSync(fd, e.uid, e.gid)
+          // After the chown, which clears the set-user-ID and set-group-ID bits.
+          if ((e.mode & 0o7000) !== 0 || (e.mode & made.umask) !== 0) fchmodSync(fd, e.mode)
+          futimesSync(fd, e.mtime, e.mtime)
         } finally {
           closeSync(fd)
         }
-        break
+        kinds.set(rel, 'other')
+        for (const [name, value] of Object.entries(e.xattrs)) await setXattr(target, name, value)
+        return
       }
       case 'hardlink': {
         const linkParts = layerPath(e.linkname)
@@ -128,12 +140,12 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
         break
     }
     kinds.set(rel, 'other')
-    await attributes(target, e)
+    await attributes(target, e, made)
   })
 
   // Directories last: writing into one changes its times, and a read-only mode would stop the writes.
   for (const rel of opaque) await setXattr(join(dir, rel), 'trusted.overlay.opaque', Buffer.from('y'))
-  for (const [rel, e] of [...dirAttrs].sort((a, b) => b[0].length - a[0].length)) await attributes(join(dir, rel), e)
+  for (const [rel, e] of [...dirAttrs].sort((a, b) => b[0].length - a[0].length)) await attributes(join(dir, rel), e, made)
   return {entries, bytes}
 }
 
@@ -196,8 +208,25 @@ function drained(stream: Duplex): Promise<void> {
   })
 }
 
-async function attributes(path: string, e: TarEntry): Promise<void> {
-  lchownSync(path, e.uid, e.gid)
+/**
+ * Who owns what this process creates, and the bits its umask takes from a
+ * new file's mode (all of them when /proc cannot say). A new inode is the
+ * creator's effective user's and group's: no directory of a layer being
+ * unpacked has its set-group-ID bit yet (they are made 0700, their modes set
+ * last), so none hands its group down.
+ */
+function creator(): {uid: number; gid: number; umask: number} {
+  let umask: string | undefined
+  try {
+    umask = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]
+  } catch {
+    umask = undefined
+  }
+  return {uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1, umask: umask === undefined ? 0o777 : parseInt(umask, 8)}
+}
+
+async function attributes(path: string, e: TarEntry, made: {uid: number; gid: number}): Promise<void> {
+  if (e.uid !== made.uid || e.gid !== made.gid) lchownSync(path, e.uid, e.gid)
   // chmod after chown: chown clears the set-user-ID and set-group-ID bits.
   if (e.type !== 'symlink') chmodSync(path, e.mode)
   for (const [name, value] of Object.entries(e.xattrs)) await setXattr(path, name, value)

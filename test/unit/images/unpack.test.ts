@@ -16,6 +16,7 @@ interface Spec {
   mode?: number
   uid?: number
   gid?: number
+  mtime?: number
   pax?: Record<string, string>
 }
 
@@ -38,7 +39,7 @@ function entry(s: Spec): Buffer {
   h.write(`${(s.uid ?? 0).toString(8).padStart(7, '0')}\0`, 108)
   h.write(`${(s.gid ?? 0).toString(8).padStart(7, '0')}\0`, 116)
   h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124)
-  h.write(`${(0).toString(8).padStart(11, '0')}\0`, 136)
+  h.write(`${(s.mtime ?? 0).toString(8).padStart(11, '0')}\0`, 136)
   h.write(s.type ?? '0', 156)
   h.write(s.link ?? '', 157)
   h.write('ustar\x0000', 257)
@@ -143,6 +144,33 @@ describe('unpackLayer', () => {
     assert.equal(statSync(join(dir, 'ro')).mode & 0o777, 0o555)
   })
 
+  test('modes the umask would take bits from, set-ID bits after a chown or without one, read-only files, and mtimes are kept', async () => {
+    const dir = await unpack(
+      {name: 'open', body: 'x', mode: 0o666, mtime: 1_000_000},
+      {name: 'all', body: 'x', mode: 0o777},
+      {name: 'ro', body: 'x', mode: 0o444, mtime: 2_000_000},
+      {name: 'suid-root', body: 'x', mode: 0o4755},
+      {name: 'sgid-user', body: 'x', mode: 0o2755, uid: 1000, gid: 1000},
+      {name: 'sticky/', type: '5', mode: 0o1777, mtime: 3_000_000},
+      {name: 'sticky/in', body: 'x', mode: 0o600, uid: 7, gid: 8},
+      {name: 'dev', type: '3', mode: 0o620, uid: 0, gid: 5},
+    )
+    const st = (name: string) => lstatSync(join(dir, name))
+    const of = (name: string) => [st(name).mode & 0o7777, st(name).uid, st(name).gid]
+    assert.deepEqual(of('open'), [0o666, 0, 0])
+    assert.deepEqual(of('all'), [0o777, 0, 0])
+    assert.deepEqual(of('ro'), [0o444, 0, 0])
+    assert.deepEqual(of('suid-root'), [0o4755, 0, 0])
+    assert.deepEqual(of('sgid-user'), [0o2755, 1000, 1000])
+    assert.deepEqual(of('sticky'), [0o1777, 0, 0])
+    assert.deepEqual(of('sticky/in'), [0o600, 7, 8])
+    assert.deepEqual(of('dev'), [0o620, 0, 5])
+    assert.equal(st('open').mtimeMs, 1_000_000_000)
+    assert.equal(st('ro').mtimeMs, 2_000_000_000)
+    assert.equal(st('sticky').mtimeMs, 3_000_000_000)
+    assert.equal(readFileSync(join(dir, 'ro'), 'utf8'), 'x')
+  })
+
   test('a later entry replaces an earlier one at the same path', async () => {
     const dir = await unpack({name: 'f', body: 'one'}, {name: 'f', body: 'two'}, {name: 'l', type: '2', link: 'x'}, {name: 'l', body: 'file now'})
     assert.equal(readFileSync(join(dir, 'f'), 'utf8'), 'two')
@@ -154,6 +182,8 @@ describe('unpackLayer', () => {
     ['a ../ path inside', [{name: 'a/../../evil', body: 'x'}], /escapes the layer/],
     ['a write through an absolute symlink', [{name: 'etc', type: '2', link: '/etc'}, {name: 'etc/evil', body: 'x'}], /not a directory/],
     ['a write through a relative symlink', [{name: 'up', type: '2', link: '..'}, {name: 'up/evil', body: 'x'}], /not a directory/],
+    ['a write under a directory replaced by a symlink', [{name: 'a/b/', type: '5'}, {name: 'a', type: '2', link: '/etc'}, {name: 'a/b/evil', body: 'x'}], /not a directory/],
+    ['a write under a directory replaced by a file', [{name: 'd/', type: '5'}, {name: 'd', body: 'file'}, {name: 'd/evil', body: 'x'}], /not a directory/],
     ['a hard link out of the layer', [{name: 'h', type: '1', link: '../../etc/passwd'}], /escapes the layer/],
     ['a hard link to an absolute path', [{name: 'h', type: '1', link: '/etc/passwd'}], /not a file earlier in the layer/],
     ['a pax path with ../', [{name: 'ok', body: 'x', pax: {path: '../../evil'}}], /escapes the layer/],
