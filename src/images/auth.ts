@@ -4,11 +4,12 @@
 // ($DOCKER_CONFIG). Entries are {"auth": base64("user:pass")} or
 // {"identitytoken": ...}, keyed by host, host/repository or a URL.
 
-import {readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {messageOf, usageError} from '../runtime/errors.js'
+import {usageError} from '../runtime/errors.js'
+import {readUserFile} from '../runtime/user-file.js'
 import type {Credentials} from './distribution.js'
 import type {ImageReference} from './reference.js'
 
@@ -64,11 +65,14 @@ export function resolveCredentials(ref: ImageReference, given?: AuthOptions, env
   }
   for (const file of authFiles(env)) {
     let doc: {auths?: Record<string, {auth?: string; identitytoken?: string; registrytoken?: string}>}
+    if (!existsSync(file)) continue
+    // Through the guarded reader (a FIFO or /proc file named by REGISTRY_AUTH_FILE must not hang a pull);
+    // a parse error never quotes the file, which may be any file root can read.
+    const text = readUserFile(file, {what: `registry auth file "${file}"`, maxBytes: 1 << 20})
     try {
-      doc = JSON.parse(readFileSync(file, 'utf8'))
-    } catch (err) {
-      if ((err as {code?: string}).code === 'ENOENT' || (err as {code?: string}).code === 'EACCES') continue
-      throw usageError(`cannot read registry auth file "${file}": ${messageOf(err)}`, 'fix or remove the file')
+      doc = JSON.parse(text)
+    } catch {
+      throw usageError(`registry auth file "${file}" is not valid JSON`, 'fix or remove the file')
     }
     const auths = doc?.auths ?? {}
     // Keys may be written as URLs: https://host/v1/, http://host.

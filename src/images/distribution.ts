@@ -4,14 +4,14 @@
 // before the registry itself; a registry on loopback, or one set insecure,
 // may answer plain HTTP.
 
-import {readFileSync} from 'node:fs'
 import {Agent as HttpAgent, request as httpRequest, type IncomingMessage} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 import {rootCertificates} from 'node:tls'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ExitCode, messageOf, PodctlError} from '../runtime/errors.js'
+import {messageOf, PodctlError} from '../runtime/errors.js'
 import type {RegistryHost} from '../runtime/settings.js'
+import {readUserFile} from '../runtime/user-file.js'
 import type {ImageReference} from './reference.js'
 
 export interface Credentials {
@@ -104,13 +104,8 @@ export class RegistryClient {
     if (!files) return undefined
     if (!this.ca) {
       this.ca = [...rootCertificates]
-      for (const f of files) {
-        try {
-          this.ca.push(readFileSync(f, 'utf8'))
-        } catch (err) {
-          throw new PodctlError(`cannot read CA file "${f}" of registry ${this.ref.registry}: ${messageOf(err)}`, {exitCode: ExitCode.usage, hint: 'fix registries.<host>.ca-files in the config file'})
-        }
-      }
+      // Through the guarded reader: a FIFO, a /proc file or a huge file named in the settings is refused, not waited on.
+      for (const f of files) this.ca.push(readUserFile(f, {what: `CA file "${f}" of registry ${this.ref.registry} (registries.<host>.ca-files)`, maxBytes: 1 << 20}))
     }
     return this.ca
   }

@@ -27,8 +27,10 @@ const digestPattern = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 const hostPattern = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/
 
 export function parseReference(text: string): ImageReference {
+  // The parts quoted in `why` are shown escaped too: a reference must not paint the terminal.
+  // eslint-disable-next-line no-control-regex
   const bad = (why: string) =>
-    usageError(`invalid image reference ${JSON.stringify(text)}: ${why}`, 'write it as [registry/]repository[:tag][@sha256:digest], e.g. busybox:1.36 or registry.example.com:5000/team/app@sha256:...')
+    usageError(`invalid image reference ${JSON.stringify(text)}: ${why.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => JSON.stringify(ch).slice(1, -1))}`, 'write it as [registry/]repository[:tag][@sha256:digest], e.g. busybox:1.36 or registry.example.com:5000/team/app@sha256:...')
   if (text === '' || text.trim() !== text) throw bad('empty or surrounded by spaces')
   let rest = text
   let digest: string | undefined

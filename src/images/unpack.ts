@@ -23,7 +23,7 @@ const opaqueMarker = '.wh..wh..opq'
 /** A layer path as components, refusing any that climb out ("../"). */
 export function layerPath(path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.')
-  if (parts.includes('..')) throw new PodctlError(`the layer has an entry "${path}" that escapes the layer ("..")`)
+  if (parts.includes('..')) throw new PodctlError(`the layer has an entry ${JSON.stringify(path)} that escapes the layer ("..")`)
   return parts
 }
 

@@ -6,8 +6,9 @@
 import type {ContainerConfig, LinuxContainerSecurityContext} from '../cri/container-types.js'
 import {MountPropagation} from '../cri/container-types.js'
 import {NamespaceMode, ProfileType} from '../cri/types.js'
+import {parseReference} from '../images/reference.js'
 import {usageError} from './errors.js'
-import {checkName, decodeMessage, parseDocument, readConfigText} from './podconfig.js'
+import {checkCarriedSize, checkName, decodeMessage, parseDocument, readConfigText} from './podconfig.js'
 import {seccompProfileOf} from './seccomp.js'
 
 export interface ParsedContainerConfig {
@@ -40,10 +41,21 @@ export function validateContainerConfig(c: ContainerConfig, where: string): void
   checkName(c.metadata.name, 'metadata.name', where, true)
   c.metadata.attempt ??= 0
   if (!c.image?.image) throw usageError(`${where}: image.image is not set`, 'name the image, as "image: {image: busybox}"')
+  checkImageRef(c.image.image, where)
   for (const [i, e] of (c.envs ?? []).entries()) {
     if (!e.key) throw refuse(where, `envs[${i}].key`, 'is not set')
     if (e.key.includes('=')) throw refuse(where, `envs[${i}].key`, `${JSON.stringify(e.key)} contains "="`)
+    noNul(e.key, `envs[${i}].key`, where)
+    noNul(e.value ?? '', `envs[${i}].value`, where)
   }
+  // What becomes an execve(2) argument or the process's cwd: a NUL would cut it short (or fail deep in the runtime).
+  for (const key of ['command', 'args'] as const) for (const [i, a] of (c[key] ?? []).entries()) noNul(a, `${key}[${i}]`, where)
+  if (c.working_dir) {
+    noNul(c.working_dir, 'working_dir', where)
+    if (!c.working_dir.startsWith('/')) throw refuse(where, 'working_dir', `"${c.working_dir}" must be an absolute path`)
+  }
+  // Every ListContainers answer carries them, as ListPodSandbox a pod's: the same bound.
+  checkCarriedSize(c, where, 'a container')
   for (const [i, m] of (c.mounts ?? []).entries()) checkMount(m, `mounts[${i}]`, where)
   if ((c.devices ?? []).length > 0) throw refuse(where, 'devices', 'device nodes are not supported yet', 'remove devices')
   if (c.log_path !== undefined) {
@@ -57,9 +69,25 @@ export function validateContainerConfig(c: ContainerConfig, where: string): void
 
 const propagationModes: number[] = Object.values(MountPropagation)
 
+/** A reference that is neither an image name nor an image ID is bad input, not an image that is missing. */
+function checkImageRef(ref: string, where: string): void {
+  if (/^(sha256:)?[0-9a-f]{1,64}$/.test(ref)) return
+  try {
+    parseReference(ref)
+  } catch (err) {
+    throw refuse(where, 'image.image', (err as Error).message, (err as {hint?: string}).hint)
+  }
+}
+
+function noNul(value: string, field: string, where: string): void {
+  if (value.includes('\0')) throw refuse(where, field, `${JSON.stringify(value)} contains a NUL character`)
+}
+
 function checkMount(m: NonNullable<ContainerConfig['mounts']>[number], field: string, where: string): void {
   if (!m.container_path?.startsWith('/')) throw refuse(where, `${field}.container_path`, `"${m.container_path ?? ''}" must be an absolute path`)
   if (!m.host_path?.startsWith('/')) throw refuse(where, `${field}.host_path`, `"${m.host_path ?? ''}" must be an absolute path`)
+  noNul(m.container_path, `${field}.container_path`, where)
+  noNul(m.host_path, `${field}.host_path`, where)
   // propagation is checked against the host mount, and selinux_relabel against SELinux, at create (container-spec.ts).
   if (!propagationModes.includes(m.propagation ?? MountPropagation.PROPAGATION_PRIVATE)) throw refuse(where, `${field}.propagation`, `${m.propagation} is not a MountPropagation`)
   if ((m.uidMappings ?? []).length > 0 || (m.gidMappings ?? []).length > 0) throw refuse(where, `${field}.uidMappings`, 'ID-mapped mounts are not supported')

@@ -244,7 +244,7 @@ export function checkName(value: unknown, path: string, where: string, required:
 export const maxCarriedBytes = 16 * 1024
 const maxKeyLength = 317
 
-function checkCarriedSize(config: PodSandboxConfig, where: string): void {
+export function checkCarriedSize(config: {labels?: Record<string, string>; annotations?: Record<string, string>}, where: string, what = 'a pod'): void {
   let total = 0
   for (const field of ['labels', 'annotations'] as const) {
     for (const [key, value] of Object.entries(config[field] ?? {})) {
@@ -256,7 +256,7 @@ function checkCarriedSize(config: PodSandboxConfig, where: string): void {
   }
   if (total > maxCarriedBytes) {
     throw usageError(
-      `${where}: labels and annotations hold ${total} bytes; a pod may carry at most ${maxCarriedBytes} (16 KiB)`,
+      `${where}: labels and annotations hold ${total} bytes; ${what} may carry at most ${maxCarriedBytes} (16 KiB)`,
       'keep large data out of labels and annotations: every pod listing returns them',
     )
   }

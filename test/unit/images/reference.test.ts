@@ -52,6 +52,8 @@ describe('parseReference', () => {
     ['localhost:5000/', 'not a valid repository name component'],
     [`a/${'b'.repeat(300)}`, 'longer than 255'],
     ['busybox:1.36:2', 'not a valid'],
+    // The part quoted after the reference is escaped too: no raw escape sequence reaches the terminal.
+    ['a\u001b[31mb', '"a\\u001b[31mb" is not a valid repository name component'],
   ]
   for (const [text, needle] of bad) {
     test(`refuses ${JSON.stringify(text)}`, () => {

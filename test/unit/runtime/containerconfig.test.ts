@@ -31,12 +31,12 @@ describe('container config: decoding', () => {
     assert.match(warnings[1], /unknown key "linux.security_context.privilegd" ignored \(did you mean "privileged"\?\)/)
   })
   test('enum names and numbers for propagation', () => {
-    assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: PROPAGATION_BIDIRECTIONAL}]\n`).config.mounts?.[0].propagation, 2)
-    assert.throws(() => parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: PROPAGATION_SHARED}]\n`), podctlError(2, 'mounts[0].propagation', 'PROPAGATION_HOST_TO_CONTAINER'))
-    assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /b, propagation: 0}]\n`).config.mounts?.[0].propagation, 0)
+    assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /tmp, propagation: PROPAGATION_BIDIRECTIONAL}]\n`).config.mounts?.[0].propagation, 2)
+    assert.throws(() => parse(`${base}mounts: [{container_path: /a, host_path: /tmp, propagation: PROPAGATION_SHARED}]\n`), podctlError(2, 'mounts[0].propagation', 'PROPAGATION_HOST_TO_CONTAINER'))
+    assert.equal(parse(`${base}mounts: [{container_path: /a, host_path: /tmp, propagation: 0}]\n`).config.mounts?.[0].propagation, 0)
   })
   test('selinux_relabel, propagation and run_as_username are taken: they are checked at create, against the host and the image', () => {
-    const {config} = parse(`${base}mounts: [{container_path: /a, host_path: /b, selinux_relabel: true, propagation: 1}]\nlinux: {security_context: {run_as_username: nobody}}\n`)
+    const {config} = parse(`${base}mounts: [{container_path: /a, host_path: /tmp, selinux_relabel: true, propagation: 1}]\nlinux: {security_context: {run_as_username: nobody}}\n`)
     assert.equal(config.mounts?.[0].selinux_relabel, true)
     assert.equal(config.linux?.security_context?.run_as_username, 'nobody')
   })
@@ -54,7 +54,7 @@ describe('container config: refusals by name', () => {
     ['no name', 'metadata: {attempt: 1}\nimage: {image: busybox}\n', ['metadata.name is not set']],
     ['no image', 'metadata: {name: a}\n', ['image.image is not set']],
     ['env key with =', `${base}envs: [{key: "A=B", value: x}]\n`, ['envs[0].key']],
-    ['relative mount', `${base}mounts: [{container_path: data, host_path: /b}]\n`, ['mounts[0].container_path', 'absolute']],
+    ['relative mount', `${base}mounts: [{container_path: data, host_path: /tmp}]\n`, ['mounts[0].container_path', 'absolute']],
     ['devices', `${base}devices: [{container_path: /dev/x, host_path: /dev/null, permissions: rwm}]\n`, ['devices']],
     ['absolute log path', `${base}log_path: /var/log/x\n`, ['log_path', 'relative']],
     ['log path with ..', `${base}log_path: ../x\n`, ['log_path', '".."']],
@@ -69,6 +69,11 @@ describe('container config: refusals by name', () => {
     ['bad seccomp path', `${base}linux: {security_context: {seccomp_profile_path: foo}}\n`, ['seccomp']],
     ['windows', `${base}windows: {security_context: {run_as_username: x}}\n`, ['windows']],
     ['wrong type', `${base}tty: "yes"\n`, ['tty', 'true or false']],
+    ['a relative working_dir', `${base}working_dir: tmp\n`, ['working_dir: "tmp" must be an absolute path']],
+    ['a NUL in an env value', `${base}envs: [{key: A, value: "x\\0y"}]\n`, ['envs[0].value: "x\\u0000y" contains a NUL character']],
+    ['a NUL in an argument', `${base}command: ["/bin/echo", "a\\0b"]\n`, ['command[1]', 'NUL']],
+    ['an invalid image reference', 'metadata: {name: a}\nimage: {image: "UPPER/Case"}\n', ['image.image: invalid image reference "UPPER/Case": repository names must be lowercase']],
+    ['labels beyond 16 KiB', `${base}labels: {a: "${'x'.repeat(17000)}"}\n`, ['labels and annotations hold 17001 bytes; a container may carry at most 16384']],
   ]
   for (const [name, text, needles] of cases) test(name, () => assert.throws(() => parse(text), podctlError(2, ...needles)))
 })
