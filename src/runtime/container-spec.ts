@@ -6,6 +6,7 @@
 import {type ContainerConfig, type Mount, MountPropagation, SupplementalGroupsPolicy} from '../cri/container-types.js'
 import {NamespaceMode, type PodSandboxConfig} from '../cri/types.js'
 import {usageError} from './errors.js'
+import type {HostDevice} from './host-devices.js'
 import {type HostMount, isShared, isSlave, type SelinuxMode} from './host-mounts.js'
 import {type ImageEtc, memberGroups, type ResolvedUser, resolveUserString} from './image-users.js'
 import {defaultCapabilities, linuxResources, maskedPaths, type OciSpec, podHostname, readonlyPaths, seccompFor} from './oci-spec.js'
@@ -46,6 +47,8 @@ export interface ContainerSpecInput {
   hostMounts?: Record<string, HostMount>
   /** SELinux on the host: a relabel is refused only when it is enforcing */
   selinux?: SelinuxMode
+  /** the host device nodes of the config's devices (host-devices.ts) */
+  hostDevices?: HostDevice[]
 }
 
 const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -228,6 +231,13 @@ export function buildContainerSpec(input: ContainerSpecInput): OciSpec {
     namespaces: containerNamespaces(input),
     cgroupsPath: input.cgroupsPath,
     resources: linuxResources(resources),
+  }
+  // Each device: a node in the container and an allow rule after the default deny (containerd's WithDevices).
+  const devices = input.hostDevices ?? []
+  if (devices.length > 0) {
+    linux.devices = devices.map((d) => ({path: d.containerPath, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: d.uid, gid: d.gid}))
+    const rules = (linux.resources as {devices: unknown[]}).devices
+    rules.push(...devices.map((d) => ({allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access})))
   }
   const propagation = rootfsPropagation(config)
   if (propagation) linux.rootfsPropagation = propagation

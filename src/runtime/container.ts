@@ -37,6 +37,7 @@ import {
 import {containerState, initAlive, isLive, type ContainerState} from './container-state.js'
 import {ExitCode, messageOf, notFoundError, PodctlError, usageError, wrap} from './errors.js'
 import {run} from './exec.js'
+import {allowInPodCgroup, hostDevicesOf} from './host-devices.js'
 import {hostMountsOf, selinuxMode} from './host-mounts.js'
 import {type Lock} from './lock.js'
 import {findConmon, monitorFiles, readExit, startMonitor, type MonitorExit} from './monitor.js'
@@ -160,8 +161,9 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
     const cgroupMode = detectCgroupMode()
     const seccompProfile = await seccomp.loadLocalhostSeccomp({linux: {security_context: config.linux?.security_context}} as PodSandboxConfig, settings.seccompProfileRoot)
     const podConfig = pod.config
-    // Each mount's host path, created when absent (as containerd), and the host mount it lies on.
+    // Each mount's host path, created when absent (as containerd), and the host mount it lies on; the devices' nodes.
     const hostMounts = hostMountsOf(config.mounts ?? [], 'container config')
+    const hostDevices = hostDevicesOf(config.devices ?? [], 'container config')
     timer('prerequisites')
 
     // Step 1b: the pod's /dev/shm, once per pod: the pause's own cannot be bind-mounted
@@ -237,11 +239,15 @@ export async function createContainer(rt: CallContext, podRef: string, config: C
         defaultSeccompProfile: seccomp.defaultSeccompProfile(),
         etc,
         hostMounts,
+        hostDevices,
         selinux: selinuxMode(),
       })
       writeFileAtomic(containerSpecPath(store, podId, id), JSON.stringify(spec, null, 1) + '\n', 0o600, false)
       timer('oci spec')
       fault('create-5')
+
+      // Step 5b: the devices' rules in the pod's cgroup (v1), which a container's cannot exceed; kept with the pod.
+      allowInPodCgroup(hostDevices, podCgroupsPath(recordCgroupParent(pod), podId), cgroupMode === 'v2')
 
       // Step 6: the monitor, which runs `runc create` and holds the container's stdio.
       undo.push('runtime container', () => deleteRuntimeStep(cleanupContext(rt), record))

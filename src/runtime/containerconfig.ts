@@ -57,7 +57,13 @@ export function validateContainerConfig(c: ContainerConfig, where: string): void
   // Every ListContainers answer carries them, as ListPodSandbox a pod's: the same bound.
   checkCarriedSize(c, where, 'a container')
   for (const [i, m] of (c.mounts ?? []).entries()) checkMount(m, `mounts[${i}]`, where)
-  if ((c.devices ?? []).length > 0) throw refuse(where, 'devices', 'device nodes are not supported yet', 'remove devices')
+  for (const [i, d] of (c.devices ?? []).entries()) {
+    if (!d.container_path?.startsWith('/')) throw refuse(where, `devices[${i}].container_path`, `"${d.container_path ?? ''}" must be an absolute path`)
+    if (!d.host_path?.startsWith('/')) throw refuse(where, `devices[${i}].host_path`, `"${d.host_path ?? ''}" must be an absolute path`)
+    noNul(d.container_path, `devices[${i}].container_path`, where)
+    noNul(d.host_path, `devices[${i}].host_path`, where)
+    if (!/^[rwm]*$/.test(d.permissions ?? '')) throw refuse(where, `devices[${i}].permissions`, `"${d.permissions}" is not cgroup access: use some of r, w and m`)
+  }
   if (c.log_path !== undefined) {
     if (c.log_path.startsWith('/')) throw refuse(where, 'log_path', `"${c.log_path}" must be relative to the pod's log_directory`)
     if (c.log_path.split('/').includes('..')) throw refuse(where, 'log_path', `"${c.log_path}" may not contain ".."`)

@@ -4,8 +4,8 @@
 // groups, run_as_username, mounts with selinux_relabel (this host has no
 // SELinux), a symlinked and a missing host path, and mount propagation
 // private, host-to-container and bidirectional on a shared bind mount the
-// test makes; masked and read-only paths; with every leak check, the
-// test's own mounts included.
+// test makes; masked and read-only paths; a host device node with its
+// cgroup rule; with every leak check, the test's own mounts included.
 
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
@@ -147,6 +147,19 @@ describe('container security context and mounts', e2eOptionsWith('container test
     exec(bidi, 'sh', '-c', 'mount -t tmpfs -o size=1m podctl-e2e-ctr /m/from-container && echo container > /m/from-container/marker')
     assert.equal(readFileSync(join(shared, 'from-container', 'marker'), 'utf8'), 'container\n')
     assert.equal(exec(slave, 'cat', '/m/from-container/marker'), 'container\n')
+  })
+
+  test('devices: a host node appears at its container path with its numbers, and the cgroup allows only the access given', () => {
+    // /dev/fuse: not among runc's default devices, whose rules allow them whatever the config says.
+    const id = started({...sc({run_as_user: {value: 0}}), devices: [{container_path: '/dev/myfuse', host_path: '/dev/fuse', permissions: 'r'}]})
+    assert.equal(exec(id, 'stat', '-c', '%F %t:%T %a', '/dev/myfuse').trim(), 'character special file a:e5 600')
+    exec(id, 'sh', '-c', ': < /dev/myfuse')
+    const write = env.podctl(['exec', '-s', id, 'sh', '-c', ': > /dev/myfuse'])
+    assert.notEqual(write.code, 0)
+    assert.match(write.stderr, /Operation not permitted/)
+    const refused = run({devices: [{container_path: '/dev/x', host_path: join(env.dir, 'podctl.yaml')}]})
+    assert.equal(refused.code, 2, refused.stderr)
+    assert.match(refused.stderr, /devices\[0\]\.host_path: ".*podctl\.yaml" is not a device node/)
   })
 
   test('masked and read-only paths: /bin/ls masked cannot be run (critest\'s `sh -c ls` runs busybox\'s applet in-process), /tmp cannot be written', () => {

@@ -70,7 +70,8 @@ describe('container and image inputs', e2eOptionsWith('container tests', missing
       ['a log_path climbing out', {log_path: '../../etc/cron.d/x'}, /log_path: "\.\.\/\.\.\/etc\/cron\.d\/x" may not contain "\.\."/],
       ['an absolute log_path', {log_path: '/etc/x.log'}, /log_path: "\/etc\/x\.log" must be relative to the pod's log_directory/],
       ['labels beyond 16 KiB', {labels: {big: 'x'.repeat(17_000)}}, /labels and annotations hold 17003 bytes; a container may carry at most 16384/],
-      ['devices', {devices: [{container_path: '/dev/x', host_path: '/dev/null', permissions: 'rwm'}]}, /devices: device nodes are not supported yet/],
+      ['a device that is not a device node', {devices: [{container_path: '/dev/x', host_path: '/etc/passwd', permissions: 'rwm'}]}, /devices\[0\]\.host_path: "\/etc\/passwd" is not a device node/],
+      ['device permissions that are not cgroup access', {devices: [{container_path: '/dev/x', host_path: '/dev/null', permissions: 'rwx'}]}, /devices\[0\]\.permissions: "rwx" is not cgroup access/],
       ['an AppArmor profile', {linux: {security_context: {apparmor_profile: 'localhost/x'}}}, /apparmor_profile: AppArmor profiles are not supported/],
       ['a Localhost seccomp profile outside the root', {linux: {security_context: {seccomp: {profile_type: 'Localhost', localhost_ref: '/etc/shadow'}}}}, /seccomp profile "\/etc\/shadow" is outside the seccomp profile root/],
     ]

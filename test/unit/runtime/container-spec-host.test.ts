@@ -4,12 +4,13 @@
 
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import type {ContainerConfig, LinuxContainerSecurityContext, Mount} from '../../../src/cri/container-types.js'
 import {buildContainerSpec, type ContainerSpecInput, processUser} from '../../../src/runtime/container-spec.js'
+import {allowInPodCgroup, devMajor, devMinor, hostDevicesOf} from '../../../src/runtime/host-devices.js'
 import {type HostMount, mountOf, parseMountInfo} from '../../../src/runtime/host-mounts.js'
 import {memberGroups, parseGroup, parsePasswd, resolveUserString} from '../../../src/runtime/image-users.js'
 import {readRootfsFile, resolveInRoot} from '../../../src/runtime/rootfs-files.js'
@@ -182,5 +183,61 @@ describe('container spec: mounts against the host', () => {
     assert.deepEqual(own(spec(m), '/a')?.options, ['rbind', 'rprivate', 'rw'])
     assert.ok(own(spec(m, {selinux: 'permissive'}), '/a'))
     assert.throws(() => spec(m, {selinux: 'enforcing'}), podctlError(2, 'mounts[0].selinux_relabel', 'SELinux is enforcing', 'cannot relabel "/srv"'))
+  })
+})
+
+describe('container spec: devices', () => {
+  test('dev_t as glibc splits it, small and large numbers', () => {
+    assert.deepEqual([devMajor(0x0103n), devMinor(0x0103n)], [1, 3])
+    // major 259, minor 300000: makedev puts the high bits of each above bit 32 and bit 20.
+    const rdev = (259n & 0xfffn) << 8n | (259n & ~0xfffn) << 32n | (300000n & 0xffn) | (300000n & ~0xffn) << 12n
+    assert.deepEqual([devMajor(rdev), devMinor(rdev)], [259, 300000])
+  })
+  test('a host node by path or symlink: type, numbers, mode, owner; permissions default to rwm', () => {
+    const dir = tempDir()
+    symlinkSync('/dev/null', join(dir, 'null-link'))
+    const st = statSync('/dev/null')
+    const [dev] = hostDevicesOf([{container_path: '/dev/mynull', host_path: join(dir, 'null-link')}], 'c')
+    assert.deepEqual(dev, {containerPath: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid, access: 'rwm'})
+    assert.equal(hostDevicesOf([{container_path: '/dev/z', host_path: '/dev/zero', permissions: 'r'}], 'c')[0].access, 'r')
+  })
+  test('a directory gives the devices under it; a file or a missing path is an error by name', () => {
+    const dir = tempDir()
+    mkdirSync(join(dir, 'snd'))
+    symlinkSync('/dev/null', join(dir, 'snd', 'not-followed'))
+    writeFileSync(join(dir, 'snd', 'plain'), '')
+    assert.deepEqual(hostDevicesOf([{container_path: '/dev/snd', host_path: join(dir, 'snd')}], 'c'), [])
+    assert.throws(() => hostDevicesOf([{container_path: '/dev/x', host_path: join(dir, 'snd', 'plain')}], 'container config'), podctlError(2, 'container config: devices[0].host_path', 'is not a device node'))
+    assert.throws(() => hostDevicesOf([{container_path: '/dev/x', host_path: join(dir, 'none')}], 'container config'), podctlError(2, 'devices[0].host_path', 'does not exist'))
+  })
+  test('each device is a node in the spec and an allow rule after the default deny', () => {
+    const s = buildContainerSpec({
+      containerId: 'c',
+      podSandboxId: 'p',
+      config: cfg(),
+      pod: {metadata: {name: 'web', namespace: 'default', uid: 'u', attempt: 0}},
+      imageName: 'busybox',
+      image: {Cmd: ['sh']},
+      rootfs: '/r',
+      pausePid: 1,
+      files: {hostname: '/h', hosts: '/hs', resolvConf: '/rc'},
+      shmPath: '/shm',
+      cgroupsPath: '/c',
+      cgroupV2: false,
+      boundingCapabilities: defaultCapabilities,
+      defaultSeccompProfile: {},
+      hostDevices: [{containerPath: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0, access: 'rw'}],
+    })
+    assert.deepEqual(s.linux.devices, [{path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0}])
+    assert.deepEqual((s.linux.resources as {devices: unknown[]}).devices, [{allow: false, access: 'rwm'}, {allow: true, type: 'c', major: 10, minor: 229, access: 'rw'}])
+  })
+  test('on cgroup v1 the rules go into the pod\'s devices cgroup first; on v2 nothing is written', () => {
+    const mnt = tempDir()
+    mkdirSync(join(mnt, 'devices', 'podctl', 'p1'), {recursive: true})
+    const fuse = {containerPath: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0, access: 'rw'}
+    allowInPodCgroup([fuse], '/podctl/p1', false, mnt)
+    assert.equal(readFileSync(join(mnt, 'devices', 'podctl', 'p1', 'devices.allow'), 'utf8'), 'c 10:229 rw')
+    allowInPodCgroup([fuse], '/podctl/none', true, mnt)
+    assert.throws(() => allowInPodCgroup([fuse], '/podctl/none', false, mnt), podctlError(1, 'cannot allow device "/dev/fuse" (c 10:229 rw)'))
   })
 })
