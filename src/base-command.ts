@@ -123,16 +123,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * What exec, logs, attach, stats and update act through: the runtime in
-   * this process, with --timeout over the whole command. Their CRI client of
-   * --runtime-endpoint is not there yet: said in one line rather than acting
-   * locally.
+   * What exec, logs, attach, stats and update act through in-process: the
+   * runtime in this process, with --timeout over the whole command. With
+   * --runtime-endpoint each verb takes its client branch first (see
+   * containerTools); one that has none (attach) is refused in one line here
+   * rather than acting locally.
    */
   protected containerRuntime(options: {untimed?: boolean} = {}): CallContext {
     if (this.settings.runtimeEndpoint) {
-      throw new PodctlError(`${this.id ?? 'this verb'} with --runtime-endpoint is not supported yet: podctl's container verbs act on the local state only`, {exitCode: ExitCode.usage, hint: 'run it without --runtime-endpoint, or use crictl against that endpoint'})
+      throw new PodctlError(`${this.id ?? 'this verb'} with --runtime-endpoint needs the CRI's streaming ${this.id === 'attach' ? 'Attach' : 'call'}, which podctl's client does not speak`, {exitCode: ExitCode.usage, hint: 'use crictl against that endpoint, or run it without --runtime-endpoint on the node'})
     }
     return this.runtime({perCall: options.untimed})
+  }
+
+  /** The command's signal: aborted by Ctrl-C once a backend has armed it (client mode's verbs that read on). */
+  protected interrupted(): AbortSignal {
+    return this.abort.signal
+  }
+
+  /** With --runtime-endpoint, ExecSync, ListContainerStats and UpdateContainerResources of that runtime, for exec, stats and update. */
+  protected async containerTools(): Promise<import('./cri/client.js').CriContainerTools> {
+    const endpoint = this.settings.runtimeEndpoint
+    if (!endpoint) throw new PodctlError('internal: containerTools without --runtime-endpoint')
+    rerunWithoutSnapshot()
+    const {criContainerTools} = await import('./cri/client.js')
+    return criContainerTools({endpoint, timeoutMs: this.settings.timeoutMs, ctx: this.armed()})
   }
 
   /**

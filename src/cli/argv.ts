@@ -37,6 +37,8 @@ export function hoistGlobalFlags(argv: string[], manifest: Manifest): string[] {
   }
   if (i === 0) return argv
   const rest = argv.slice(i)
+  // exec's words after the container are the command's (`exec web sh -c ...`): the flags go right after the verb.
+  if (rest[0] === 'exec') return [rest[0], ...argv.slice(0, i), ...rest.slice(1)]
   const end = rest.includes('--') ? rest.indexOf('--') : rest.length
   return [...rest.slice(0, end), ...argv.slice(0, i), ...rest.slice(end)]
 }

@@ -8,6 +8,8 @@ export default class Attach extends BaseCommand<typeof Attach> {
 
 -i needs a container created with stdin: true; the end of podctl's stdin closes the container's stdin when it was created with stdin_once: true. -t needs a container created with tty: true: the local terminal is then put in raw mode and its size is passed on. Ctrl-C with -t goes to the container; without -t it ends podctl, not the container.
 
+With --runtime-endpoint attach is refused: it needs the CRI's streaming Attach, which podctl's client does not speak (crictl attach does).
+
 EXIT STATUS
 ${exitStatusHelp}`
 

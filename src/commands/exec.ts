@@ -35,6 +35,8 @@ Without -s the command's output streams to podctl's stdout and stderr as it is w
 
 podctl exits with the command's exit status (128 + N when signal N ended it), or with one of the statuses below when the command did not run to its end.
 
+With --runtime-endpoint the command runs through that CRI runtime's ExecSync (podctl serve, containerd, CRI-O), with or without -s: its output is printed when it ends (podctl serve keeps up to 8 MiB of each stream), and podctl exits with its status as above. -i and -t are refused there: they need the CRI's streaming Exec, which podctl's client does not speak (crictl exec -it does).
+
 EXIT STATUS
 ${exitStatusHelp}
 124  exec --timeout elapsed: the command was killed
@@ -77,13 +79,29 @@ ${exitStatusHelp}
     // A command (a shell) may run as long as it likes, unless PODCTL_TIMEOUT sets a deadline; that one covers --timeout too.
     if (process.env.PODCTL_TIMEOUT === undefined) this.settings.timeoutMs = 2 ** 31 - 1
     else this.settings.timeoutMs += timeoutSeconds * 1000
-    const rt = this.containerRuntime()
-    const {execContainer} = await import('../runtime/container-exec.js')
     const [container, ...cmd] = this.positionals
-    const result = await execContainer(rt, container, {cmd, tty, stdin: interactive, sync, timeoutSeconds})
+    const result = this.settings.runtimeEndpoint ? await this.remoteExec(container, cmd, {interactive, tty, timeoutSeconds}) : await this.localExec(container, cmd, {interactive, tty, sync, timeoutSeconds})
     if (result.stdout?.length) process.stdout.write(result.stdout)
     if (result.stderr?.length) process.stderr.write(result.stderr)
     if (result.timedOut) throw new PodctlError(`command "${cmd.join(' ')}" timed out after ${timeoutSeconds} s and was killed`, {exitCode: ExitCode.execTimedOut, hint: 'raise --timeout, or 0 for none'})
     process.exitCode = result.exitCode
+  }
+
+  private async localExec(container: string, cmd: string[], o: {interactive: boolean; tty: boolean; sync: boolean; timeoutSeconds: number}) {
+    const rt = this.containerRuntime()
+    const {execContainer} = await import('../runtime/container-exec.js')
+    return execContainer(rt, container, {cmd, tty: o.tty, stdin: o.interactive, sync: o.sync, timeoutSeconds: o.timeoutSeconds})
+  }
+
+  /** The runtime's ExecSync: with or without -s the output comes when the command ends. */
+  private async remoteExec(container: string, cmd: string[], o: {interactive: boolean; tty: boolean; timeoutSeconds: number}) {
+    const {usageError} = await import('../runtime/errors.js')
+    if (o.interactive || o.tty) {
+      throw usageError(`exec ${o.tty ? '-t' : '-i'} with --runtime-endpoint needs the CRI's streaming Exec, which podctl's client does not speak`, 'use crictl exec -it against that endpoint, or leave -i and -t out (the command then runs by ExecSync)')
+    }
+    if (cmd.length === 0) throw usageError('exec needs a command to run')
+    const containers = await this.containerBackend()
+    const id = await this.mustResolveContainer(containers, container)
+    return (await this.containerTools()).execSync(id, cmd, o.timeoutSeconds)
   }
 }

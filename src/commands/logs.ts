@@ -8,6 +8,8 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
 --tail N prints the last N records of the file (a line longer than the monitor's 8 KiB read is several records). --since takes a duration before now (42m, 1h30m), an RFC 3339 time (2024-01-02T13:23:37Z; without a zone, UTC) or Unix seconds. --timestamps prefixes each line with its time at nanosecond width. -p reads the previous attempt's file beside this one (kubelet's <attempt>.log naming: .../web/1.log for attempt 2). -f reads on while the container runs and ends when it has exited; Ctrl-C ends it with status 0.
 
+With --runtime-endpoint, as crictl logs: the runtime's ContainerStatus gives the log path, and the file is read here, so the client runs on the runtime's node; -f reads on while the runtime reports the container running.
+
 -t is --timestamps, as crictl's; the global operation timeout is then set with PODCTL_TIMEOUT (logs -f never times out).
 
 EXIT STATUS
@@ -37,6 +39,7 @@ ${exitStatusHelp}`
 
   async run(): Promise<void> {
     const {follow, since, timestamps, previous, tail} = this.flags
+    if (this.settings.runtimeEndpoint) return this.remoteLogs()
     const rt = this.containerRuntime({untimed: follow})
     const {containerLogs, parseSince} = await import('../runtime/container-logs.js')
     const {nowNanos} = await import('../runtime/stats.js')
@@ -53,6 +56,40 @@ ${exitStatusHelp}`
     } catch (err) {
       // Ctrl-C is how a follow ends, as crictl's.
       if (follow && rt.ctx.signal.aborted) return
+      throw err
+    }
+  }
+
+  /** As crictl logs: ContainerStatus's log_path from the runtime, the file read here (on the node). */
+  private async remoteLogs(): Promise<void> {
+    const {follow, since, timestamps, previous, tail} = this.flags
+    const [{parseSince, previousLogPath, readLogFile}, {nowNanos}, {notFoundError, PodctlError}] = await Promise.all([
+      import('../runtime/container-logs.js'),
+      import('../runtime/stats.js'),
+      import('../runtime/errors.js'),
+    ])
+    const containers = await this.containerBackend()
+    const id = await this.mustResolveContainer(containers, this.args.container)
+    const {status} = await containers.containerStatus(id, false)
+    if (!status.logPath) throw new PodctlError(`container "${id}" has no log path: the runtime reports none`)
+    let path = status.logPath
+    if (previous) {
+      const before = previousLogPath(status.logPath, status.metadata.attempt)
+      if (!before) throw notFoundError(`previous terminated container "${status.metadata.name}" not found: this is attempt 0`)
+      path = before
+    }
+    const options = {follow, tail, timestamps, limitBytes: this.flags['limit-bytes'], since: since === undefined ? undefined : parseSince(since, nowNanos())}
+    const write = (stream: 'stdout' | 'stderr', data: Buffer) => {
+      const out = stream === 'stdout' ? process.stdout : process.stderr
+      if (!out.write(data)) return new Promise<void>((resolve) => out.once('drain', resolve))
+    }
+    process.stdout.on('error', () => process.exit())
+    const running = async () => (await containers.containerStatus(id, false)).status.state === 'CONTAINER_RUNNING'
+    const signal = this.interrupted()
+    try {
+      await readLogFile(path, options, {write, running, signal})
+    } catch (err) {
+      if (follow && signal.aborted) return
       throw err
     }
   }

@@ -12,6 +12,8 @@ The table samples twice, --seconds apart, and shows CONTAINER, NAME, CPU % (of o
 
 -o json and -o yaml print {"stats": [ContainerStats...]} with the CRI's field names in lowerCamelCase and 64-bit integers as strings, one sample at once (cpu.usageNanoCores null); with an explicit -s/--seconds they sample twice and fill it in.
 
+With --runtime-endpoint the figures are that CRI runtime's ListContainerStats, filtered there by container, pod and labels; CPU % is over the interval between two of its samples, as above.
+
 --watch prints a new sample every --seconds until interrupted (Ctrl-C ends it with status 0); on a terminal the table is redrawn in place.
 
 EXIT STATUS
@@ -45,6 +47,23 @@ ${exitStatusHelp}`
       throw usageError('give the container as an argument or with --id, not both')
     }
     this.widenTimeoutForSampling(seconds, watch)
+    const rateFirst = output === 'table' || this.flags.seconds !== undefined
+    if (this.settings.runtimeEndpoint) {
+      // The runtime's ListContainerStats, filtered there; references resolve through ContainerStatus and PodSandboxStatus.
+      const ref = this.flags.id ?? this.args.container
+      const containers = await this.containerBackend()
+      const id = ref === undefined ? undefined : await this.mustResolveContainer(containers, ref)
+      let podSandboxId: string | undefined
+      if (this.flags.pod !== undefined) {
+        const pod = await (await this.backend()).resolve(this.flags.pod)
+        if (pod === null) throw notFoundError(`pod "${this.flags.pod}" not found`, 'list pods with: podctl pods')
+        podSandboxId = pod
+      }
+      const {containerStatsTable} = await import('../render/stats.js')
+      const samples = (await this.containerTools()).sampleContainerStats({id, podSandboxId, labelSelector: labels(this.flags.label)}, {seconds, rateFirst})
+      await this.printSamples(samples, output, watch, {document: (stats) => ({stats}), table: (stats) => containerStatsTable(stats, all)})
+      return
+    }
     const rt = this.containerRuntime()
     const {resolveContainer} = await import('../runtime/container.js')
     const {sampleContainerStats} = await import('../runtime/container-stats.js')
@@ -60,7 +79,6 @@ ${exitStatusHelp}`
     }
     const labelSelector = labels(this.flags.label)
     const filter = {id: found?.id, podSandboxId, labelSelector}
-    const rateFirst = output === 'table' || this.flags.seconds !== undefined
     await this.printSamples(sampleContainerStats(rt, filter, {seconds, rateFirst}), output, watch, {
       document: (stats) => ({stats}),
       table: (stats) => containerStatsTable(stats, all),

@@ -8,6 +8,8 @@ export default class Update extends BaseCommand<typeof Update> {
 
 Limits are checked as in a container config: a CFS period of 1000 to 1000000 microseconds, a quota of at least 1000 (-1: none), CPUs and memory nodes this host has. A memory limit below what the container already uses is refused by the kernel.
 
+With --runtime-endpoint each container gets that CRI runtime's UpdateContainerResources with these six fields (0 and "" unchanged, as crictl sends them); podctl serve refuses by name any other field it cannot apply.
+
 EXIT STATUS
 ${exitStatusHelp}`
 
@@ -32,8 +34,6 @@ ${exitStatusHelp}`
 
   async run(): Promise<void> {
     const f = this.flags
-    const rt = this.containerRuntime()
-    const {updateContainer} = await import('../runtime/container-update.js')
     const {wrap} = await import('../runtime/errors.js')
     const update = {
       cpu_period: f['cpu-period'],
@@ -43,8 +43,18 @@ ${exitStatusHelp}`
       cpuset_mems: f['cpuset-mems'],
       memory_limit_in_bytes: f.memory,
     }
+    // With --runtime-endpoint, the runtime's UpdateContainerResources of each container the runtime resolves.
+    let apply: (ref: string) => Promise<void>
+    if (this.settings.runtimeEndpoint) {
+      const [containers, tools] = [await this.containerBackend(), await this.containerTools()]
+      apply = async (ref) => tools.updateContainer(await this.mustResolveContainer(containers, ref), update)
+    } else {
+      const rt = this.containerRuntime()
+      const {updateContainer} = await import('../runtime/container-update.js')
+      apply = (ref) => updateContainer(rt, ref, update)
+    }
     for (const ref of this.positionals) {
-      await updateContainer(rt, ref, update).catch((err) => {
+      await apply(ref).catch((err) => {
         throw wrap(`updating the container "${ref}"`, err)
       })
       this.out(ref)

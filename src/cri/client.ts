@@ -9,6 +9,8 @@
 // errors become PodctlErrors with the server's message, the exit code of the
 // status (the table in src/server/errors.ts) and podctl serve's hint.
 
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import {type Client, credentials, makeClientConstructor, Metadata, type ServiceDefinition, type ServiceError, status} from '@grpc/grpc-js'
 
 import type {Container, ContainerStatus} from './container-types.js'
@@ -17,11 +19,16 @@ import {ExitCode, PodctlError, podRunningError} from '../runtime/errors.js'
 import type {RuntimeCondition} from '../runtime/info.js'
 import {compareNanos, matchesText, type PodFilter} from '../runtime/listing.js'
 import type {ContainerService, ContainerStatusResult, PodService, PodStatusResult} from '../runtime/service.js'
-import {type PodSandboxStats, type PodStatsEntry, sampleStats, type UInt64Value} from '../runtime/stats.js'
+import type {ContainerStats, ContainerStatsFilter, FilesystemUsage} from '../runtime/container-stats.js'
+import type {ResourceUpdate} from '../runtime/container-update.js'
+import {type CpuUsage, type MemoryUsage, type PodSandboxStats, type PodStatsEntry, type SamplingOptions, sampleStats, type UInt64Value} from '../runtime/stats.js'
 import {exitCodeOf, hintMetadataKey} from '../server/errors.js'
 import {unixSocketPath, unixTarget} from './endpoint.js'
 import {
   runtimeServiceDefinition,
+  type WireContainerStats,
+  type WireCpuUsage,
+  type WireMemoryUsage,
   type WireMetadata,
   type WireNetworkInterfaceUsage,
   type WirePodSandbox,
@@ -41,7 +48,10 @@ export interface CriClientOptions {
   ctx: {signal: AbortSignal; log: (message: string) => void}
 }
 
-type Unary = (request: object, metadata: Metadata, options: {deadline: Date}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
+/** A call's deadline; one beyond what a timer can hold (exec's "none", 2^31-1 ms) is none: grpc-js would fire it at once. */
+const deadlineOf = (ms: number): Date | number => (ms >= 2 ** 30 ? Infinity : new Date(Date.now() + ms))
+
+type Unary = (request: object, metadata: Metadata, options: {deadline: Date | number}, callback: (err: ServiceError | null, response: unknown) => void) => {cancel(): void}
 
 /** One unary call of a CRI service: the response, or a PodctlError. */
 export type CriCall = <T>(rpc: string, request: object, callTimeoutMs?: number) => Promise<T>
@@ -67,7 +77,7 @@ export function criCaller(definition: ServiceDefinition, serviceName: string, op
         inFlight.cancel()
         reject(signal.reason)
       }
-      const inFlight = client[rpc].call(client, request, new Metadata(), {deadline: new Date(Date.now() + callTimeoutMs)}, (err, response) => {
+      const inFlight = client[rpc].call(client, request, new Metadata(), {deadline: deadlineOf(callTimeoutMs)}, (err, response) => {
         signal.removeEventListener('abort', onAbort)
         ctx.log(`cri: ${rpc} ${err ? `failed (${status[err.code]})` : 'ok'}: ${(performance.now() - started).toFixed(1)} ms`)
         if (signal.aborted) return
@@ -288,24 +298,44 @@ function interfaceOf(i: WireNetworkInterfaceUsage) {
   return {name: i.name ?? '', rxBytes: u64(i.rxBytes), rxErrors: u64(i.rxErrors), txBytes: u64(i.txBytes), txErrors: u64(i.txErrors)}
 }
 
+const cpuOf = (cpu: WireCpuUsage | undefined): CpuUsage | null =>
+  cpu ? {timestamp: cpu.timestamp ?? '0', usageCoreNanoSeconds: u64(cpu.usageCoreNanoSeconds), usageNanoCores: u64OrNull(cpu.usageNanoCores)} : null
+
+function memoryOf(memory: WireMemoryUsage | undefined): MemoryUsage | null {
+  if (!memory) return null
+  return {
+    timestamp: memory.timestamp ?? '0',
+    workingSetBytes: u64(memory.workingSetBytes),
+    availableBytes: u64OrNull(memory.availableBytes),
+    usageBytes: u64(memory.usageBytes),
+    rssBytes: u64(memory.rssBytes),
+    pageFaults: u64(memory.pageFaults),
+    majorPageFaults: u64(memory.majorPageFaults),
+  }
+}
+
+function containerStatsOf(w: WireContainerStats): ContainerStats {
+  const a = w.attributes ?? {}
+  const layer = w.writableLayer as {timestamp?: string; fsId?: {mountpoint?: string}; usedBytes?: WireUInt64; inodesUsed?: WireUInt64} | undefined
+  const writableLayer: FilesystemUsage | null = layer
+    ? {timestamp: layer.timestamp ?? '0', fsId: {mountpoint: layer.fsId?.mountpoint ?? ''}, usedBytes: u64(layer.usedBytes), inodesUsed: u64(layer.inodesUsed)}
+    : null
+  return {
+    attributes: {id: a.id ?? '', metadata: {name: a.metadata?.name ?? '', attempt: a.metadata?.attempt ?? 0}, labels: a.labels ?? {}, annotations: a.annotations ?? {}},
+    cpu: cpuOf(w.cpu),
+    memory: memoryOf(w.memory),
+    writableLayer,
+  }
+}
+
 function podSandboxStatsOf(w: WirePodSandboxStats): PodSandboxStats {
   const a = w.attributes ?? {}
   const {cpu, memory, network, process} = w.linux ?? {}
   return {
     attributes: {id: a.id ?? '', metadata: metadataOf(a.metadata), labels: a.labels ?? {}, annotations: a.annotations ?? {}},
     linux: {
-      cpu: cpu ? {timestamp: cpu.timestamp ?? '0', usageCoreNanoSeconds: u64(cpu.usageCoreNanoSeconds), usageNanoCores: u64OrNull(cpu.usageNanoCores)} : null,
-      memory: memory
-        ? {
-            timestamp: memory.timestamp ?? '0',
-            workingSetBytes: u64(memory.workingSetBytes),
-            availableBytes: u64OrNull(memory.availableBytes),
-            usageBytes: u64(memory.usageBytes),
-            rssBytes: u64(memory.rssBytes),
-            pageFaults: u64(memory.pageFaults),
-            majorPageFaults: u64(memory.majorPageFaults),
-          }
-        : null,
+      cpu: cpuOf(cpu),
+      memory: memoryOf(memory),
       network: network
         ? {timestamp: network.timestamp ?? '0', defaultInterface: network.defaultInterface ? interfaceOf(network.defaultInterface) : null, interfaces: (network.interfaces ?? []).map(interfaceOf)}
         : null,
@@ -461,5 +491,79 @@ function containerStatusOf(w: WireContainerStatus): ContainerStatus {
       propagation: m.propagation ?? 'PROPAGATION_PRIVATE',
     })),
     logPath: w.logPath ?? '',
+  }
+}
+
+// ---------------------------------------------------------------------------
+// exec, stats and update
+// ---------------------------------------------------------------------------
+
+export interface RemoteExecResult {
+  exitCode: number
+  stdout: Buffer
+  stderr: Buffer
+  /** the runtime killed the command when its timeout passed (DeadlineExceeded from the runtime, not from this client) */
+  timedOut: boolean
+}
+
+/** What exec, stats and update ask a CRI runtime beyond the ContainerService: ExecSync, ListContainerStats, UpdateContainerResources. */
+export interface CriContainerTools {
+  /** ExecSync of a resolved ID; timeoutSeconds 0: none */
+  execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<RemoteExecResult>
+  /** ListContainerStats every `seconds`, usage_nano_cores over the interval before each sample, sorted by ID */
+  sampleContainerStats(filter: ContainerStatsFilter, options: SamplingOptions): AsyncGenerator<ContainerStats[]>
+  /** UpdateContainerResources of a resolved ID: 0 and "" unchanged, as crictl sends them */
+  updateContainer(id: string, update: ResourceUpdate): Promise<void>
+}
+
+export function criContainerTools(options: CriClientOptions): CriContainerTools {
+  const call = criCaller(runtimeServiceDefinition(), 'RuntimeService', options)
+  const {timeoutMs, ctx} = options
+  return {
+    execSync: async (id, cmd, timeoutSeconds) => {
+      // crictl's deadline: --timeout on top of the command's, none when the command has none.
+      const deadline = timeoutSeconds > 0 ? Math.min(timeoutMs + timeoutSeconds * 1000, 2 ** 31 - 1) : 2 ** 31 - 1
+      try {
+        const r = await call<{stdout?: Buffer; stderr?: Buffer; exitCode?: number}>('ExecSync', {containerId: id, cmd, timeout: String(timeoutSeconds)}, deadline)
+        return {exitCode: r.exitCode ?? 0, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), timedOut: false}
+      } catch (err) {
+        // The runtime's own DeadlineExceeded (containerd's, podctl serve's): the command timed out and was killed.
+        // This client's own deadline says "ExecSync timed out after N ms at <endpoint>".
+        const cause = err instanceof PodctlError ? (err.cause as ServiceError | undefined) : undefined
+        if (timeoutSeconds > 0 && cause?.code === status.DEADLINE_EXCEEDED && !/^ExecSync timed out after \d+ ms at /.test((err as Error).message)) {
+          return {exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: true}
+        }
+        throw err
+      }
+    },
+    sampleContainerStats: async function* (filter, sampling) {
+      const {withContainerCpuRates} = await import('../runtime/container-stats.js')
+      const request = {filter: {id: filter.id ?? '', podSandboxId: filter.podSandboxId ?? '', labelSelector: filter.labelSelector ?? {}}}
+      // ListContainerStats has no deadline in crictl ("writable layer stats collection takes time"): the whole --timeout here.
+      const list = async () =>
+        ((await call<{stats?: WireContainerStats[]}>('ListContainerStats', request)).stats ?? []).map(containerStatsOf).sort((a, b) => (a.attributes.id < b.attributes.id ? -1 : a.attributes.id > b.attributes.id ? 1 : 0))
+      let previous = await list()
+      if (!sampling.rateFirst) yield previous
+      const {signal} = ctx
+      for (;;) {
+        await sleep(sampling.seconds * 1000, undefined, {signal}).catch((err: unknown) => {
+          throw signal.aborted ? signal.reason : err
+        })
+        const current = withContainerCpuRates(previous, await list())
+        yield current
+        previous = current
+      }
+    },
+    updateContainer: async (id, update) => {
+      const linux = {
+        cpuPeriod: String(update.cpu_period ?? 0),
+        cpuQuota: String(update.cpu_quota ?? 0),
+        cpuShares: String(update.cpu_shares ?? 0),
+        cpusetCpus: update.cpuset_cpus ?? '',
+        cpusetMems: update.cpuset_mems ?? '',
+        memoryLimitInBytes: String(update.memory_limit_in_bytes ?? 0),
+      }
+      await call('UpdateContainerResources', {containerId: id, linux})
+    },
   }
 }

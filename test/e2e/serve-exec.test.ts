@@ -199,4 +199,69 @@ describe('podctl serve: ExecSync, container stats and resource updates', e2eOpti
     assert.equal(spec.linux.resources.cpu.shares, 512)
     ok('rm', '-f', id)
   })
+
+  test('podctl as a CRI client (--runtime-endpoint): exec, logs, stats and update act through serve; -i and attach are refused in one line', async () => {
+    // A client root of its own: what it printed from local state would be empty.
+    const remote = (...args: string[]) => env.podctl(['--runtime-endpoint', served.endpoint, ...args], {env: {PODCTL_ROOT: join(env.dir, 'client-root')}})
+    const ok = (...args: string[]) => {
+      const r = remote(...args)
+      assert.equal(r.code, 0, `podctl --runtime-endpoint ${args.join(' ')}: ${r.stderr}`)
+      return r.stdout
+    }
+    const {id} = await running('client', ['sh', '-c', 'echo hello; echo oops >&2; sleep 3600'], {labels: {app: 'client'}})
+    // exec, with and without -s: ExecSync, stdout and stderr apart, the command's status.
+    const mixed = remote('exec', '-s', 'client', 'sh', '-c', 'echo out; echo err >&2; exit 5')
+    assert.deepEqual([mixed.code, mixed.stdout, mixed.stderr], [5, 'out\n', 'err\n'])
+    // Without -s too (ExecSync: the output when it ends), by an ID prefix.
+    assert.equal(ok('exec', id.slice(0, 12), 'cat', '/etc/hostname'), ok('exec', '-s', id, 'hostname'))
+    const slow = remote('exec', '-s', '--timeout', '1', id, 'sleep', '4183')
+    assert.equal(slow.code, 124, slow.stderr)
+    assert.match(slow.stderr, /^error: command "sleep 4183" timed out after 1 s and was killed$/m)
+    assert.deepEqual(processesRunning(['sleep', '4183']), [])
+    const missing = remote('exec', 'no-such-container', 'true')
+    assert.equal(missing.code, 3, missing.stderr)
+    const interactive = remote('exec', '-i', id, 'sh')
+    assert.equal(interactive.code, 2)
+    assert.match(interactive.stderr, /^error: exec -i with --runtime-endpoint needs the CRI's streaming Exec, which podctl's client does not speak$/m)
+    const attach = remote('attach', id)
+    assert.equal(attach.code, 2)
+    assert.match(attach.stderr, /^error: attach with --runtime-endpoint needs the CRI's streaming Attach/m)
+
+    // logs: the path from ContainerStatus, the file read here.
+    assert.deepEqual(await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = remote('logs', 'client')
+        if (r.stdout === 'hello\n' && r.stderr === 'oops\n') return [r.stdout, r.stderr]
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return 'no log lines'
+    })(), ['hello\n', 'oops\n'])
+    const last = remote('logs', '--timestamps', '--tail', '1', id)
+    assert.deepEqual([last.code, last.stdout], [0, ''])
+    assert.match(last.stderr, /^\d{4}-\d\d-\d\dT\S+ oops\n$/)
+    const previous = remote('logs', '-p', id)
+    assert.equal(previous.code, 3)
+
+    // stats: ListContainerStats, filtered by the runtime.
+    type Stats = {stats: {attributes: {id: string; labels: Record<string, string>}; memory: {workingSetBytes: {value: string}}; cpu: {usageNanoCores: {value: string} | null}}[]}
+    const all = JSON.parse(ok('stats', '-o', 'json')) as Stats
+    assert.deepEqual(all.stats.map((x) => x.attributes.id), [id])
+    assert.deepEqual(all.stats[0].attributes.labels, {app: 'client'})
+    assert.ok(Number(all.stats[0].memory.workingSetBytes.value) > 0)
+    assert.deepEqual((JSON.parse(ok('stats', '-o', 'json', '--label', 'app=none')) as Stats).stats, [])
+    assert.deepEqual((JSON.parse(ok('stats', '-o', 'json', '-p', 'client')) as Stats).stats.map((x) => x.attributes.id), [id])
+    const rated = JSON.parse(ok('stats', '-o', 'json', '-s', '1', 'client')) as Stats
+    assert.match(rated.stats[0].cpu.usageNanoCores?.value ?? '', /^\d+$/)
+    const table = ok('stats', '-a').trim().split('\n')
+    assert.match(table[0], /^CONTAINER\s+NAME\s+CPU %\s+MEM\s+DISK\s+INODES$/)
+    assert.match(table[1], new RegExp(`^${id.slice(0, 13)}\\s+client\\s+\\d+\\.\\d\\d\\s+`))
+
+    // update: UpdateContainerResources, read back from the runtime's spec.
+    assert.equal(ok('update', '--memory', String(96 * 1024 * 1024), 'client').trim(), 'client')
+    const spec = JSON.parse((await cri.ok('ContainerStatus', {container_id: id, verbose: true})).info.info).runtimeSpec
+    assert.equal(spec.linux.resources.memory.limit, 96 * 1024 * 1024)
+    const tooSmall = remote('update', '--cpu-quota', '10', id)
+    assert.equal(tooSmall.code, 2, tooSmall.stderr)
+    assert.match(tooSmall.stderr, /cpu_quota: 10 is below the kernel's minimum/)
+  })
 })

@@ -24,6 +24,8 @@ describe('hoistGlobalFlags: crictl puts global flags before the verb', () => {
     [['-D', '-t', '5s', 'runp', 'pod.json'], ['runp', 'pod.json', '-D', '-t', '5s']],
     [['--root', '/r', 'runp', 'jsonschema'], ['runp', 'jsonschema', '--root', '/r']],
     [['--root', '/r', 'rmp', '--', '-odd-name'], ['rmp', '--root', '/r', '--', '-odd-name']],
+    // exec: what follows the container is the command's, so the flags go right after the verb.
+    [['--runtime-endpoint', 'unix:///s.sock', 'exec', '-s', 'web', 'sh', '-c', 'echo'], ['exec', '--runtime-endpoint', 'unix:///s.sock', '-s', 'web', 'sh', '-c', 'echo']],
     // Unchanged: a verb first, a flag that is not global, a value or a verb missing.
     [['pods', '--root', '/r'], ['pods', '--root', '/r']],
     [['-q', 'pods'], ['-q', 'pods']],
