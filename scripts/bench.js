@@ -959,7 +959,7 @@ async function imageBench(rows, {measure = true} = {}) {
   for (const [name, img] of Object.entries(images)) {
     if (!measure) break
     const ref = `${host}/bench/${name}:v1`
-    const runs = name === 'busybox' ? RUNS : Math.min(RUNS, 3)
+    const runs = name === 'busybox' ? RUNS : Math.min(RUNS, 5)
     const mib = (img.bytes / 2 ** 20).toFixed(1)
     const floorName = 'node: blobs off loopback + gunzip'
     const ours = newRow(`pull-${name}`, `pull + unpack, ${name} (${mib} MiB, ${img.layers.length} layer${img.layers.length > 1 ? 's' : ''})`, null)
