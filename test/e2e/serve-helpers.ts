@@ -7,11 +7,12 @@ import assert from 'node:assert/strict'
 import {type ChildProcessWithoutNullStreams, spawn, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
+import {after, afterEach, before} from 'node:test'
 
 import {type Client, credentials, loadPackageDefinition, Metadata, type ServiceClientConstructor, type ServiceError} from '@grpc/grpc-js'
 import {loadSync} from '@grpc/proto-loader'
 
-import {e2eOptionsWith, podctlBin, repoRoot, type TestEnv} from './harness.js'
+import {e2eOptionsWith, podctlBin, repoRoot, TestEnv} from './harness.js'
 
 /** crictl and critest 1.26.1, unmodified, beside the project (see ../shared/bin/README.md). */
 export const sharedBin = (tool: 'crictl' | 'critest'): string => join(repoRoot, '..', 'shared', 'bin', tool)
@@ -144,4 +145,35 @@ export class RawCri {
     this.runtime.close()
     this.image.close()
   }
+}
+
+/** One describe's podctl serve: its own TestEnv and a raw client, made before its tests and stopped after them. */
+export interface ServeSuite {
+  env: TestEnv
+  served: Served
+  cri: RawCri
+}
+
+/**
+ * Register the hooks of a describe that drives podctl serve: serve on a
+ * TestEnv of the given slot (and config file text), a raw client, and after
+ * each test every pod removed and nothing left behind.
+ */
+export function serveSuite(slot: number, configText?: string): ServeSuite {
+  const s = {} as ServeSuite
+  before(async () => {
+    s.env = new TestEnv(slot, configText)
+    s.served = await startServe(s.env)
+    s.cri = new RawCri(s.served.socket)
+  })
+  after(async () => {
+    s.cri?.close()
+    if (s.served) await stopServe(s.served)
+    s.env?.teardown()
+  })
+  afterEach(() => {
+    s.env.ok(['rmp', '-af'])
+    s.env.assertNoLeaks()
+  })
+  return s
 }
