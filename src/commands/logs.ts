@@ -39,9 +39,9 @@ ${exitStatusHelp}`
 
   async run(): Promise<void> {
     const {follow, since, timestamps, previous, tail} = this.flags
-    if (this.settings.runtimeEndpoint) return this.remoteLogs()
-    const rt = this.containerRuntime({untimed: follow})
-    const {containerLogs, parseSince} = await import('../runtime/container-logs.js')
+    // With --runtime-endpoint, as crictl logs: the runtime names the file, read here.
+    const rt = this.settings.runtimeEndpoint ? undefined : this.containerRuntime({untimed: follow})
+    const {containerLogs, parseSince, remoteContainerLogs} = await import('../runtime/container-logs.js')
     const {nowNanos} = await import('../runtime/stats.js')
     const options = {follow, tail, timestamps, previous, limitBytes: this.flags['limit-bytes'], since: since === undefined ? undefined : parseSince(since, nowNanos())}
     const write = (stream: 'stdout' | 'stderr', data: Buffer) => {
@@ -51,44 +51,16 @@ ${exitStatusHelp}`
     }
     // A reader that closes the pipe (head) ends the logs quietly.
     process.stdout.on('error', () => process.exit())
+    const signal = rt ? rt.ctx.signal : this.interrupted()
     try {
-      await containerLogs(rt, this.args.container, options, {write})
+      if (rt) {
+        await containerLogs(rt, this.args.container, options, {write})
+      } else {
+        const containers = await this.containerBackend()
+        await remoteContainerLogs(containers, await this.mustResolveContainer(containers, this.args.container), options, {write, signal})
+      }
     } catch (err) {
       // Ctrl-C is how a follow ends, as crictl's.
-      if (follow && rt.ctx.signal.aborted) return
-      throw err
-    }
-  }
-
-  /** As crictl logs: ContainerStatus's log_path from the runtime, the file read here (on the node). */
-  private async remoteLogs(): Promise<void> {
-    const {follow, since, timestamps, previous, tail} = this.flags
-    const [{parseSince, previousLogPath, readLogFile}, {nowNanos}, {notFoundError, PodctlError}] = await Promise.all([
-      import('../runtime/container-logs.js'),
-      import('../runtime/stats.js'),
-      import('../runtime/errors.js'),
-    ])
-    const containers = await this.containerBackend()
-    const id = await this.mustResolveContainer(containers, this.args.container)
-    const {status} = await containers.containerStatus(id, false)
-    if (!status.logPath) throw new PodctlError(`container "${id}" has no log path: the runtime reports none`)
-    let path = status.logPath
-    if (previous) {
-      const before = previousLogPath(status.logPath, status.metadata.attempt)
-      if (!before) throw notFoundError(`previous terminated container "${status.metadata.name}" not found: this is attempt 0`)
-      path = before
-    }
-    const options = {follow, tail, timestamps, limitBytes: this.flags['limit-bytes'], since: since === undefined ? undefined : parseSince(since, nowNanos())}
-    const write = (stream: 'stdout' | 'stderr', data: Buffer) => {
-      const out = stream === 'stdout' ? process.stdout : process.stderr
-      if (!out.write(data)) return new Promise<void>((resolve) => out.once('drain', resolve))
-    }
-    process.stdout.on('error', () => process.exit())
-    const running = async () => (await containers.containerStatus(id, false)).status.state === 'CONTAINER_RUNNING'
-    const signal = this.interrupted()
-    try {
-      await readLogFile(path, options, {write, running, signal})
-    } catch (err) {
       if (follow && signal.aborted) return
       throw err
     }

@@ -18,6 +18,7 @@ import {mustResolveContainer, viewOf} from './container.js'
 import {readContainerRecord} from './container-store.js'
 import type {CallContext} from './context.js'
 import {errnoOf, notFoundError, PodctlError, usageError} from './errors.js'
+import type {ContainerService} from './service.js'
 
 export type LogStream = 'stdout' | 'stderr'
 
@@ -278,15 +279,31 @@ export async function containerLogs(rt: CallContext, ref: string, options: LogOp
   const record = readContainerRecord(rt.store, found.podId, found.id)
   if (!record) throw notFoundError(`container "${ref}" not found`, 'list containers with: podctl ps -a')
   if (!record.logPath) throw new PodctlError(`container "${found.id}" has no log path`, {hint: 'it was created before podctl wrote container logs'})
-  let path = record.logPath
-  if (options.previous) {
-    const previous = previousLogPath(record.logPath, record.config.metadata.attempt ?? 0)
-    if (!previous) throw notFoundError(`previous terminated container "${record.config.metadata.name}" not found: this is attempt 0`)
-    path = previous
-  }
+  const path = chosenLogFile(record.logPath, record.config.metadata.name, record.config.metadata.attempt ?? 0, options.previous)
   const running = async () => {
     const now = readContainerRecord(rt.store, found.podId, found.id)
     return now !== null && viewOf(rt, now).state === 'CONTAINER_RUNNING'
   }
   await readLogFile(path, options, {...target, running, signal: rt.ctx.signal})
+}
+
+/**
+ * logs of a CRI runtime's container, as crictl logs: ContainerStatus gives the
+ * log path, and the file is read here (the client runs on the runtime's node);
+ * a follow reads on while the runtime reports the container running.
+ */
+export async function remoteContainerLogs(containers: ContainerService, id: string, options: LogOptions & {previous: boolean}, target: Pick<LogTarget, 'write' | 'signal'>): Promise<void> {
+  const {status} = await containers.containerStatus(id, false)
+  if (!status.logPath) throw new PodctlError(`container "${id}" has no log path: the runtime reports none`)
+  const path = chosenLogFile(status.logPath, status.metadata.name, status.metadata.attempt, options.previous)
+  const running = async () => (await containers.containerStatus(id, false)).status.state === 'CONTAINER_RUNNING'
+  await readLogFile(path, options, {...target, running})
+}
+
+/** The file logs reads: the container's own, or with -p the previous attempt's beside it. */
+function chosenLogFile(logPath: string, name: string, attempt: number, previous: boolean): string {
+  if (!previous) return logPath
+  const before = previousLogPath(logPath, attempt)
+  if (!before) throw notFoundError(`previous terminated container "${name}" not found: this is attempt 0`)
+  return before
 }
