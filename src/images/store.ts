@@ -484,11 +484,13 @@ export class ImageStore {
       const chains = chainIds(diffIds)
       await note(...chains)
 
-      // Layers: three at a time, each snapshot made once.
+      // Layers: three at a time, as containerd's default, each snapshot made once. The largest go first: in
+      // manifest order a large last layer waits for a slot and then runs alone, while the others are long done.
+      const order = manifest.layers.map((_, i) => i).sort((a, b) => (manifest.layers[b].size ?? 0) - (manifest.layers[a].size ?? 0))
       let next = 0
       const worker = async () => {
-        while (next < manifest.layers.length) {
-          const i = next++
+        while (next < order.length) {
+          const i = order[next++]
           await this.ensureLayer(client, ref, manifest.layers[i], diffIds[i], chains[i], options)
         }
       }
