@@ -32,6 +32,9 @@ export interface UnpackResult {
   bytes: number
 }
 
+/** What writes a layer's files from its tar stream into `dir`, as unpackLayer does. */
+export type LayerWriter = (source: AsyncIterable<Buffer>, dir: string) => Promise<unknown>
+
 /** Unpack the tar stream into `dir` (which must exist and be empty). */
 export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): Promise<UnpackResult> {
   // What this layer made at each path: only directories it made (or the root) may hold entries.
@@ -155,9 +158,10 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string): P
  * reading, inflating and writing overlap. The source is always read to its
  * end, also when the unpack fails (the caller verifies the blob's digest
  * over every byte), unless the source itself fails. Returns the diff ID
- * (the sha256 of the uncompressed tar).
+ * (the sha256 of the uncompressed tar). `write` makes the files of the tar
+ * stream: unpackLayer here, or the unpack thread's (./unpack-thread.ts).
  */
-export async function unpackCompressed(source: AsyncIterable<Buffer>, gzip: boolean, dir: string): Promise<string> {
+export async function unpackCompressed(source: AsyncIterable<Buffer>, gzip: boolean, dir: string, write: LayerWriter = unpackLayer): Promise<string> {
   const diffHash = createHash('sha256')
   // Large inflate chunks: per-chunk overhead dominated unpacking with the default 16 KiB.
   const inflate: Duplex = gzip ? createGunzip({chunkSize: 256 << 10}) : new PassThrough({highWaterMark: 1 << 20})
@@ -187,7 +191,7 @@ export async function unpackCompressed(source: AsyncIterable<Buffer>, gzip: bool
     }
   })()
   try {
-    await unpackLayer(tar, dir)
+    await write(tar, dir)
   } catch (err) {
     stop()
     inflate.destroy()
