@@ -652,6 +652,8 @@ export class ImageStore {
         try {
           res = await client.get(path, done > 0 ? {range: `bytes=${done}-`} : {})
         } catch (err) {
+          // Ctrl-C: said as such (exit 130), not as the aborted request's error.
+          if (signal?.aborted) throw signal.reason
           throw wrap(`pulling ${ref.name}: fetching layer ${desc.digest}`, err)
         }
         if (res.status === 200 && done > 0) {
@@ -670,7 +672,8 @@ export class ImageStore {
             yield chunk
           }
         } catch (err) {
-          if (err instanceof PodctlError || signal?.aborted) throw err
+          if (signal?.aborted) throw signal.reason
+          if (err instanceof PodctlError) throw err
           cut = err
         } finally {
           res.body.destroy()
@@ -698,8 +701,8 @@ export class ImageStore {
           await unlink(partial).catch(() => undefined)
           throw mismatch(ref, desc.digest)
         }
-        // A cut download is kept to resume; anything else goes.
-        if (!(err instanceof PodctlError && /was cut/.test(err.message))) await unlink(partial).catch(() => undefined)
+        // A cut or interrupted download is kept for the next pull to resume; anything else goes.
+        if (!signal?.aborted && !(err instanceof PodctlError && /was cut/.test(err.message))) await unlink(partial).catch(() => undefined)
       } else {
         await unlink(partial).catch(() => undefined)
       }

@@ -311,6 +311,68 @@ describe('podctl pull', options, () => {
     }
   })
 
+  test('Ctrl-C in the middle of a layer (on the unpack thread): exit 130 and why, no image, no partial snapshot; the next pull resumes the download', async () => {
+    const env = newEnv()
+    // The big layer (8 MiB, whose files the unpack thread writes) is held after its first MiB, as in the kill -9 test.
+    const big = refs.fixtures.multilayer.layerDigests[2]
+    let release: () => void = () => undefined
+    const held = new Promise<void>((r) => (release = r))
+    let reachedHold: () => void = () => undefined
+    const reached = new Promise<void>((r) => (reachedHold = r))
+    const ranges: string[] = []
+    const proxy = await proxyTo(plain, async (req, up, res) => {
+      if (!req.url?.includes(big)) return false
+      if (req.headers.range) {
+        ranges.push(req.headers.range)
+        return false
+      }
+      res.writeHead(up.statusCode ?? 500, up.headers)
+      let sent = 0
+      for await (const chunk of up) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
+        sent += (chunk as Buffer).length
+        if (sent >= 1 << 20) {
+          reachedHold()
+          await held
+          break
+        }
+      }
+      res.destroy()
+      return true
+    })
+    try {
+      writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${plain.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
+      const child = env.spawn(['pull', refs.multilayer])
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      await reached
+      const partial = join(env.root, 'ingest', big.slice(7))
+      while (!(existsSync(partial) && statSync(partial).size > 0)) await new Promise((r) => setTimeout(r, 20))
+      child.kill('SIGINT')
+      assert.equal(await exited, 130, stderr)
+      // Named by whichever layer under way stopped first.
+      assert.match(stderr, /error: unpacking layer sha256:[0-9a-f]{64} of .*: interrupted by SIGINT\n/)
+      assert.equal(storeOf(env).status(refs.multilayer), undefined, 'no image after the interrupt')
+      assert.deepEqual(
+        readdirSync(join(env.root, 'snapshots')).filter((n) => n.startsWith('.tmp-')),
+        [],
+        'the partial snapshot is removed (after the unpack thread stopped writing into it)',
+      )
+      assert.ok(existsSync(partial) && statSync(partial).size > 0, 'the partial download is kept for the next pull')
+      release()
+      const again = await podctl(env, ['pull', refs.multilayer])
+      assert.equal(again.code, 0, again.stderr)
+      assert.equal(ranges.length, 1, 'the next pull asked for the rest only')
+      assert.match(ranges[0], /^bytes=[1-9]\d*-$/)
+      assert.ok(storeOf(env).rootfs(refs.multilayer).lowerDirs.every((d) => existsSync(d)))
+      assert.deepEqual(readdirSync(join(env.root, 'ingest')), [])
+    } finally {
+      release()
+      await proxy.close()
+    }
+  })
+
   test('a connection cut in the middle of a layer is resumed with Range within the same pull, into the same unpack', async () => {
     const env = newEnv()
     const big = refs.fixtures.multilayer.layerDigests[2]
