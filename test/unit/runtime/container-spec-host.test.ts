@@ -14,8 +14,8 @@ import {allowInPodCgroup, devMajor, devMinor, hostDevicesOf} from '../../../src/
 import {type HostMount, mountOf, parseMountInfo} from '../../../src/runtime/host-mounts.js'
 import {memberGroups, parseGroup, parsePasswd, resolveUserString} from '../../../src/runtime/image-users.js'
 import {readRootfsFile, resolveInRoot} from '../../../src/runtime/rootfs-files.js'
-import {defaultCapabilities} from '../../../src/runtime/oci-spec.js'
 import {podctlError, tempDir} from '../helpers.js'
+import {specInput} from './spec-input.js'
 
 // The critest images' files: upstream busybox's, with image-predefined-group's default-user.
 const etc = {
@@ -23,23 +23,6 @@ const etc = {
   group: 'root:x:0:\nwheel:x:10:root\nwww-data:x:33:\nnogroup:x:65534:\ndefault-user:x:1000:default-user\ngroup-defined-in-image:x:50000:default-user\nstaff:x:50:root, default-user\n',
 }
 const cfg = (sc: LinuxContainerSecurityContext = {}, extra: Partial<ContainerConfig> = {}): ContainerConfig => ({metadata: {name: 'app', attempt: 0}, image: {image: 'busybox'}, linux: {security_context: sc}, ...extra})
-/** A spec's input with fixed paths and a plain busybox config; each test overrides what it is about. */
-const specInput: ContainerSpecInput = {
-  containerId: 'c',
-  podSandboxId: 'p',
-  config: cfg(),
-  pod: {metadata: {name: 'web', namespace: 'default', uid: 'u', attempt: 0}},
-  imageName: 'busybox',
-  image: {Cmd: ['sh']},
-  rootfs: '/r',
-  pausePid: 1,
-  files: {hostname: '/h', hosts: '/hs', resolvConf: '/rc'},
-  shmPath: '/shm',
-  cgroupsPath: '/c',
-  cgroupV2: false,
-  boundingCapabilities: defaultCapabilities,
-  defaultSeccompProfile: {},
-}
 
 describe('container spec: users and groups from the image', () => {
   test('passwd and group are parsed as getpwent does: comments and malformed lines skipped', () => {
@@ -149,7 +132,7 @@ describe('container spec: mounts against the host', () => {
     '/srv': host('/srv', '/', []),
     '/link': host('/real/target', '/', []),
   }
-  const spec = (mounts: Mount[], extra: Partial<ContainerSpecInput> = {}) => buildContainerSpec({...specInput, config: cfg({}, {mounts}), hostMounts, selinux: 'disabled', ...extra})
+  const spec = (mounts: Mount[], extra: Partial<ContainerSpecInput> = {}) => buildContainerSpec(specInput(cfg({}, {mounts}), {hostMounts, selinux: 'disabled', ...extra}))
   const own = (s: ReturnType<typeof spec>, d: string) => s.mounts.find((m) => m.destination === d)
   test('PRIVATE: rprivate, the rootfs propagation left to runc; a symlinked host path is mounted as its target', () => {
     const s = spec([{container_path: '/a', host_path: '/link'}])
@@ -209,7 +192,7 @@ describe('container spec: devices', () => {
     assert.throws(() => hostDevicesOf([{container_path: '/dev/x', host_path: join(dir, 'none')}], 'container config'), podctlError(2, 'devices[0].host_path', 'does not exist'))
   })
   test('each device is a node in the spec and an allow rule after the default deny', () => {
-    const s = buildContainerSpec({...specInput, hostDevices: [{containerPath: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0, access: 'rw'}]})
+    const s = buildContainerSpec(specInput(cfg(), {hostDevices: [{containerPath: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0, access: 'rw'}]}))
     assert.deepEqual(s.linux.devices, [{path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0}])
     assert.deepEqual((s.linux.resources as {devices: unknown[]}).devices, [{allow: false, access: 'rwm'}, {allow: true, type: 'c', major: 10, minor: 229, access: 'rw'}])
   })

@@ -6,7 +6,6 @@ import {NamespaceMode, type PodSandboxConfig} from '../../../src/cri/types.js'
 import {
   buildContainerSpec,
   containerNamespaces,
-  type ContainerSpecInput,
   type ImageProcessConfig,
   processArgs,
   processCapabilities,
@@ -15,33 +14,9 @@ import {
 } from '../../../src/runtime/container-spec.js'
 import {defaultCapabilities, maskedPaths} from '../../../src/runtime/oci-spec.js'
 import {podctlError} from '../helpers.js'
+import {bounding, cfg, cid, pod, podId, specInput as input} from './spec-input.js'
 
-const cid = 'cd'.repeat(32)
-const podId = 'ab'.repeat(32)
-const pod: PodSandboxConfig = {metadata: {name: 'web', namespace: 'default', uid: 'u-1', attempt: 0}}
-const bounding = [...defaultCapabilities, 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN']
-const cfg = (extra: Partial<ContainerConfig> = {}): ContainerConfig => ({metadata: {name: 'app', attempt: 0}, image: {image: 'busybox'}, ...extra})
 const withSc = (sc: LinuxContainerSecurityContext, extra: Partial<ContainerConfig> = {}) => cfg({linux: {security_context: sc}, ...extra})
-
-function input(config: ContainerConfig = cfg(), extra: Partial<ContainerSpecInput> = {}): ContainerSpecInput {
-  return {
-    containerId: cid,
-    podSandboxId: podId,
-    config,
-    pod,
-    imageName: 'docker.io/library/busybox:latest',
-    image: {Cmd: ['sh']},
-    rootfs: '/run/podctl/ctr/rootfs',
-    pausePid: 4242,
-    files: {hostname: '/s/hostname', hosts: '/s/hosts', resolvConf: '/s/resolv.conf'},
-    shmPath: '/proc/4242/root/dev/shm',
-    cgroupsPath: `/podctl/${podId}/${cid}`,
-    cgroupV2: false,
-    boundingCapabilities: bounding,
-    defaultSeccompProfile: {defaultAction: 'SCMP_ACT_ERRNO'},
-    ...extra,
-  }
-}
 
 describe('container spec: command and args (kubelet rules)', () => {
   const image: ImageProcessConfig = {Entrypoint: ['/entry'], Cmd: ['--cmd']}
