@@ -260,33 +260,9 @@ describe('podctl pull', options, () => {
 
   test('kill -9 in the middle of a layer leaves no image; the next pull resumes the download with Range', async () => {
     const env = newEnv()
-    // A mirror in front of the registry that holds the big layer after its first MiB until told to go on.
     const big = refs.fixtures.multilayer.layerDigests[2]
-    let release: () => void = () => undefined
-    let held = new Promise<void>((r) => (release = r))
-    let reachedHold: () => void = () => undefined
-    const reached = new Promise<void>((r) => (reachedHold = r))
-    const ranges: string[] = []
-    const proxy = await proxyTo(plain, async (req, up, res) => {
-      if (req.url?.includes(big)) {
-        if (req.headers.range) ranges.push(req.headers.range)
-        res.writeHead(up.statusCode ?? 500, up.headers)
-        let sent = 0
-        for await (const chunk of up) {
-          res.write(chunk)
-          sent += (chunk as Buffer).length
-          if (!req.headers.range && sent >= 1 << 20) {
-            reachedHold()
-            await held
-          }
-        }
-        res.end()
-        return true
-      }
-      return false
-    })
+    const {reached, release, ranges, close} = await holdingMirror(env, plain, big)
     try {
-      writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${plain.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
       const child = env.spawn(['pull', refs.multilayer])
       await reached
       const partial = join(env.root, 'ingest', big.slice(7))
@@ -298,7 +274,6 @@ describe('podctl pull', options, () => {
       assert.deepEqual(storeOf(env).list(), [])
       assert.ok(existsSync(partial) && statSync(partial).size > 0, 'the partial download is kept for the next pull')
       release()
-      held = Promise.resolve()
       const again = await podctl(env, ['pull', refs.multilayer])
       assert.equal(again.code, 0, again.stderr)
       assert.equal(ranges.length, 1, 'the second pull asked for the rest only')
@@ -307,41 +282,16 @@ describe('podctl pull', options, () => {
       assert.equal(existsSync(partial), false)
     } finally {
       release()
-      await proxy.close()
+      await close()
     }
   })
 
   test('Ctrl-C in the middle of a layer (on the unpack thread): exit 130 and why, no image, no partial snapshot; the next pull resumes the download', async () => {
     const env = newEnv()
-    // The big layer (8 MiB, whose files the unpack thread writes) is held after its first MiB, as in the kill -9 test.
+    // The big layer (8 MiB: its files are written by the unpack thread).
     const big = refs.fixtures.multilayer.layerDigests[2]
-    let release: () => void = () => undefined
-    const held = new Promise<void>((r) => (release = r))
-    let reachedHold: () => void = () => undefined
-    const reached = new Promise<void>((r) => (reachedHold = r))
-    const ranges: string[] = []
-    const proxy = await proxyTo(plain, async (req, up, res) => {
-      if (!req.url?.includes(big)) return false
-      if (req.headers.range) {
-        ranges.push(req.headers.range)
-        return false
-      }
-      res.writeHead(up.statusCode ?? 500, up.headers)
-      let sent = 0
-      for await (const chunk of up) {
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
-        sent += (chunk as Buffer).length
-        if (sent >= 1 << 20) {
-          reachedHold()
-          await held
-          break
-        }
-      }
-      res.destroy()
-      return true
-    })
+    const {reached, release, ranges, close} = await holdingMirror(env, plain, big)
     try {
-      writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${plain.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
       const child = env.spawn(['pull', refs.multilayer])
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -369,7 +319,7 @@ describe('podctl pull', options, () => {
       assert.deepEqual(readdirSync(join(env.root, 'ingest')), [])
     } finally {
       release()
-      await proxy.close()
+      await close()
     }
   })
 
@@ -592,6 +542,37 @@ describe('podctl pull', options, () => {
     assert.equal(readdirSync(join(env.root, 'ingest')).length, 0)
   })
 })
+
+/**
+ * A mirror of `reg`, written into env's config, that holds `digest`'s
+ * download after its first MiB until released (a request with Range is let
+ * through whole); `reached` resolves once it holds.
+ */
+async function holdingMirror(env: TestEnv, reg: Registry, digest: string): Promise<{reached: Promise<void>; release: () => void; ranges: string[]; close: () => Promise<void>}> {
+  let release: () => void = () => undefined
+  const held = new Promise<void>((r) => (release = r))
+  let reachedHold: () => void = () => undefined
+  const reached = new Promise<void>((r) => (reachedHold = r))
+  const ranges: string[] = []
+  const proxy = await proxyTo(reg, async (req, up, res) => {
+    if (!req.url?.includes(digest)) return false
+    if (req.headers.range) ranges.push(req.headers.range)
+    res.writeHead(up.statusCode ?? 500, up.headers)
+    let sent = 0
+    for await (const chunk of up) {
+      res.write(chunk)
+      sent += (chunk as Buffer).length
+      if (!req.headers.range && sent >= 1 << 20) {
+        reachedHold()
+        await held
+      }
+    }
+    res.end()
+    return true
+  })
+  writeFileSync(env.configFile, `${readFileSync(env.configFile, 'utf8')}registries:\n  ${reg.host}:\n    mirrors: [http://127.0.0.1:${proxy.port}]\n`)
+  return {reached, release, ranges, close: () => proxy.close()}
+}
 
 /** A plain-HTTP proxy to the registry; `intercept` may answer a request itself from the upstream response. */
 async function proxyTo(
