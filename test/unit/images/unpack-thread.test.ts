@@ -51,6 +51,23 @@ describe('unpackOffThread', () => {
     execFileSync('diff', ['-r', '--no-dereference', here, there])
   })
 
+  test('whiteouts, opaque dirs, device nodes and xattrs (made by helper processes from the thread) as on the main thread', async () => {
+    const tree = join(tempDir(), 'tree')
+    mkdirSync(join(tree, 'opq'), {recursive: true})
+    writeFileSync(join(tree, 'big'), randomBytes(2 << 20))
+    execFileSync('sh', ['-c', `cd ${tree} && : > .wh.gone && : > opq/.wh..wh..opq && mknod null c 1 3 && mkfifo pipe && echo v > x && setfattr -n user.k -v val x`])
+    const gz = execFileSync('sh', ['-c', `tar --xattrs --xattrs-include='user.*' --sort=name --numeric-owner -C ${tree} -cf - . | gzip -1`], {maxBuffer: 64 << 20})
+    const here = fresh()
+    const there = fresh()
+    assert.equal(await unpackOffThread(chunks(gz), true, there), await unpackCompressed(chunks(gz), true, here))
+    assert.equal(listing(there), listing(here))
+    assert.match(listing(there), /\.\/gone c /)
+    const attrs = (dir: string) => execFileSync('sh', ['-c', `cd ${dir} && getfattr --absolute-names -d -m '^(user|trusted)\\.' -R . 2>/dev/null | sort`], {encoding: 'utf8'})
+    assert.equal(attrs(there), attrs(here))
+    assert.match(attrs(there), /user\.k="val"/)
+    assert.match(attrs(there), /trusted\.overlay\.opaque="y"/)
+  })
+
   test('several layers at once share the thread, each its own result', async () => {
     const layers = [layer(), layer('&& echo two > two'), layer('&& echo three > three')]
     const expected = await Promise.all(layers.map((gz) => unpackCompressed(chunks(gz), true, fresh())))
