@@ -201,8 +201,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return {store: new ImageStore(this.settings), ...archive}
   }
 
-  /** Signals armed (the first cancels; later ones wait for its rollback), the debug log, and the start-up time with --debug. */
+  /**
+   * Signals armed (the first cancels; later ones wait for its rollback), the debug log, and the start-up time with
+   * --debug: once per command, however many backends it takes (run takes three; each armed its own handlers, and on
+   * the first Ctrl-C the second said "again").
+   */
   private armed(): CallContext['ctx'] {
+    return (this.armedCtx ??= this.arm())
+  }
+
+  private armedCtx?: CallContext['ctx']
+
+  private arm(): CallContext['ctx'] {
     // A second signal does not cut the rollback (or a removal under way) short: exiting then
     // would say "rolled back" (130) and leave a NotReady pod holding an IP. Each is bounded by its own timeout.
     let noted = false

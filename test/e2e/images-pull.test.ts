@@ -323,6 +323,30 @@ describe('podctl pull', options, () => {
     }
   })
 
+  test('Ctrl-C during run\'s pull: exit 130, said once (run takes three backends: each armed its own signal handlers), and no pod is made', async () => {
+    const env = newEnv()
+    const {reached, release, close} = await holdingMirror(env, plain, refs.fixtures.multilayer.layerDigests[2])
+    try {
+      const ctr = join(env.dir, 'ctr.json')
+      writeFileSync(ctr, JSON.stringify({metadata: {name: 'c'}, image: {image: refs.multilayer}}))
+      const child = env.spawn(['--debug', 'run', ctr, env.podConfig({metadata: {name: 'p', namespace: 'sigint'}})])
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      await reached
+      child.kill('SIGINT')
+      assert.equal(await exited, 130, stderr)
+      assert.equal(stderr.match(/^debug: start-up:/gm)?.length, 1, stderr)
+      assert.doesNotMatch(stderr, /again/)
+      assert.match(stderr, /interrupted by SIGINT/)
+      assert.equal(env.ok(['pods', '-q']).trim(), '')
+      env.assertNoLeaks()
+    } finally {
+      release()
+      await close()
+    }
+  })
+
   test('a connection cut in the middle of a layer is resumed with Range within the same pull, into the same unpack', async () => {
     const env = newEnv()
     const big = refs.fixtures.multilayer.layerDigests[2]
