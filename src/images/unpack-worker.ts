@@ -11,7 +11,8 @@ import {errnoOf, messageOf, PodctlError} from '../runtime/errors.js'
 import {unpackLayer} from './unpack.js'
 import type {FromWorker, ToWorker} from './unpack-thread.js'
 
-type Received = {bytes: ArrayBuffer; length: number} | 'end' | 'abort'
+type Bytes = {bytes: ArrayBuffer; length: number}
+type Received = Bytes | 'end' | 'abort'
 
 const port = parentPort
 if (!port) throw new Error('unpack-worker.js runs as podctl\'s unpack thread')
@@ -32,14 +33,14 @@ function start(id: number, dir: string): void {
   jobs.set(id, job)
   const received = async function* (): AsyncGenerator<Buffer> {
     // The last two given to the tar reader: the one it reads, and the one whose end it may still copy.
-    const held: {bytes: ArrayBuffer; length: number}[] = []
+    const held: Bytes[] = []
     for (;;) {
       while (job.queue.length === 0) await new Promise<void>((resolve) => (job.wake = resolve))
       const next = job.queue.shift() as Received
       if (next === 'end') return
       if (next === 'abort') throw new Error('the layer\'s download failed')
       if (held.length === 2) {
-        const done = held.shift() as {bytes: ArrayBuffer; length: number}
+        const done = held.shift() as Bytes
         reply({id, back: done.bytes, length: done.length}, [done.bytes])
       }
       held.push(next)
